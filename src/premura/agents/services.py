@@ -1,0 +1,65 @@
+"""Agents and their roles. A role is membership of the admin group, which holds the permissions."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from premura.agents.models import ADMIN_GROUP, Agent, Role, Team
+
+
+def admin_group() -> Group:
+    """The administrators' group, with the desk-management permission and every model permission
+    of Premura's apps and Django's auth (so the Django admin works for them)."""
+    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
+    if created or not group.permissions.filter(codename="manage_desk").exists():
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label__in=[
+                    "auth", "core", "customers", "commerce", "shipping", "agents", "conversations", "api",
+                ]
+            )
+        )
+    return group
+
+
+@transaction.atomic
+def create_agent(
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    email: str = "",
+    team: Team | None = None,
+    role: str = Role.AGENT,
+    signature: str = "",
+) -> Agent:
+    """Create a login and its agent profile. Raises IntegrityError if the username is taken."""
+    user = get_user_model().objects.create_user(username=username, password=password, email=email)
+    first, _, last = display_name.partition(" ")
+    user.first_name, user.last_name = first, last
+    user.save(update_fields=["first_name", "last_name"])
+    agent = Agent.objects.create(user=user, display_name=display_name, team=team, signature=signature)
+    set_role(agent, role)
+    return agent
+
+
+@transaction.atomic
+def set_role(agent: Agent, role: str) -> None:
+    """Administrators can reach the Django admin and the admin-only API; agents cannot."""
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    user = agent.user
+    if role == Role.ADMIN:
+        user.groups.add(admin_group())
+    else:
+        user.groups.remove(*Group.objects.filter(name=ADMIN_GROUP))
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["is_staff"])
+    # has_perm caches the user's permissions on the instance.
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+def set_availability(agent: Agent, is_available: bool) -> None:
+    agent.is_available = is_available
+    agent.save(update_fields=["is_available"])

@@ -1,0 +1,152 @@
+"""Cases (one customer problem, one named owner) and their messages.
+
+The inbox reads cases through a few composite indexes ending in `last_activity_at`, so that every
+inbox page is an index range scan of 25 rows whatever the size of the desk
+(docs/architecture.md, "Inbox at scale").
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from premura.core.models import Channel
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    WAITING_ON_CARRIER = "waiting_on_carrier", _("Waiting on carrier")
+    WAITING_ON_BANK = "waiting_on_bank", _("Waiting on bank")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
+
+
+# Open cases are the ones waiting for us; the waiting ones wait for someone else.
+OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OPEN})
+WAITING_STATUSES = frozenset(
+    {CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.WAITING_ON_CARRIER, CaseStatus.WAITING_ON_BANK}
+)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Case(models.Model):
+    """A customer's problem. Its primary key is the case number shown to everyone ("#1234")."""
+
+    subject = models.CharField(_("subject"), max_length=200)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="cases")
+    order = models.ForeignKey(
+        "commerce.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    # Derived from status (see save()): kept as columns so "open" and "waiting" are index ranges.
+    is_open = models.BooleanField(default=True, editable=False)
+    is_waiting = models.BooleanField(default=False, editable=False)
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    language = models.CharField(_("language"), max_length=8, default="it")
+    owner = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        verbose_name=_("team"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["is_open", "last_activity_at"], name="case_open_idx"),
+            models.Index(fields=["is_waiting", "last_activity_at"], name="case_waiting_idx"),
+            models.Index(fields=["status", "last_activity_at"], name="case_status_idx"),
+            models.Index(fields=["owner", "is_open", "last_activity_at"], name="case_owner_open_idx"),
+            models.Index(fields=["owner", "status", "last_activity_at"], name="case_owner_status_idx"),
+            models.Index(fields=["team", "is_open", "last_activity_at"], name="case_team_open_idx"),
+            models.Index(fields=["customer", "created_at"], name="case_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        self.is_open = self.status in OPEN_STATUSES
+        self.is_waiting = self.status in WAITING_STATUSES
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_open", "is_waiting"}
+        super().save(*args, **kwargs)
+
+    @property
+    def number(self) -> str:
+        return f"#{self.pk}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("From the customer")
+    OUTBOUND = "outbound", _("To the customer")
+
+
+class Message(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Internal notes are for agents only: never shown or sent to the customer.
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    author_agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    # The name the message was signed with when written.
+    author_name = models.CharField(_("author"), max_length=200)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # The channel's own id (e-mail Message-ID, WhatsApp wamid): a redelivery is stored once.
+    external_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="message_case_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="message_channel_external_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:40]}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.message.case_id}/{filename}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,161 @@
+"""Read side of conversations: the inbox views, case search and access checks.
+
+Every inbox view is one of the composite indexes on Case (see models.py), so a page costs the
+same at a thousand cases as at a million (docs/architecture.md, "Inbox at scale").
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from premura.agents.models import Agent
+from premura.commerce.models import Order
+from premura.conversations.models import Case, CaseStatus
+from premura.conversations.search import case_ids_matching_text
+from premura.customers.models import Customer, CustomerIdentity, IdentityKind, fold_name
+
+
+@dataclass(frozen=True)
+class InboxView:
+    slug: str
+    label: str
+
+
+INBOX_VIEWS = [
+    InboxView("mine", _("Mine")),
+    InboxView("unassigned", _("Unassigned")),
+    InboxView("open", _("All open")),
+    InboxView("waiting", _("Waiting")),
+    InboxView(CaseStatus.WAITING_ON_CUSTOMER, _("Waiting on customer")),
+    InboxView(CaseStatus.WAITING_ON_CARRIER, _("Waiting on carrier")),
+    InboxView(CaseStatus.WAITING_ON_BANK, _("Waiting on bank")),
+    InboxView(CaseStatus.SOLVED, _("Solved")),
+    InboxView("all", _("All cases")),
+]
+INBOX_VIEW_SLUGS = frozenset(v.slug for v in INBOX_VIEWS)
+
+
+@dataclass
+class InboxFilters:
+    view: str = "open"
+    status: str = ""
+    owner: str = ""  # an agent id, "none" for unassigned
+    team: str = ""
+    channel: str = ""
+    priority: str = ""
+    q: str = ""
+
+
+def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
+    cases = Case.objects.all()
+    if view == "mine":
+        return cases.filter(owner=agent, is_open=True)
+    if view == "unassigned":
+        return cases.filter(owner__isnull=True, is_open=True)
+    if view == "open":
+        return cases.filter(is_open=True)
+    if view == "waiting":
+        return cases.filter(is_waiting=True)
+    if view in CaseStatus.values:
+        return cases.filter(status=view)
+    return cases
+
+
+def inbox_cases(agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
+    """The cases of one inbox view, narrowed by the filters, most recently active first.
+
+    A search looks at every case, whatever the view: people search to find a case they cannot see.
+    """
+    cases = Case.objects.all() if filters.q.strip() else view_cases(agent, filters.view)
+    if filters.status in CaseStatus.values:
+        cases = cases.filter(status=filters.status)
+    if filters.owner == "none":
+        cases = cases.filter(owner__isnull=True)
+    elif filters.owner.isdigit():
+        cases = cases.filter(owner_id=int(filters.owner))
+    if filters.team.isdigit():
+        cases = cases.filter(team_id=int(filters.team))
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
+    if filters.priority:
+        cases = cases.filter(priority=filters.priority)
+    if filters.q.strip():
+        cases = cases.filter(pk__in=matching_case_ids(filters.q))
+    return cases.select_related("customer", "owner", "order").order_by("-last_activity_at", "-pk")
+
+
+_CASE_NUMBER = re.compile(r"#?(\d{1,12})")
+SEARCH_LIMIT = 500
+
+
+def matching_case_ids(query: str) -> list[int]:
+    """Cases matching a search box query: a case number, an order number, a customer e-mail, a
+    customer name (prefix) or words in the messages. Each matcher is an index lookup, bounded.
+    """
+    query = query.strip()
+    ids: list[int] = []
+    number = _CASE_NUMBER.fullmatch(query)
+    if number:
+        ids += Case.objects.filter(pk=int(number.group(1))).values_list("pk", flat=True)
+    order_ids = list(Order.objects.filter(number=query.upper()).values_list("pk", flat=True))
+    if order_ids:
+        ids += Case.objects.filter(order_id__in=order_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
+    if "@" in query:
+        customer_ids = CustomerIdentity.objects.filter(
+            kind=IdentityKind.EMAIL, value=query.lower()
+        ).values_list("customer_id", flat=True)
+        ids += Case.objects.filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True)[:SEARCH_LIMIT]
+        return ids
+    name = fold_name(query)
+    if len(name) >= 3 and not number:
+        customer_ids = list(
+            Customer.objects.filter(search_name__gte=name, search_name__lt=name + "\uffff")
+            .values_list("pk", flat=True)[:100]
+        )
+        if customer_ids:
+            ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
+    if not number and not order_ids:
+        ids += case_ids_matching_text(query, limit=SEARCH_LIMIT)
+    return ids
+
+
+def access_case(agent: Agent | None, case_id: int) -> Case:
+    """The case, for an agent. Every agent of the desk sees every case; anyone else gets a 404."""
+    if agent is None:
+        raise Http404
+    try:
+        return Case.objects.select_related("customer", "owner", "team", "order").get(pk=case_id)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+def timeline(case: Case) -> list:
+    """Messages, notes and system events of a case, oldest first, as (kind, when, item) rows."""
+    from premura.core.audit import events_for
+
+    rows = [
+        ("note" if m.is_internal else m.direction, m.created_at, m)
+        for m in case.messages.select_related("author_agent").prefetch_related("attachments")
+    ]
+    # Replies and notes are shown as messages; their audit events would only repeat them.
+    rows += [
+        ("event", e.created_at, e)
+        for e in events_for(case)
+        if e.action not in ("case.replied", "case.note_added")
+    ]
+    rows.sort(key=lambda row: row[1])
+    return rows
+
+
+def customer_cases(customer: Customer, limit: int = 10) -> QuerySet[Case]:
+    return customer.cases.order_by("-created_at")[:limit]
+
+
+def customer_orders(customer: Customer, limit: int = 10) -> QuerySet[Order]:
+    return customer.orders.order_by("-placed_at").prefetch_related(
+        Prefetch("shipments"),
+    )[:limit]
+

@@ -1,0 +1,40 @@
+"""Recording who did what (docs/architecture.md, "Audit log")."""
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from premura.core.models import AuditEvent
+
+SYSTEM_ACTOR = "system"
+
+
+def actor_label_for(user: Any) -> str:
+    """The name to record for a user: the agent's display name, else the username."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return SYSTEM_ACTOR
+    agent = getattr(user, "agent", None)
+    if agent is not None and agent.display_name:
+        return agent.display_name
+    return user.get_full_name() or user.get_username()
+
+
+def record_event(
+    subject: models.Model, action: str, actor: Any = None, actor_label: str = "", **data: Any
+) -> AuditEvent:
+    """Append one event to the audit log. Never updates or deletes: the log only grows."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=actor_label or actor_label_for(actor),
+        action=action,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        data=data,
+    )
+
+
+def events_for(subject: models.Model) -> models.QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
+    ).select_related("actor")

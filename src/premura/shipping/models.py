@@ -1,0 +1,108 @@
+"""Carriers, shipments and their tracking events.
+
+Tracking statuses follow AfterShip's nine normalised tags; each event keeps the carrier's raw code
+beside the normalised status, so a wrong mapping can be corrected later without losing anything.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Carrier(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    # "{tracking_number}" is replaced by the shipment's tracking number.
+    tracking_url_template = models.CharField(_("tracking page URL"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrackingStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    INFO_RECEIVED = "info_received", _("Label created")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    AVAILABLE_FOR_PICKUP = "available_for_pickup", _("Available for pickup")
+    ATTEMPT_FAIL = "attempt_fail", _("Delivery attempt failed")
+    EXCEPTION = "exception", _("Exception")
+    EXPIRED = "expired", _("Tracking expired")
+    DELIVERED = "delivered", _("Delivered")
+
+
+# Statuses a shipment never leaves: a late "in transit" event must not undo them.
+FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey("commerce.Order", on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
+    tracking_number = models.CharField(_("tracking number"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=24, choices=TrackingStatus.choices, default=TrackingStatus.PENDING
+    )
+    promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    estimated_delivery_date = models.DateField(_("estimated delivery date"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipment_tracking_unique")
+        ]
+        indexes = [models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promise_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+    @property
+    def tracking_url(self) -> str:
+        template = self.carrier.tracking_url_template
+        return template.replace("{tracking_number}", self.tracking_number) if template else ""
+
+    @property
+    def is_late(self) -> bool:
+        """Past its promised date and not delivered by then."""
+        if self.promised_delivery_date is None:
+            return False
+        if self.delivered_at is not None:
+            return timezone.localdate(self.delivered_at) > self.promised_delivery_date
+        return timezone.localdate() > self.promised_delivery_date
+
+
+class TrackingEvent(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(_("occurred at"))
+    status = models.CharField(_("status"), max_length=24, choices=TrackingStatus.choices)
+    raw_code = models.CharField(_("carrier code"), max_length=64)
+    raw_description = models.CharField(_("carrier description"), max_length=300, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    # The provider's id for the event, when it has one: a redelivered webhook is stored once.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["shipment", "occurred_at"], name="tracking_shipment_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="tracking_event_external_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_status_display()}"

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from premura.api.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
+    path("console/", include("premura.console.urls")),
+    path("portal/", include("premura.portal.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
