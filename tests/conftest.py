@@ -13,7 +13,6 @@ import pytest
 from django.utils import timezone
 
 from premura.agents.models import Role, Team
-
 from tests.factories.agents import make_agent
 from tests.factories.commerce import OrderFactory, OrderLineFactory, PaymentFactory
 from tests.factories.customers import CustomerFactory, EmailIdentityFactory
@@ -60,8 +59,11 @@ def anna_order(customer):
     PaymentFactory(order=order)
     shipment = ShipmentFactory(order=order, tracking_number="084012345678")
     TrackingEventFactory(
-        shipment=shipment, status="info_received", raw_code="DATI RICEVUTI",
-        raw_description="Dati della spedizione ricevuti", occurred_at=timezone.now() - datetime.timedelta(days=1),
+        shipment=shipment,
+        status="info_received",
+        raw_code="DATI RICEVUTI",
+        raw_description="Dati della spedizione ricevuti",
+        occurred_at=timezone.now() - datetime.timedelta(days=1),
     )
     TrackingEventFactory(shipment=shipment, raw_description="Spedizione in transito verso Milano")
     return order

@@ -3,7 +3,6 @@ import pytest
 from premura.conversations import services
 from premura.conversations.models import CaseStatus
 from premura.conversations.queries import matching_case_ids, timeline
-
 from tests.factories.conversations import make_case
 
 

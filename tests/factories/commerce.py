@@ -3,7 +3,6 @@ from decimal import Decimal
 import factory
 
 from premura.commerce.models import Order, OrderLine, Payment, PaymentMethod, PaymentState
-
 from tests.factories.customers import CustomerFactory
 
 

@@ -4,7 +4,6 @@ import factory
 from django.utils import timezone
 
 from premura.shipping.models import Carrier, Shipment, TrackingEvent, TrackingStatus
-
 from tests.factories.commerce import OrderFactory
 
 
@@ -15,7 +14,9 @@ class CarrierFactory(factory.django.DjangoModelFactory):
 
     code = "brt"
     name = "BRT"
-    tracking_url_template = "https://vas.brt.it/vas/sped_det_show.hsm?referer=sped_numspe_par.htm&Nspediz={tracking_number}"
+    tracking_url_template = (
+        "https://vas.brt.it/vas/sped_det_show.hsm?referer=sped_numspe_par.htm&Nspediz={tracking_number}"
+    )
 
 
 class ShipmentFactory(factory.django.DjangoModelFactory):

@@ -15,7 +15,14 @@ def admin_group() -> Group:
         group.permissions.set(
             Permission.objects.filter(
                 content_type__app_label__in=[
-                    "auth", "core", "customers", "commerce", "shipping", "agents", "conversations", "api",
+                    "auth",
+                    "core",
+                    "customers",
+                    "commerce",
+                    "shipping",
+                    "agents",
+                    "conversations",
+                    "api",
                 ]
             )
         )

@@ -20,7 +20,9 @@ class OrderStatus(models.TextChoices):
 class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
-    status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID
+    )
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2, default=Decimal("0"))
@@ -118,10 +120,14 @@ class RefundStatus(models.TextChoices):
 
 class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="refunds"
+    )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
-    status = models.CharField(_("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

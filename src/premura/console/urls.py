@@ -1,8 +1,19 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from premura.console import views
 
 app_name = "console"
 urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(template_name="console/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.inbox, name="inbox"),
+    path("cases/new/", views.new_case, name="new_case"),
+    path("cases/<int:case_id>/", views.case_detail, name="case"),
+    path("cases/<int:case_id>/reply/", views.case_reply, name="case_reply"),
+    path("cases/<int:case_id>/note/", views.case_note, name="case_note"),
+    path("cases/<int:case_id>/assign/", views.case_assign, name="case_assign"),
+    path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
+    path("cases/<int:case_id>/priority/", views.case_priority, name="case_priority"),
+    path("availability/", views.set_availability, name="availability"),
 ]

@@ -1,5 +1,214 @@
-from django.http import HttpResponse
+"""The agent console: the inbox, the case page and the case actions (thin views over services)."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from premura.agents.models import Agent, Team
+from premura.agents.services import set_availability as set_agent_availability
+from premura.commerce.queries import order_with_details
+from premura.console.forms import NewCaseForm
+from premura.conversations import services
+from premura.conversations.exceptions import CaseError
+from premura.conversations.models import CaseStatus, Priority
+from premura.conversations.queries import (
+    INBOX_VIEW_SLUGS,
+    INBOX_VIEWS,
+    InboxFilters,
+    access_case,
+    customer_cases,
+    customer_orders,
+    inbox_cases,
+    timeline,
+    view_cases,
+)
+from premura.core.models import Channel
+from premura.customers.queries import lifetime_value
+
+# Counts beside the views stop here: "999+" costs a bounded index scan, an exact count does not.
+COUNT_CAP = 999
 
 
-def inbox(request):
-    return HttpResponse("")
+def agent_required(view):
+    """Only people with an agent profile work in the console; the agent is passed to the view."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        agent = Agent.objects.filter(user=request.user).select_related("team").first()
+        if agent is None:
+            raise PermissionDenied
+        return view(request, agent, *args, **kwargs)
+
+    return wrapper
+
+
+def capped_count(queryset) -> str:
+    count = queryset.order_by()[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
+def _filters_from(request: HttpRequest) -> InboxFilters:
+    view = request.GET.get("view", "open")
+    return InboxFilters(
+        view=view if view in INBOX_VIEW_SLUGS else "open",
+        status=request.GET.get("status", ""),
+        owner=request.GET.get("owner", ""),
+        team=request.GET.get("team", ""),
+        channel=request.GET.get("channel", ""),
+        priority=request.GET.get("priority", ""),
+        q=request.GET.get("q", "")[:200],
+    )
+
+
+@agent_required
+def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
+    filters = _filters_from(request)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    size = 25
+    rows = list(inbox_cases(agent, filters)[(page - 1) * size : page * size + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "agent": agent,
+        "filters": filters,
+        "cases": rows[:size],
+        "page": page,
+        "has_next": len(rows) > size,
+        "query": query.urlencode(),
+        "agents": Agent.objects.order_by("display_name"),
+        "teams": Team.objects.all(),
+        "statuses": CaseStatus.choices,
+        "priorities": Priority.choices,
+        "channels": Channel.choices,
+    }
+    if request.htmx and request.htmx.target == "case-list":
+        return render(request, "console/inbox.html#case_list", context)
+    context["views"] = [(v, capped_count(view_cases(agent, v.slug))) for v in INBOX_VIEWS if v.slug != "all"]
+    context["views"].append((INBOX_VIEWS[-1], ""))
+    return render(request, "console/inbox.html", context)
+
+
+def _case_context(case, agent: Agent) -> dict:
+    return {
+        "agent": agent,
+        "case": case,
+        "timeline": timeline(case),
+        "customer": case.customer,
+        "identities": case.customer.identities.all(),
+        "lifetime_value": lifetime_value(case.customer),
+        "past_cases": customer_cases(case.customer),
+        "orders": customer_orders(case.customer),
+        "order": order_with_details(case.order_id) if case.order_id else None,
+        "agents": Agent.objects.order_by("display_name"),
+        "statuses": CaseStatus.choices,
+        "priorities": Priority.choices,
+        "waiting_statuses": [(s, label) for s, label in CaseStatus.choices if s != CaseStatus.NEW],
+    }
+
+
+@agent_required
+def case_detail(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    case = access_case(agent, case_id)
+    return render(request, "console/case.html", _case_context(case, agent))
+
+
+def _after_action(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    """HTMX gets the refreshed case body in place; a plain POST goes back to the case page."""
+    if request.htmx:
+        case = access_case(agent, case_id)
+        return render(request, "console/case.html#case_body", _case_context(case, agent))
+    return redirect("console:case", case_id=case_id)
+
+
+def _run_action(request: HttpRequest, agent: Agent, case_id: int, action) -> HttpResponse:
+    case = access_case(agent, case_id)
+    try:
+        action(case)
+    except CaseError as error:
+        messages.error(request, str(error))
+    return _after_action(request, agent, case_id)
+
+
+@require_POST
+@agent_required
+def case_reply(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    new_status = request.POST.get("status") or None
+    return _run_action(
+        request,
+        agent,
+        case_id,
+        lambda case: services.reply(case, agent, request.POST.get("body", ""), new_status=new_status),
+    )
+
+
+@require_POST
+@agent_required
+def case_note(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    return _run_action(
+        request, agent, case_id, lambda case: services.add_note(case, agent, request.POST.get("body", ""))
+    )
+
+
+@require_POST
+@agent_required
+def case_assign(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    owner_id = request.POST.get("owner", "")
+    owner = Agent.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
+    if owner_id and owner is None:
+        messages.error(request, _("That agent does not exist."))
+        return _after_action(request, agent, case_id)
+    return _run_action(request, agent, case_id, lambda case: services.assign(case, owner, actor=request.user))
+
+
+@require_POST
+@agent_required
+def case_status(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    status = request.POST.get("status", "")
+    return _run_action(
+        request, agent, case_id, lambda case: services.change_status(case, status, actor=request.user)
+    )
+
+
+@require_POST
+@agent_required
+def case_priority(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    priority = request.POST.get("priority", "")
+    return _run_action(
+        request, agent, case_id, lambda case: services.change_priority(case, priority, actor=request.user)
+    )
+
+
+@agent_required
+def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
+    form = NewCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = services.open_case(
+            customer=form.cleaned_data["customer"],
+            order=form.cleaned_data["order"],
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            channel=form.cleaned_data["channel"],
+            priority=form.cleaned_data["priority"],
+            owner=agent,
+            team=agent.team,
+            actor=request.user,
+        )
+        return redirect("console:case", case_id=case.pk)
+    return render(request, "console/new_case.html", {"agent": agent, "form": form})
+
+
+@require_POST
+@agent_required
+def set_availability(request: HttpRequest, agent: Agent) -> HttpResponse:
+    set_agent_availability(agent, request.POST.get("available") == "1")
+    return redirect(request.POST.get("next") or "console:inbox")

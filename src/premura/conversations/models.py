@@ -48,15 +48,25 @@ class Case(models.Model):
     # Derived from status (see save()): kept as columns so "open" and "waiting" are index ranges.
     is_open = models.BooleanField(default=True, editable=False)
     is_waiting = models.BooleanField(default=False, editable=False)
-    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     language = models.CharField(_("language"), max_length=8, default="it")
     owner = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases",
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cases",
         verbose_name=_("owner"),
     )
     team = models.ForeignKey(
-        "agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
         verbose_name=_("team"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

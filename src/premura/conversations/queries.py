@@ -107,16 +107,21 @@ def matching_case_ids(query: str) -> list[int]:
         customer_ids = CustomerIdentity.objects.filter(
             kind=IdentityKind.EMAIL, value=query.lower()
         ).values_list("customer_id", flat=True)
-        ids += Case.objects.filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True)[:SEARCH_LIMIT]
+        ids += Case.objects.filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True)[
+            :SEARCH_LIMIT
+        ]
         return ids
     name = fold_name(query)
     if len(name) >= 3 and not number:
         customer_ids = list(
-            Customer.objects.filter(search_name__gte=name, search_name__lt=name + "\uffff")
-            .values_list("pk", flat=True)[:100]
+            Customer.objects.filter(search_name__gte=name, search_name__lt=name + "\uffff").values_list(
+                "pk", flat=True
+            )[:100]
         )
         if customer_ids:
-            ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
+            ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[
+                :SEARCH_LIMIT
+            ]
     if not number and not order_ids:
         ids += case_ids_matching_text(query, limit=SEARCH_LIMIT)
     return ids
@@ -158,4 +163,3 @@ def customer_orders(customer: Customer, limit: int = 10) -> QuerySet[Order]:
     return customer.orders.order_by("-placed_at").prefetch_related(
         Prefetch("shipments"),
     )[:limit]
-

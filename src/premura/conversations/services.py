@@ -12,16 +12,14 @@ from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent, Team
 from premura.commerce.models import Order
+from premura.conversations.exceptions import CaseError, EmptyMessage
+from premura.conversations.models import Case, CaseStatus, Direction, Message, Priority
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer
-from premura.conversations.exceptions import CaseError, EmptyMessage
-from premura.conversations.models import Case, CaseStatus, Direction, Message, Priority
 
 # Statuses that a customer's new message reopens: they were waiting on the customer, or done.
-REOPENED_BY_CUSTOMER = frozenset(
-    {CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.SOLVED, CaseStatus.CLOSED}
-)
+REOPENED_BY_CUSTOMER = frozenset({CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.SOLVED, CaseStatus.CLOSED})
 
 
 def _clean_body(body: str) -> str:
@@ -76,7 +74,9 @@ def open_case(
         created_at=now,
         external_id=external_id,
     )
-    record_event(case, "case.opened", actor=actor, actor_label="" if actor else customer.full_name, channel=channel)
+    record_event(
+        case, "case.opened", actor=actor, actor_label="" if actor else customer.full_name, channel=channel
+    )
     if owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
     return case
@@ -100,8 +100,13 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
     case.last_activity_at = now
     fields = ["last_activity_at"]
     if case.status in REOPENED_BY_CUSTOMER:
-        record_event(case, "case.status_changed", actor_label=case.customer.full_name,
-                     old=case.status, new=CaseStatus.OPEN)
+        record_event(
+            case,
+            "case.status_changed",
+            actor_label=case.customer.full_name,
+            old=case.status,
+            new=CaseStatus.OPEN,
+        )
         case.status = CaseStatus.OPEN
         case.solved_at = None
         fields += ["status", "solved_at"]

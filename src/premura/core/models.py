@@ -42,7 +42,9 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["subject_type", "subject_id", "created_at"], name="audit_subject_idx")]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "created_at"], name="audit_subject_idx")
+        ]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

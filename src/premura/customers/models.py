@@ -29,7 +29,9 @@ class Customer(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     # Lower-cased name kept beside the original so a prefix search is an index range scan.
     search_name = models.CharField(max_length=200, editable=False, db_index=True)
-    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ITALIAN)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ITALIAN
+    )
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL
     )

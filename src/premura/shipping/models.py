@@ -60,7 +60,9 @@ class Shipment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipment_tracking_unique")
         ]
-        indexes = [models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promise_idx")]
+        indexes = [
+            models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promise_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"

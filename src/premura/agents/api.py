@@ -1,0 +1,50 @@
+"""Agents and teams in the REST API: /api/v1/agents (administrators only), /api/v1/teams."""
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from premura.agents import services
+from premura.agents.models import Agent, Team
+from premura.agents.schemas import AgentIn, AgentOut, TeamOut
+from premura.api.auth import require_permission
+from premura.api.errors import errors, referenced
+from premura.api.pagination import LimitOffset
+
+router = Router(tags=["agents"])
+
+
+@router.get("/agents", response={200: list[AgentOut], **errors(401, 403, 422)})
+@paginate(LimitOffset)
+def list_agents(request: HttpRequest):
+    """The desk's agents, by name. Administrators only."""
+    require_permission(request)
+    return Agent.objects.select_related("user").order_by("display_name", "pk")
+
+
+@router.post("/agents", response={201: AgentOut, **errors(401, 403, 409, 422)})
+def create_agent(request: HttpRequest, payload: AgentIn):
+    """Create a login and its agent profile, with the role `agent` or `admin`. Administrators only.
+    A username already taken is a 409.
+    """
+    require_permission(request)
+    team = referenced(Team, payload.team_id, "body.team_id") if payload.team_id is not None else None
+    agent = services.create_agent(
+        username=payload.username,
+        password=payload.password,
+        display_name=payload.display_name,
+        email=payload.email,
+        team=team,
+        role=payload.role,
+        signature=payload.signature,
+    )
+    return Status(201, get_object_or_404(Agent.objects.select_related("user"), pk=agent.pk))
+
+
+@router.get("/teams", response={200: list[TeamOut], **errors(401, 403, 422)})
+@paginate(LimitOffset)
+def list_teams(request: HttpRequest):
+    """The desk's teams, by name."""
+    return Team.objects.order_by("name", "pk")

@@ -1,0 +1,45 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from premura.commerce.models import Order
+from premura.conversations.models import Priority
+from premura.core.models import Channel
+from premura.customers.models import CustomerIdentity, IdentityKind
+
+
+class NewCaseForm(forms.Form):
+    """A case an agent opens for a customer: a phone call, a message from another channel."""
+
+    email = forms.EmailField(label=_("Customer e-mail"))
+    order_number = forms.CharField(label=_("Order number"), required=False, max_length=32)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 6}))
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        identity = (
+            CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL, value=email)
+            .select_related("customer")
+            .first()
+        )
+        if identity is None:
+            raise forms.ValidationError(_("No customer has this e-mail address."))
+        self.cleaned_data["customer"] = identity.customer
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        number = (cleaned.get("order_number") or "").strip().upper()
+        cleaned["order"] = None
+        customer = cleaned.get("customer")
+        if number and customer is not None:
+            order = Order.objects.filter(number=number).first()
+            if order is None:
+                self.add_error("order_number", _("No order has this number."))
+            elif order.customer_id != customer.pk:
+                self.add_error("order_number", _("This order belongs to another customer."))
+            else:
+                cleaned["order"] = order
+        return cleaned

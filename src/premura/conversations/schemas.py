@@ -1,0 +1,92 @@
+"""The shapes of cases and messages in the REST API."""
+
+import datetime
+import enum
+
+from ninja import Field, Schema
+
+from premura.conversations.models import CaseStatus, Priority
+from premura.conversations.queries import INBOX_VIEWS
+from premura.core.models import Channel
+
+# The console's inbox views ("open", "mine", "unassigned", "waiting", a status, "all").
+InboxViewName = enum.StrEnum("InboxViewName", [(view.slug, view.slug) for view in INBOX_VIEWS])
+
+
+class CaseFilters(Schema):
+    view: InboxViewName = Field(InboxViewName("all"), description="An inbox view, as in the console.")
+    status: CaseStatus | None = None
+    owner: str | None = Field(
+        None, pattern=r"^(\d+|none)$", description="An agent id, or 'none' for unassigned."
+    )
+    team: int | None = Field(None, description="A team id.")
+    channel: Channel | None = None
+    priority: Priority | None = None
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Search: a case number, an order number, an e-mail, a name or words of the messages.",
+    )
+
+
+class CaseIn(Schema):
+    customer_id: int
+    subject: str = Field(..., min_length=1, max_length=200)
+    body: str = Field(..., min_length=1, description="The customer's first message.")
+    channel: Channel = Channel.EMAIL
+    order_id: int | None = Field(None, description="An order of this customer.")
+    priority: Priority = Priority.NORMAL
+
+
+class CasePatch(Schema):
+    """Only the fields sent change. `owner_id: null` unassigns the case."""
+
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    owner_id: int | None = None
+
+
+class MessageIn(Schema):
+    body: str = Field(..., min_length=1)
+    internal: bool = Field(False, description="An internal note: agents see it, the customer never does.")
+
+
+class InboundMessageIn(Schema):
+    body: str = Field(..., min_length=1)
+    channel: Channel | None = Field(None, description="The case's channel if absent.")
+    external_id: str = Field("", max_length=255, description="The channel's message id: a repeat is a 409.")
+
+
+class MessageOut(Schema):
+    id: int
+    direction: str
+    channel: str
+    is_internal: bool
+    author_name: str
+    author_agent_id: int | None
+    author_customer_id: int | None
+    body: str
+    created_at: datetime.datetime
+    external_id: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    subject: str
+    customer_id: int
+    customer_name: str = Field(..., alias="customer.full_name")
+    order_id: int | None
+    status: str
+    priority: str
+    channel: str
+    language: str
+    owner_id: int | None
+    team_id: int | None
+    created_at: datetime.datetime
+    last_activity_at: datetime.datetime
+    solved_at: datetime.datetime | None
+
+
+class CaseDetailOut(CaseOut):
+    messages: list[MessageOut]

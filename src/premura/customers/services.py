@@ -1,0 +1,258 @@
+"""Customer actions: create a customer with their identities, update their preferences.
+
+Identities are stored normalised (e-mails lower-cased, phones as "+<country><number>", handles
+without "@"), so the same address written two ways names the same person; (kind, value) is unique.
+"""
+
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from premura.core.audit import record_event
+from premura.core.models import Channel
+from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier
+
+# Phones written without a country code are Italian.
+DEFAULT_COUNTRY_CODE = "39"
+PHONE_KINDS = frozenset({IdentityKind.PHONE, IdentityKind.WHATSAPP})
+HANDLE_KINDS = frozenset({IdentityKind.INSTAGRAM, IdentityKind.X})
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+
+
+class CustomerError(Exception):
+    """A customer action that cannot be done; the message is safe to show to the user."""
+
+
+class IdentityTaken(CustomerError):
+    """The identity (kind, value) already belongs to a customer."""
+
+
+@dataclass(frozen=True)
+class NewIdentity:
+    kind: str
+    value: str
+    is_primary: bool = False
+
+
+def normalise_identity(kind: str, value: str) -> str:
+    """The stored form of an identity. Raises CustomerError for an unknown kind or a malformed value.
+
+    >>> normalise_identity("email", " Anna.Colombo@Example.IT ")
+    'anna.colombo@example.it'
+    >>> normalise_identity("phone", "333 123 4567")
+    '+393331234567'
+    """
+    if kind not in IdentityKind.values:
+        raise CustomerError(_("Unknown identity kind: %(kind)s") % {"kind": kind})
+    value = (value or "").strip()
+    if not value:
+        raise CustomerError(_("The %(kind)s is empty.") % {"kind": IdentityKind(kind).label})
+    if kind == IdentityKind.EMAIL:
+        value = value.lower()
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise CustomerError(_("%(value)s is not an e-mail address.") % {"value": value}) from None
+        return value
+    if kind in PHONE_KINDS:
+        return normalise_phone(value)
+    value = value.lstrip("@")
+    return value.lower() if kind in HANDLE_KINDS else value
+
+
+def normalise_phone(value: str) -> str:
+    """A phone number in E.164 form: "+39 333 123-4567" and "0039 3331234567" -> "+393331234567".
+
+    A number without a country code is taken as Italian. Raises CustomerError if it is not a number.
+    """
+    digits = _PHONE_PUNCTUATION.sub("", value.strip())
+    if digits.startswith("+"):
+        digits = digits[1:]
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    else:
+        digits = DEFAULT_COUNTRY_CODE + digits
+    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+        raise CustomerError(_("%(value)s is not a phone number.") % {"value": value})
+    return "+" + digits
+
+
+def _check_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise CustomerError(_("Unknown time zone: %(name)s") % {"name": name}) from None
+
+
+def _check_quiet_hours(start: time | None, end: time | None) -> None:
+    if (start is None) != (end is None):
+        raise CustomerError(_("Quiet hours need both a start and an end."))
+
+
+def _check_choice(value: str, choices: type, label: str) -> None:
+    if value not in choices.values:
+        raise CustomerError(_("Unknown %(label)s: %(value)s") % {"label": label, "value": value})
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    full_name: str,
+    identities: Iterable[NewIdentity] = (),
+    language: str = Language.ITALIAN,
+    preferred_channel: str = Channel.EMAIL,
+    time_zone: str = "Europe/Rome",
+    quiet_hours_start: time | None = None,
+    quiet_hours_end: time | None = None,
+    marketing_consent: bool = False,
+    tier: str = Tier.STANDARD,
+    notes: str = "",
+    actor: Any = None,
+) -> Customer:
+    """Create a customer with their identities, normalised. Not idempotent.
+
+    In each kind, the identity marked primary (else the first) is the primary one. Raises
+    IdentityTaken if an identity already belongs to someone, CustomerError for invalid values;
+    either way nothing is written.
+    """
+    full_name = " ".join((full_name or "").split())
+    if not full_name:
+        raise CustomerError(_("The customer's name is empty."))
+    _check_choice(language, Language, _("language"))
+    _check_choice(preferred_channel, Channel, _("channel"))
+    _check_choice(tier, Tier, _("tier"))
+    _check_time_zone(time_zone)
+    _check_quiet_hours(quiet_hours_start, quiet_hours_end)
+    normalised = _normalise_identities(identities)
+    now = timezone.now()
+    customer = Customer.objects.create(
+        full_name=full_name,
+        language=language,
+        preferred_channel=preferred_channel,
+        time_zone=time_zone,
+        quiet_hours_start=quiet_hours_start,
+        quiet_hours_end=quiet_hours_end,
+        marketing_consent=marketing_consent,
+        marketing_consent_at=now if marketing_consent else None,
+        tier=tier,
+        notes=notes,
+        created_at=now,
+    )
+    for identity in normalised:
+        try:
+            with transaction.atomic():
+                CustomerIdentity.objects.create(
+                    customer=customer,
+                    kind=identity.kind,
+                    value=identity.value,
+                    is_primary=identity.is_primary,
+                )
+        except IntegrityError:
+            raise IdentityTaken(
+                _("The %(kind)s %(value)s already belongs to another customer.")
+                % {"kind": IdentityKind(identity.kind).label, "value": identity.value}
+            ) from None
+    record_event(
+        customer, "customer.created", actor=actor, identities=[f"{i.kind}:{i.value}" for i in normalised]
+    )
+    return customer
+
+
+def _normalise_identities(identities: Iterable[NewIdentity]) -> list[NewIdentity]:
+    """Normalised, without repeats, with exactly one primary identity of each kind."""
+    result: list[NewIdentity] = []
+    seen: set[tuple[str, str]] = set()
+    for identity in identities:
+        value = normalise_identity(identity.kind, identity.value)
+        if (identity.kind, value) in seen:
+            raise CustomerError(_("The identity %(value)s is listed twice.") % {"value": value})
+        seen.add((identity.kind, value))
+        result.append(NewIdentity(identity.kind, value, identity.is_primary))
+    primary: dict[str, NewIdentity] = {}
+    for identity in result:
+        if identity.is_primary and identity.kind in primary:
+            raise CustomerError(
+                _("Only one %(kind)s can be primary.") % {"kind": IdentityKind(identity.kind).label}
+            )
+        if identity.is_primary:
+            primary[identity.kind] = identity
+    for identity in result:
+        primary.setdefault(identity.kind, identity)
+    return [NewIdentity(i.kind, i.value, primary[i.kind] is i) for i in result]
+
+
+# The fields update_customer may change.
+UPDATABLE_FIELDS = frozenset(
+    {
+        "language",
+        "preferred_channel",
+        "time_zone",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "marketing_consent",
+    }
+)
+NOT_NULL_FIELDS = frozenset({"language", "preferred_channel", "time_zone", "marketing_consent"})
+
+
+@transaction.atomic
+def update_customer(customer: Customer, *, changes: Mapping[str, Any], actor: Any = None) -> Customer:
+    """Change the customer's preferences: the keys of `changes` are among UPDATABLE_FIELDS.
+
+    Idempotent: unchanged values write nothing. Giving marketing consent stamps
+    marketing_consent_at; withdrawing it clears it. Raises CustomerError for an unknown field or an
+    invalid value (quiet hours need both ends); nothing is written then.
+    """
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise CustomerError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    for field in sorted(NOT_NULL_FIELDS & set(changes)):
+        if changes[field] is None:
+            raise CustomerError(
+                _("%(field)s cannot be empty.") % {"field": Customer._meta.get_field(field).verbose_name}
+            )
+    if "language" in changes:
+        _check_choice(changes["language"], Language, _("language"))
+    if "preferred_channel" in changes:
+        _check_choice(changes["preferred_channel"], Channel, _("channel"))
+    if "time_zone" in changes:
+        _check_time_zone(changes["time_zone"])
+    _check_quiet_hours(
+        changes.get("quiet_hours_start", customer.quiet_hours_start),
+        changes.get("quiet_hours_end", customer.quiet_hours_end),
+    )
+    changed: dict[str, list[Any]] = {}
+    for field, value in changes.items():
+        old = getattr(customer, field)
+        if old != value:
+            changed[field] = [old, value]
+            setattr(customer, field, value)
+    if not changed:
+        return customer
+    fields = list(changed)
+    if "marketing_consent" in changed:
+        customer.marketing_consent_at = timezone.now() if customer.marketing_consent else None
+        fields.append("marketing_consent_at")
+    customer.save(update_fields=fields)
+    record_event(
+        customer,
+        "customer.updated",
+        actor=actor,
+        changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changed.items()},
+    )
+    return customer
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, time) else value

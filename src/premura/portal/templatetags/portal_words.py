@@ -1,0 +1,87 @@
+"""How the portal says things to a customer: statuses in plain words, amounts with their currency.
+
+The models' own labels are written for agents ("Waiting on bank", "Captured"); a customer reads
+what it means for them.
+"""
+
+from decimal import Decimal
+
+from django import template
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from premura.commerce.models import Payment, PaymentMethod, PaymentState, Refund, RefundStatus
+from premura.conversations.models import Case, CaseStatus
+from premura.shipping.models import Shipment, TrackingStatus
+
+register = template.Library()
+
+CASE_STATUS_WORDS = {
+    CaseStatus.NEW: _("Received: we will answer soon"),
+    CaseStatus.OPEN: _("We are working on it"),
+    CaseStatus.WAITING_ON_CUSTOMER: _("Waiting for your reply"),
+    CaseStatus.WAITING_ON_CARRIER: _("Waiting for the carrier"),
+    CaseStatus.WAITING_ON_BANK: _("Waiting for the bank"),
+    CaseStatus.SOLVED: _("Solved"),
+    CaseStatus.CLOSED: _("Closed"),
+}
+
+SHIPMENT_STATUS_WORDS = {
+    TrackingStatus.PENDING: _("Waiting for the carrier to pick it up"),
+    TrackingStatus.INFO_RECEIVED: _("The carrier has the shipment details"),
+    TrackingStatus.IN_TRANSIT: _("On its way"),
+    TrackingStatus.OUT_FOR_DELIVERY: _("Out for delivery today"),
+    TrackingStatus.AVAILABLE_FOR_PICKUP: _("Ready for you to pick up"),
+    TrackingStatus.ATTEMPT_FAIL: _("The carrier could not deliver it"),
+    TrackingStatus.EXCEPTION: _("There is a problem with the delivery"),
+    TrackingStatus.EXPIRED: _("Tracking is no longer available"),
+    TrackingStatus.DELIVERED: _("Delivered"),
+}
+
+PAYMENT_STATE_WORDS = {
+    PaymentState.PENDING: _("Payment not yet received"),
+    PaymentState.AUTHORIZED: _("Amount authorised, not yet charged"),
+    PaymentState.CAPTURED: _("Paid"),
+    PaymentState.VOIDED: _("Authorisation cancelled: nothing was charged"),
+    PaymentState.PARTIALLY_REFUNDED: _("Partly refunded"),
+    PaymentState.REFUNDED: _("Refunded"),
+    PaymentState.FAILED: _("Payment failed"),
+}
+
+REFUND_STATUS_WORDS = {
+    RefundStatus.REQUESTED: _("Refund being prepared"),
+    RefundStatus.SUBMITTED: _("Refund sent to your bank"),
+    RefundStatus.COMPLETED: _("Refund arrived"),
+    RefundStatus.FAILED: _("The refund did not go through: we are looking into it"),
+}
+
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF"}
+
+
+@register.filter
+def case_status_words(case: Case) -> str:
+    return CASE_STATUS_WORDS.get(case.status, case.get_status_display())
+
+
+@register.filter
+def shipment_status_words(shipment: Shipment) -> str:
+    return SHIPMENT_STATUS_WORDS.get(shipment.status, shipment.get_status_display())
+
+
+@register.filter
+def payment_state_words(payment: Payment) -> str:
+    if payment.state == PaymentState.AUTHORIZED and payment.method == PaymentMethod.CARD:
+        return _("Amount authorised on the card")
+    return PAYMENT_STATE_WORDS.get(payment.state, payment.get_state_display())
+
+
+@register.filter
+def refund_status_words(refund: Refund) -> str:
+    return REFUND_STATUS_WORDS.get(refund.status, refund.get_status_display())
+
+
+@register.filter
+def money(amount: Decimal, currency: str) -> str:
+    """`54,90 €` in Italian, `54.90 €` in English: the number in the page's language."""
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    return f"{formats.number_format(amount, 2, use_l10n=True)}\u00a0{symbol}"

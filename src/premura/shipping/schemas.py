@@ -1,0 +1,73 @@
+"""The shapes of shipments and tracking events in the REST API."""
+
+import datetime
+
+from ninja import Field, Schema
+from pydantic import AwareDatetime
+
+from premura.shipping.models import TrackingStatus
+
+
+class ShipmentIn(Schema):
+    order_id: int
+    carrier: str = Field(..., min_length=1, max_length=32, description="The carrier's code, e.g. 'brt'.")
+    tracking_number: str = Field(..., min_length=1, max_length=64)
+    promised_delivery_date: datetime.date | None = None
+    estimated_delivery_date: datetime.date | None = None
+    shipped_at: AwareDatetime | None = None
+
+
+class TrackingEventIn(Schema):
+    occurred_at: AwareDatetime
+    status: TrackingStatus
+    raw_code: str = Field(..., min_length=1, max_length=64)
+    raw_description: str = Field("", max_length=300)
+    location: str = Field("", max_length=120)
+    external_id: str = Field(
+        "", max_length=100, description="The provider's event id: a repeat is stored once."
+    )
+
+
+class TrackingEventOut(Schema):
+    id: int
+    occurred_at: datetime.datetime
+    status: str
+    raw_code: str
+    raw_description: str
+    location: str
+    external_id: str
+    received_at: datetime.datetime
+
+
+class ShipmentOut(Schema):
+    id: int
+    order_id: int
+    order_number: str = Field(..., alias="order.number")
+    carrier: str = Field(..., alias="carrier.code")
+    tracking_number: str
+    tracking_url: str
+    status: str
+    promised_delivery_date: datetime.date | None
+    estimated_delivery_date: datetime.date | None
+    shipped_at: datetime.datetime | None
+    delivered_at: datetime.datetime | None
+    last_event_at: datetime.datetime | None
+    is_late: bool
+    created_at: datetime.datetime
+
+
+class ShipmentDetailOut(ShipmentOut):
+    events: list[TrackingEventOut]
+
+
+class TrackingEventResult(Schema):
+    event: TrackingEventOut
+    created: bool = Field(..., description="False when the event was already recorded (same external_id).")
+    shipment_status: str
+    delivered_at: datetime.datetime | None
+
+
+class ShipmentFilters(Schema):
+    order: int | None = Field(None, description="An order id.")
+    status: TrackingStatus | None = None
+    carrier: str | None = Field(None, description="A carrier code.")

@@ -1,0 +1,33 @@
+"""The OpenAPI schema and the docs page."""
+
+from django.test import Client
+
+
+def test_the_schema_declares_the_errors_of_creating_a_case(db):
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Premura API"
+    responses = schema["paths"]["/api/v1/cases"]["post"]["responses"]
+    assert sorted(responses) == ["201", "401", "403", "422"]
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    assert responses["401"]["content"] == error
+    assert responses["422"]["content"] == error
+    assert set(schema["components"]["schemas"]["Error"]["required"]) == {"detail"}
+
+
+def test_every_operation_declares_401_403_and_422_and_needs_a_bearer_token(db):
+    schema = Client().get("/api/openapi.json").json()
+    assert schema["components"]["securitySchemes"] == {"ApiTokenAuth": {"type": "http", "scheme": "bearer"}}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert {"401", "403", "422"} <= set(operation["responses"]), f"{method} {path}"
+            assert operation["security"] == [{"ApiTokenAuth": []}], f"{method} {path}"
+            if "{" in path:
+                assert "404" in operation["responses"], f"{method} {path}"
+
+
+def test_the_docs_page_is_served(db):
+    response = Client().get("/api/docs")
+    assert response.status_code == 200
+    assert b"/api/openapi.json" in response.content

@@ -1,0 +1,115 @@
+import pytest
+from django.urls import reverse
+
+from premura.conversations.models import CaseStatus, Message
+from tests.factories.conversations import make_case
+
+
+@pytest.fixture
+def marco_client(client, agent):
+    client.force_login(agent.user)
+    return client
+
+
+@pytest.fixture
+def case(customer, anna_order):
+    return make_case(customer, order=anna_order, subject="Dov'è il mio pacco?")
+
+
+def test_case_page_shows_conversation_customer_and_order(marco_client, case):
+    html = marco_client.get(reverse("console:case", args=[case.pk])).content.decode()
+    assert "Dov&#x27;è il mio pacco?" in html
+    assert "anna.colombo@example.it" in html
+    assert "PRM-100001" in html
+    assert "084012345678" in html  # the shipment with its tracking timeline
+    assert "Spedizione in transito verso Milano" in html
+    assert "Moka Bialetti 6 tazze" in html
+
+
+def test_reply_is_signed_and_appears_in_the_timeline(marco_client, case):
+    response = marco_client.post(
+        reverse("console:case_reply", args=[case.pk]),
+        {"body": "Il pacco arriverà domani.", "status": "waiting_on_customer"},
+    )
+    assert response.status_code == 302
+    reply = Message.objects.get(case=case, direction="outbound")
+    assert reply.body == "Il pacco arriverà domani.\n\nMarco Rossi\nServizio clienti Bottega Premura"
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WAITING_ON_CUSTOMER
+    assert case.owner.display_name == "Marco Rossi"
+    html = marco_client.get(reverse("console:case", args=[case.pk])).content.decode()
+    assert "Il pacco arriverà domani." in html
+    assert "Marco Rossi ha assegnato il caso a Marco Rossi" in html
+
+
+def test_htmx_reply_returns_the_refreshed_case_body(marco_client, case):
+    response = marco_client.post(
+        reverse("console:case_reply", args=[case.pk]),
+        {"body": "Ecco il nuovo tracking."},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ecco il nuovo tracking." in html
+    assert "<html" not in html
+
+
+def test_empty_reply_is_refused_with_a_message(marco_client, case):
+    response = marco_client.post(reverse("console:case_reply", args=[case.pk]), {"body": "  "}, follow=True)
+    assert "Il messaggio è vuoto." in response.content.decode()
+    assert case.messages.count() == 1
+
+
+def test_note_assign_status_and_priority(marco_client, case, admin):
+    marco_client.post(reverse("console:case_note", args=[case.pk]), {"body": "Chiamare BRT"})
+    marco_client.post(reverse("console:case_assign", args=[case.pk]), {"owner": admin.pk})
+    marco_client.post(reverse("console:case_status", args=[case.pk]), {"status": "waiting_on_carrier"})
+    marco_client.post(reverse("console:case_priority", args=[case.pk]), {"priority": "high"})
+    case.refresh_from_db()
+    assert (case.owner, case.status, case.priority) == (admin, "waiting_on_carrier", "high")
+    note = case.messages.get(is_internal=True)
+    assert note.body == "Chiamare BRT"
+    html = marco_client.get(reverse("console:case", args=[case.pk])).content.decode()
+    assert "Marco Rossi ha assegnato il caso a Giulia Bianchi" in html
+    assert "In attesa del corriere" in html
+
+
+def test_unknown_status_or_owner_changes_nothing(marco_client, case):
+    marco_client.post(reverse("console:case_status", args=[case.pk]), {"status": "exploded"})
+    marco_client.post(reverse("console:case_assign", args=[case.pk]), {"owner": "99999"})
+    case.refresh_from_db()
+    assert (case.status, case.owner) == ("new", None)
+
+
+def test_agent_opens_a_case_for_a_caller(marco_client, agent, customer, anna_order, bruno_order):
+    url = reverse("console:new_case")
+    refused = marco_client.post(
+        url,
+        {
+            "email": "anna.colombo@example.it",
+            "order_number": "PRM-100002",
+            "channel": "phone",
+            "priority": "normal",
+            "subject": "Telefonata",
+            "body": "Chiede del pacco",
+        },
+    )
+    assert "Questo ordine appartiene a un altro cliente." in refused.content.decode()
+    response = marco_client.post(
+        url,
+        {
+            "email": "Anna.Colombo@example.it",
+            "order_number": "prm-100001",
+            "channel": "phone",
+            "priority": "high",
+            "subject": "Telefonata",
+            "body": "Chiede del pacco",
+        },
+    )
+    case = customer.cases.get()
+    assert response["Location"] == reverse("console:case", args=[case.pk])
+    assert (case.order, case.owner, case.channel, case.priority) == (anna_order, agent, "phone", "high")
+
+
+def test_missing_case_is_404(marco_client, db):
+    assert marco_client.get(reverse("console:case", args=[424242])).status_code == 404

@@ -1,0 +1,257 @@
+"""The demo shop generator (`manage.py load_demo`)."""
+
+import datetime
+import random
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Count, Sum
+
+from premura.agents.models import MANAGE_DESK_PERMISSION, Agent, Team
+from premura.commerce.models import Order, OrderStatus, Payment, PaymentMethod, PaymentState, Refund
+from premura.conversations.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseStatus, Direction, Message
+from premura.core import demo
+from premura.core.audit import events_for
+from premura.customers.models import Customer, CustomerIdentity, IdentityKind
+from premura.shipping.models import Carrier, Shipment, TrackingEvent, TrackingStatus
+
+NOW = datetime.datetime(2025, 3, 12, 15, 30, tzinfo=datetime.UTC)
+SMALL = {"customers": 30, "orders": 60, "cases": 20}
+
+
+def load(**options) -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def small_shop(db):
+    return demo.load_demo(**SMALL, now=NOW)
+
+
+def test_command_creates_exact_counts(db):
+    output = load(customers=30, orders=60, cases=20)
+    assert Customer.objects.count() == 30
+    assert Order.objects.count() == 60
+    assert Payment.objects.count() == 60
+    assert Case.objects.count() == 20
+    assert Agent.objects.count() == len(demo.DEMO_AGENTS)
+    assert set(Team.objects.values_list("name", flat=True)) == {
+        "Ordini e spedizioni",
+        "Resi e rimborsi",
+        "Pagamenti",
+        "Prodotti",
+        "Account",
+    }
+    assert set(Carrier.objects.values_list("code", flat=True)) == {"brt", "gls", "poste", "sda", "dhl"}
+    assert all("{tracking_number}" in c.tracking_url_template for c in Carrier.objects.all())
+    assert "30 customers" in output and "admin / premura-demo" in output
+
+
+def test_second_run_without_force_changes_nothing(db):
+    load(**SMALL)
+    output = load(**SMALL)
+    assert "already loaded" in output
+    assert Customer.objects.count() == 30
+    assert Order.objects.count() == 60
+    assert Case.objects.count() == 20
+    assert get_user_model().objects.count() == len(demo.DEMO_AGENTS)
+
+
+def test_force_wipes_and_reloads(db):
+    load(**SMALL)
+    load(customers=10, orders=15, cases=5, force=True)
+    assert Customer.objects.count() == 10
+    assert Order.objects.count() == 15
+    assert Case.objects.count() == 5
+    assert Agent.objects.count() == len(demo.DEMO_AGENTS)
+    assert Team.objects.count() == 5 and Carrier.objects.count() == 5
+
+
+def test_same_seed_same_shop(db):
+    def snapshot():
+        return (
+            list(Customer.objects.order_by("full_name", "pk").values_list("full_name", "language")),
+            sorted(CustomerIdentity.objects.values_list("kind", "value")),
+            list(
+                Order.objects.order_by("number").values_list(
+                    "number", "customer__full_name", "total", "status"
+                )
+            ),
+            sorted(Case.objects.values_list("subject", "status")),
+        )
+
+    demo.load_demo(**SMALL, seed=7, now=NOW)
+    first = snapshot()
+    demo.load_demo(**SMALL, seed=7, now=NOW, force=True)
+    assert snapshot() == first
+    demo.load_demo(**SMALL, seed=8, now=NOW, force=True)
+    assert snapshot() != first
+
+
+def test_the_hour_of_the_load_does_not_change_the_customers(db):
+    demo.load_demo(**SMALL, now=NOW)
+    first = sorted(CustomerIdentity.objects.values_list("kind", "value"))
+    demo.load_demo(**SMALL, now=NOW + datetime.timedelta(hours=5), force=True)
+    assert sorted(CustomerIdentity.objects.values_list("kind", "value")) == first
+
+
+def test_admin_has_the_admin_role_and_agents_do_not(small_shop):
+    users = get_user_model().objects
+    admin = users.get(username="admin")
+    assert admin.check_password(demo.DEMO_PASSWORD)
+    assert admin.is_staff and admin.is_superuser
+    assert admin.has_perm(MANAGE_DESK_PERMISSION)
+    assert admin.agent.display_name == "Giulia Bianchi"
+    marco = users.get(username="marco")
+    assert marco.check_password(demo.DEMO_PASSWORD)
+    assert not marco.is_staff and not marco.is_superuser
+    assert not marco.has_perm(MANAGE_DESK_PERMISSION)
+    assert marco.agent.display_name == "Marco Rossi"
+    assert marco.agent.signature == "Marco Rossi\nServizio clienti Bottega Premura"
+    assert marco.agent.team.name == "Ordini e spedizioni"
+    assert all(a.team_id for a in Agent.objects.all())
+
+
+def test_customers_have_unique_lower_case_emails(small_shop):
+    emails = list(CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True))
+    assert len(emails) == len(set(emails)) == Customer.objects.count()
+    assert all(e == e.lower() and e.split("@")[1] in demo.DEMO_EMAIL_DOMAINS for e in emails)
+    phones = CustomerIdentity.objects.filter(kind=IdentityKind.PHONE).values_list("value", flat=True)
+    assert all(p.startswith("+") and p[1:].isdigit() for p in phones)
+    assert set(Customer.objects.values_list("language", flat=True)) == {"it", "en"}
+
+
+def test_order_totals_add_up(small_shop):
+    for order in Order.objects.annotate(line_sum=Sum("lines__total"), line_count=Count("lines")):
+        assert 1 <= order.line_count <= 4
+        assert order.line_sum == order.subtotal
+        assert order.subtotal + order.shipping_total == order.total
+        assert order.number.startswith("PRM-1")
+        assert order.email == order.customer.identities.get(kind=IdentityKind.EMAIL).value
+    assert Order.objects.order_by("placed_at").first().number == "PRM-100001"
+
+
+def test_payments_match_their_orders(small_shop):
+    for payment in Payment.objects.select_related("order"):
+        status = payment.order.status
+        assert payment.amount == payment.order.total
+        if status == OrderStatus.CANCELLED:
+            assert payment.state == PaymentState.VOIDED
+        elif status == OrderStatus.REFUNDED:
+            assert payment.state == PaymentState.REFUNDED
+            refund = payment.order.refunds.get()
+            assert refund.amount == payment.order.total
+            assert refund.expected_arrival_at == refund.created_at + datetime.timedelta(days=10)
+        elif status == OrderStatus.PAID and payment.method == PaymentMethod.CARD:
+            assert payment.state == PaymentState.AUTHORIZED
+        elif status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED) and payment.method == PaymentMethod.CARD:
+            assert payment.state == PaymentState.CAPTURED
+
+
+def test_every_shipment_ends_in_its_latest_event(small_shop):
+    shipments = Shipment.objects.prefetch_related("events")
+    assert shipments.exists()
+    for shipment in shipments:
+        events = list(shipment.events.all())
+        assert events, shipment
+        assert shipment.status == events[-1].status
+        assert shipment.last_event_at == events[-1].occurred_at
+        times = [e.occurred_at for e in events]
+        assert times == sorted(times) and len(set(times)) == len(times)
+        assert shipment.order.placed_at <= times[0] and times[-1] <= NOW
+        assert all(e.raw_code for e in events)
+        if shipment.status == TrackingStatus.DELIVERED:
+            assert shipment.delivered_at == events[-1].occurred_at
+        assert shipment.order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.REFUNDED)
+
+
+def test_small_shop_still_covers_every_tracking_status(small_shop):
+    assert set(Shipment.objects.values_list("status", flat=True)) == set(TrackingStatus.values)
+
+
+def test_default_shop(db):
+    summary = demo.load_demo(now=NOW)
+    assert (summary.customers, summary.orders, summary.cases) == (400, 1000, 300)
+    assert set(Shipment.objects.values_list("status", flat=True)) == set(TrackingStatus.values)
+    assert set(Order.objects.values_list("status", flat=True)) == set(OrderStatus.values)
+    assert set(Case.objects.values_list("status", flat=True)) == set(CaseStatus.values)
+    assert set(Payment.objects.values_list("method", flat=True)) == set(PaymentMethod.values)
+    assert set(Refund.objects.values_list("status", flat=True)) == {"completed", "submitted"}
+    delivered = list(Shipment.objects.filter(status=TrackingStatus.DELIVERED))
+    assert 0.03 < sum(s.is_late for s in delivered) / len(delivered) < 0.15
+    unsolved = Case.objects.exclude(status__in=[CaseStatus.SOLVED, CaseStatus.CLOSED])
+    assert 0.15 < unsolved.filter(owner__isnull=True).count() / unsolved.count() < 0.25
+    assert Case.objects.filter(order__isnull=False).count() > Case.objects.count() / 2
+    english = Customer.objects.filter(language="en").count() / Customer.objects.count()
+    assert 0.3 < english < 0.4
+
+
+def test_cases_are_consistent_with_their_messages(small_shop):
+    for case in Case.objects.prefetch_related("messages"):
+        messages = list(case.messages.all())
+        first = messages[0]
+        assert first.direction == Direction.INBOUND and first.author_customer_id == case.customer_id
+        assert first.author_name == case.customer.full_name
+        assert case.created_at == first.created_at
+        assert case.last_activity_at == messages[-1].created_at <= NOW
+        assert case.is_open == (case.status in OPEN_STATUSES)
+        assert case.is_waiting == (case.status in WAITING_STATUSES)
+        assert (case.solved_at is not None) == (case.status in (CaseStatus.SOLVED, CaseStatus.CLOSED))
+        assert case.language == case.customer.language
+        if case.order_id:
+            assert case.order.customer_id == case.customer_id
+        for message in messages:
+            if message.direction == Direction.OUTBOUND:
+                assert message.author_agent is not None
+                assert message.author_name == message.author_agent.display_name
+                if not message.is_internal:
+                    assert message.body.endswith(message.author_agent.signature)
+
+
+def test_assigned_cases_have_an_assignment_event_inside_their_history(small_shop):
+    assigned = Case.objects.filter(owner__isnull=False)
+    assert assigned.exists()
+    for case in assigned:
+        (event,) = events_for(case)
+        assert event.action == "case.assigned"
+        assert event.actor.username == "admin"
+        assert event.data == {"owner": case.owner.display_name, "owner_id": case.owner.pk}
+        assert case.created_at <= event.created_at <= NOW
+        replies = case.messages.filter(direction=Direction.OUTBOUND)
+        if replies.exists():
+            assert event.created_at <= replies.first().created_at
+
+
+def test_cases_are_written_in_italian_and_english(small_shop):
+    agent_replies = Message.objects.filter(direction=Direction.OUTBOUND, is_internal=False)
+    italian = agent_replies.filter(case__language="it")
+    english = agent_replies.filter(case__language="en")
+    assert Case.objects.filter(language="it").exists() and Case.objects.filter(language="en").exists()
+    assert italian.exists() and english.exists()
+    assert all(m.body.startswith(("Buongiorno", "Gentile")) for m in italian)
+    assert all(m.body.startswith(("Hi ", "Dear ")) for m in english)
+    for case in Case.objects.filter(language="en"):
+        assert "Buongiorno" not in case.messages.first().body
+
+
+def test_tracking_timeline_covers_each_final_status():
+    rng = random.Random(1)
+    placed = datetime.datetime(2025, 1, 6, 10, tzinfo=datetime.UTC)
+    promised = demo.add_business_days(placed.date(), 4)
+    for status in TrackingStatus.values:
+        steps = demo.tracking_timeline(rng, status, placed, promised, NOW)
+        times = [at for _, at in steps]
+        assert demo.KIND_STATUS[steps[-1][0]] == status
+        assert times == sorted(times) and placed < times[0] and times[-1] < NOW
+
+
+def test_refund_idempotency_keys_are_unique(small_shop):
+    keys = list(Refund.objects.values_list("idempotency_key", flat=True))
+    assert len(keys) == len(set(keys))
+    assert TrackingEvent.objects.exists()
+    assert Decimal("0") < Order.objects.aggregate(total=Sum("total"))["total"]
