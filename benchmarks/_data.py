@@ -123,8 +123,16 @@ PRIORITY_WEIGHTS = [80, 5, 12, 3]
 # Statuses of the cases still in progress (P(active | age) below), and how they split.
 ACTIVE_STATUSES = ["new", "open", "waiting_on_customer", "waiting_on_carrier", "waiting_on_bank"]
 ACTIVE_WEIGHTS = [15, 45, 25, 10, 5]
-OPEN_STATUSES = {"new", "open"}
-WAITING_STATUSES = {"waiting_on_customer", "waiting_on_carrier", "waiting_on_bank"}
+# Case.phase of each status (premura.conversations.models.phase_of; this module stays Django-free).
+PHASES = {
+    "new": "open",
+    "open": "open",
+    "waiting_on_customer": "waiting",
+    "waiting_on_carrier": "waiting",
+    "waiting_on_bank": "waiting",
+    "solved": "done",
+    "closed": "done",
+}
 
 # Messages per case (1..5), mean ≈ 3.
 MESSAGE_COUNTS = [1, 2, 3, 4, 5]
@@ -819,8 +827,7 @@ INSERTS = {
         "id",
         "subject",
         "status",
-        "is_open",
-        "is_waiting",
+        "phase",
         "priority",
         "channel",
         "language",
@@ -1022,8 +1029,7 @@ class DeskGenerator:
             else:
                 status = "solved" if age_days < 7 or random_() < 0.15 else "closed"
                 owner_k = owners[j]
-            is_open = status in OPEN_STATUSES
-            is_waiting = status in WAITING_STATUSES
+            phase = PHASES[status]
 
             # messages: count consistent with the status
             count = counts[j]
@@ -1292,8 +1298,7 @@ class DeskGenerator:
                     case_id,
                     subject,
                     status,
-                    is_open,
-                    is_waiting,
+                    phase,
                     priorities[j],
                     channel,
                     lang,
@@ -1358,8 +1363,8 @@ class DeskGenerator:
             if status not in ("solved", "closed"):
                 stats.active += 1
                 stats.unassigned_active += owner_k is None
-            stats.open += is_open
-            stats.waiting += is_waiting
+            stats.open += phase == "open"
+            stats.waiting += phase == "waiting"
         stats.orders = self.order_id
         return out
 

@@ -155,6 +155,7 @@ LOGOUT_REDIRECT_URL = "console:login"
 LANGUAGE_CODE = envstr("LANGUAGE_CODE", "it")
 LANGUAGES = [("it", _("Italian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["premura.formats"]  # European English dates (formats/en/formats.py)
 TIME_ZONE = envstr("TIME_ZONE", "Europe/Rome")
 USE_I18N = True
 USE_TZ = True

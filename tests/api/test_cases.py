@@ -214,9 +214,9 @@ def test_patch_changes_status_priority_and_owner(agent_api, agent, admin, custom
         admin.team_id,
     )
     case.refresh_from_db()
-    assert (case.status, case.is_waiting, case.priority, case.owner) == (
+    assert (case.status, case.phase, case.priority, case.owner) == (
         "waiting_on_carrier",
-        True,
+        "waiting",
         "urgent",
         admin,
     )
@@ -313,3 +313,14 @@ def test_a_repeated_inbound_message_is_a_conflict(agent_api, customer):
     assert response.status_code == 409
     assert response.json() == {"detail": "This conflicts with an existing record: a unique value is taken."}
     assert Message.objects.filter(case=case).count() == 2
+
+
+def test_an_inbound_message_on_a_closed_case_lands_in_a_follow_up(agent_api, agent, customer):
+    case = make_case(customer)
+    services.change_status(case, CaseStatus.CLOSED, actor=agent.user)
+    response = agent_api.post(f"/api/v1/cases/{case.pk}/inbound", {"body": "Scrivo di nuovo"})
+    assert response.status_code == 201, response.content
+    follow_up_id = response.json()["case_id"]
+    assert follow_up_id != case.pk
+    assert agent_api.get(f"/api/v1/cases/{follow_up_id}").json()["status"] == "new"
+    assert agent_api.get(f"/api/v1/cases/{follow_up_id}").json()["follow_up_of_id"] == case.pk

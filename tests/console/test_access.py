@@ -38,3 +38,22 @@ def test_an_agent_demoted_from_admin_loses_access(client, admin):
     set_role(admin, Role.AGENT)
     client.force_login(admin.user)
     assert client.get(reverse("admin:index")).status_code == 302
+
+
+def test_an_agent_sets_themself_away_and_back(client, agent):
+    client.force_login(agent.user)
+    response = client.post(reverse("console:availability"), {"available": "0", "next": "/console/?view=mine"})
+    assert response["Location"] == "/console/?view=mine"
+    agent.refresh_from_db()
+    assert agent.is_available is False
+    assert "Away" in client.get(reverse("console:inbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.post(reverse("console:availability"), {"available": "1"})
+    agent.refresh_from_db()
+    assert agent.is_available is True
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example.com/", "//evil.example.com/x"])
+def test_the_availability_switch_never_redirects_off_site(client, agent, next_url):
+    client.force_login(agent.user)
+    response = client.post(reverse("console:availability"), {"available": "0", "next": next_url})
+    assert response["Location"] == reverse("console:inbox")

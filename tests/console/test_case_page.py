@@ -113,3 +113,21 @@ def test_agent_opens_a_case_for_a_caller(marco_client, agent, customer, anna_ord
 
 def test_missing_case_is_404(marco_client, db):
     assert marco_client.get(reverse("console:case", args=[424242])).status_code == 404
+
+
+def test_a_closed_case_and_its_follow_up_link_to_each_other(marco_client, agent, case):
+    from premura.conversations import services
+
+    services.change_status(case, CaseStatus.CLOSED, actor=agent.user)
+    follow_up = services.receive_message(case, body="Il pacco non è ancora arrivato", channel="email").case
+
+    def page(c):
+        url = reverse("console:case", args=[c.pk])
+        return marco_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    closed = page(case)
+    assert "wrote again after the case was closed" in closed
+    assert f'href="{reverse("console:case", args=[follow_up.pk])}">#{follow_up.pk}</a>' in closed
+    assert f'follow-up of <a href="{reverse("console:case", args=[case.pk])}">#{case.pk}</a>' in page(
+        follow_up
+    )

@@ -12,7 +12,7 @@ from django.db.models import Count, Sum
 
 from premura.agents.models import MANAGE_DESK_PERMISSION, Agent, Team
 from premura.commerce.models import Order, OrderStatus, Payment, PaymentMethod, PaymentState, Refund
-from premura.conversations.models import OPEN_STATUSES, WAITING_STATUSES, Case, CaseStatus, Direction, Message
+from premura.conversations.models import Case, CaseStatus, Direction, Message, phase_of
 from premura.core import demo
 from premura.core.audit import events_for
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind
@@ -199,8 +199,7 @@ def test_cases_are_consistent_with_their_messages(small_shop):
         assert first.author_name == case.customer.full_name
         assert case.created_at == first.created_at
         assert case.last_activity_at == messages[-1].created_at <= NOW
-        assert case.is_open == (case.status in OPEN_STATUSES)
-        assert case.is_waiting == (case.status in WAITING_STATUSES)
+        assert case.phase == phase_of(case.status)
         assert (case.solved_at is not None) == (case.status in (CaseStatus.SOLVED, CaseStatus.CLOSED))
         assert case.language == case.customer.language
         if case.order_id:

@@ -43,7 +43,7 @@ def test_it_shows_the_shipment_carrier_link_and_promise(client, anna_order, anna
     assert ">084012345678<" in body
     assert "On its way" in body
     promised = shipment.promised_delivery_date
-    assert f"<dd>{dateformat.format(promised, 'N j, Y')}</dd>" in body  # "Nov. 25, 2026"
+    assert f"<dd>{dateformat.format(promised, 'j F Y')}</dd>" in body  # "25 November 2026", as in Europe
     assert "badge-late" not in body
 
 
@@ -88,7 +88,7 @@ def test_a_refund_shows_its_expected_arrival(client, anna_order, anna_path):
     body = english_page(client, anna_path)
     local = timezone.localtime(expected, ROME).date()
     assert "12.50\u00a0€ · <strong>Refund sent to your bank</strong>" in body
-    assert f"expected by {dateformat.format(local, 'N j, Y')}" in body
+    assert f"expected by {dateformat.format(local, 'j F Y')}" in body
 
 
 def test_the_page_is_in_the_customer_language(client, customer, anna_path):

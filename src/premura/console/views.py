@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -211,4 +212,7 @@ def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
 @agent_required
 def set_availability(request: HttpRequest, agent: Agent) -> HttpResponse:
     set_agent_availability(agent, request.POST.get("available") == "1")
-    return redirect(request.POST.get("next") or "console:inbox")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "console:inbox"  # never bounce to another site (an open redirect)
+    return redirect(back)

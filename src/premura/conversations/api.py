@@ -110,7 +110,8 @@ def post_message(request: HttpRequest, case_id: int, payload: MessageIn):
 @router.post("/cases/{int:case_id}/inbound", response={201: MessageOut, **errors(401, 403, 404, 409, 422)})
 def receive_message(request: HttpRequest, case_id: int, payload: InboundMessageIn):
     """Record a message the customer sent (e.g. on a channel Premura does not receive itself). A
-    case waiting on the customer, or solved, reopens. A repeated `external_id` is a 409.
+    case waiting on the customer, or solved, reopens; on a closed case the message opens a
+    follow-up case (see the message's `case_id`). A repeated `external_id` is a 409.
     """
     case = access_case(current_agent(request), case_id)
     message = services.receive_message(

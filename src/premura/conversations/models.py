@@ -29,6 +29,23 @@ WAITING_STATUSES = frozenset(
 )
 
 
+class CasePhase(models.TextChoices):
+    """Where a case stands for the desk, derived from its status: the inbox views are index
+    ranges on it (decision 0001)."""
+
+    OPEN = "open", _("Waiting for us")
+    WAITING = "waiting", _("Waiting on someone else")
+    DONE = "done", _("Solved or closed")
+
+
+def phase_of(status: str) -> str:
+    if status in OPEN_STATUSES:
+        return CasePhase.OPEN
+    if status in WAITING_STATUSES:
+        return CasePhase.WAITING
+    return CasePhase.DONE
+
+
 class Priority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")
@@ -45,9 +62,10 @@ class Case(models.Model):
         "commerce.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
     status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.NEW)
-    # Derived from status (see save()): kept as columns so "open" and "waiting" are index ranges.
-    is_open = models.BooleanField(default=True, editable=False)
-    is_waiting = models.BooleanField(default=False, editable=False)
+    # Derived from status in save(), so that "open" and "waiting" are index ranges (decision 0001).
+    phase = models.CharField(
+        _("phase"), max_length=8, choices=CasePhase.choices, default=CasePhase.OPEN, editable=False
+    )
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -69,6 +87,15 @@ class Case(models.Model):
         related_name="cases",
         verbose_name=_("team"),
     )
+    # A customer who writes on a closed case opens a new one that points back to it.
+    follow_up_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
@@ -77,12 +104,12 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         indexes = [
-            models.Index(fields=["is_open", "last_activity_at"], name="case_open_idx"),
-            models.Index(fields=["is_waiting", "last_activity_at"], name="case_waiting_idx"),
+            models.Index(fields=["last_activity_at"], name="case_activity_idx"),
+            models.Index(fields=["phase", "last_activity_at"], name="case_phase_idx"),
             models.Index(fields=["status", "last_activity_at"], name="case_status_idx"),
-            models.Index(fields=["owner", "is_open", "last_activity_at"], name="case_owner_open_idx"),
+            models.Index(fields=["owner", "phase", "last_activity_at"], name="case_owner_phase_idx"),
             models.Index(fields=["owner", "status", "last_activity_at"], name="case_owner_status_idx"),
-            models.Index(fields=["team", "is_open", "last_activity_at"], name="case_team_open_idx"),
+            models.Index(fields=["team", "phase", "last_activity_at"], name="case_team_phase_idx"),
             models.Index(fields=["customer", "created_at"], name="case_customer_idx"),
         ]
 
@@ -90,11 +117,10 @@ class Case(models.Model):
         return f"#{self.pk} {self.subject}"
 
     def save(self, *args, **kwargs):
-        self.is_open = self.status in OPEN_STATUSES
-        self.is_waiting = self.status in WAITING_STATUSES
+        self.phase = phase_of(self.status)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "status" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "is_open", "is_waiting"}
+            kwargs["update_fields"] = {*update_fields, "phase"}
         super().save(*args, **kwargs)
 
     @property

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from premura.agents.models import Agent
 from premura.commerce.models import Order
-from premura.conversations.models import Case, CaseStatus
+from premura.conversations.models import Case, CasePhase, CaseStatus
 from premura.conversations.search import case_ids_matching_text
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, fold_name
 
@@ -52,13 +52,13 @@ class InboxFilters:
 def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
     cases = Case.objects.all()
     if view == "mine":
-        return cases.filter(owner=agent, is_open=True)
+        return cases.filter(owner=agent, phase=CasePhase.OPEN)
     if view == "unassigned":
-        return cases.filter(owner__isnull=True, is_open=True)
+        return cases.filter(owner__isnull=True, phase=CasePhase.OPEN)
     if view == "open":
-        return cases.filter(is_open=True)
+        return cases.filter(phase=CasePhase.OPEN)
     if view == "waiting":
-        return cases.filter(is_waiting=True)
+        return cases.filter(phase=CasePhase.WAITING)
     if view in CaseStatus.values:
         return cases.filter(status=view)
     return cases

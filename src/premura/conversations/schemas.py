@@ -59,6 +59,7 @@ class InboundMessageIn(Schema):
 
 class MessageOut(Schema):
     id: int
+    case_id: int = Field(..., description="A message on a closed case lands in its follow-up case.")
     direction: str
     channel: str
     is_internal: bool
@@ -83,6 +84,7 @@ class CaseOut(Schema):
     language: str
     owner_id: int | None
     team_id: int | None
+    follow_up_of_id: int | None = Field(None, description="The closed case this one follows up.")
     created_at: datetime.datetime
     last_activity_at: datetime.datetime
     solved_at: datetime.datetime | None

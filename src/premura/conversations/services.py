@@ -18,8 +18,9 @@ from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer
 
-# Statuses that a customer's new message reopens: they were waiting on the customer, or done.
-REOPENED_BY_CUSTOMER = frozenset({CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.SOLVED, CaseStatus.CLOSED})
+# Statuses that a customer's new message reopens: they were waiting on the customer, or solved.
+# A closed case is never reopened: the message opens a follow-up case (receive_message).
+REOPENED_BY_CUSTOMER = frozenset({CaseStatus.WAITING_ON_CUSTOMER, CaseStatus.SOLVED})
 
 
 def _clean_body(body: str) -> str:
@@ -42,6 +43,7 @@ def open_case(
     owner: Agent | None = None,
     actor=None,
     external_id: str = "",
+    follow_up_of: Case | None = None,
 ) -> Case:
     """Open a case with the customer's first message. Not idempotent: the caller deduplicates.
 
@@ -61,6 +63,7 @@ def open_case(
         team=team,
         owner=owner,
         language=customer.language,
+        follow_up_of=follow_up_of,
         created_at=now,
         last_activity_at=now,
     )
@@ -75,7 +78,12 @@ def open_case(
         external_id=external_id,
     )
     record_event(
-        case, "case.opened", actor=actor, actor_label="" if actor else customer.full_name, channel=channel
+        case,
+        "case.opened",
+        actor=actor,
+        actor_label="" if actor else customer.full_name,
+        channel=channel,
+        **({"follow_up_of": follow_up_of.pk} if follow_up_of else {}),
     )
     if owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
@@ -84,8 +92,14 @@ def open_case(
 
 @transaction.atomic
 def receive_message(case: Case, *, body: str, channel: str, external_id: str = "") -> Message:
-    """Append a customer's message; a case waiting on them, or solved, is reopened."""
+    """Append a customer's message; a case waiting on them, or solved, is reopened.
+
+    On a closed case the message opens a follow-up case instead (as Zendesk and Zammad do): the
+    message's `case` is then the new one.
+    """
     body = _clean_body(body)
+    if case.status == CaseStatus.CLOSED:
+        return open_follow_up(case, body=body, channel=channel, external_id=external_id).messages.get()
     now = timezone.now()
     message = Message.objects.create(
         case=case,
@@ -112,6 +126,27 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
         fields += ["status", "solved_at"]
     case.save(update_fields=fields)
     return message
+
+
+def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = "") -> Case:
+    """A new case for a customer who wrote again on a closed one: same customer, order, subject,
+    team and priority, and the same owner while that agent is available (a named owner).
+    """
+    owner = closed.owner if closed.owner is not None and closed.owner.is_available else None
+    case = open_case(
+        customer=closed.customer,
+        subject=closed.subject,
+        body=body,
+        channel=channel,
+        order=closed.order,
+        priority=closed.priority,
+        team=closed.team,
+        owner=owner,
+        external_id=external_id,
+        follow_up_of=closed,
+    )
+    record_event(closed, "case.followed_up", actor_label=closed.customer.full_name, follow_up_id=case.pk)
+    return case
 
 
 def sign(body: str, agent: Agent) -> str:

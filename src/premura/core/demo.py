@@ -36,13 +36,12 @@ from premura.commerce.models import (
     RefundStatus,
 )
 from premura.conversations.models import (
-    OPEN_STATUSES,
-    WAITING_STATUSES,
     Case,
     CaseStatus,
     Direction,
     Message,
     Priority,
+    phase_of,
 )
 from premura.core.audit import record_event
 from premura.core.models import AuditEvent, Channel
@@ -2253,9 +2252,8 @@ def _write_conversation(rng: random.Random, plan: CasePlan, agents: dict[str, Ag
             )
     plan.messages = messages
     case.last_activity_at = messages[-1].created_at
-    # bulk_create skips Case.save(), which derives these flags from the status.
-    case.is_open = case.status in OPEN_STATUSES
-    case.is_waiting = case.status in WAITING_STATUSES
+    # bulk_create skips Case.save(), which derives the phase from the status.
+    case.phase = phase_of(case.status)
     solution = next((m for s, m in zip(steps, messages, strict=True) if s == "solution"), None)
     case.solved_at = solution.created_at if solution is not None else None
     case.owner = plan.owner
