@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 
 ## Create the virtualenv, migrate, load the Italian demo shop, start web + worker.
 run: install
-	$(BIN)/premura migrate --noinput
+	$(BIN)/premura migrate --noinput -v0
 	$(BIN)/premura load_demo
 	$(BIN)/premura collectstatic --noinput -v0
 	@echo ""

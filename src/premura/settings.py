@@ -188,4 +188,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # The worker (run_huey) gives the huey logger a handler of its own, with timestamps.
+    "loggers": {"huey": {"propagate": False}},
 }
