@@ -175,7 +175,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "assistenza@localhost")
 
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+# Served over HTTPS (SITE_URL says so): the session and CSRF cookies never travel in clear.
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # How long a signed customer link (portal) stays valid.

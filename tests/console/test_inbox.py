@@ -92,3 +92,11 @@ def test_pages_are_25_cases(marco_client, customer):
     second = marco_client.get(reverse("console:inbox"), {"page": 2})
     assert len(first.context["cases"]) == 25 and first.context["has_next"] is True
     assert len(second.context["cases"]) == 2 and second.context["has_next"] is False
+
+
+def test_the_page_size_is_a_setting(marco_client, customer, settings):
+    settings.INBOX_PAGE_SIZE = 10
+    for n in range(12):
+        make_case(customer, subject=f"Caso {n}")
+    first = marco_client.get(reverse("console:inbox"))
+    assert len(first.context["cases"]) == 10 and first.context["has_next"] is True

@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -75,7 +76,7 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    size = 25
+    size = settings.INBOX_PAGE_SIZE
     rows = list(inbox_cases(agent, filters)[(page - 1) * size : page * size + 1])
     query = request.GET.copy()
     query.pop("page", None)
