@@ -128,6 +128,7 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
     return message
 
 
+@transaction.atomic
 def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = "") -> Case:
     """A new case for a customer who wrote again on a closed one: same customer, order, subject,
     team and priority, and the same owner while that agent is available (a named owner).
