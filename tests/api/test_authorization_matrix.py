@@ -164,3 +164,9 @@ def test_an_admin_may_use_admin_endpoints(endpoint, admin_api, world):
 def test_any_agent_may_use_the_other_endpoints(endpoint, agent_api, world):
     response = agent_api.request(endpoint.method, endpoint.url(world), endpoint.body(world))
     assert response.status_code == (201 if endpoint.method == "POST" else 200), response.content
+
+
+def test_an_agent_is_refused_an_admin_endpoint_before_the_body_is_validated(agent_api):
+    response = agent_api.request("POST", "/api/v1/agents", {"name": "not what the schema wants"})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This needs the administrator role."}

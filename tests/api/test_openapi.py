@@ -18,11 +18,14 @@ def test_the_schema_declares_the_errors_of_creating_a_case(db):
 
 def test_every_operation_declares_401_403_and_422_and_needs_a_bearer_token(db):
     schema = Client().get("/api/openapi.json").json()
-    assert schema["components"]["securitySchemes"] == {"ApiTokenAuth": {"type": "http", "scheme": "bearer"}}
+    bearer = {"type": "http", "scheme": "bearer"}
+    assert schema["components"]["securitySchemes"] == {"ApiTokenAuth": bearer, "AdminTokenAuth": bearer}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert {"401", "403", "422"} <= set(operation["responses"]), f"{method} {path}"
-            assert operation["security"] == [{"ApiTokenAuth": []}], f"{method} {path}"
+            # Managing agents needs an administrator's token; everything else any agent's.
+            scheme = "AdminTokenAuth" if path == "/api/v1/agents" else "ApiTokenAuth"
+            assert operation["security"] == [{scheme: []}], f"{method} {path}"
             if "{" in path:
                 assert "404" in operation["responses"], f"{method} {path}"
 

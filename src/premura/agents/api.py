@@ -9,27 +9,25 @@ from ninja.responses import Status
 from premura.agents import services
 from premura.agents.models import Agent, Team
 from premura.agents.schemas import AgentIn, AgentOut, TeamOut
-from premura.api.auth import require_permission
+from premura.api.auth import AdminTokenAuth
 from premura.api.errors import errors, referenced
 from premura.api.pagination import LimitOffset
 
 router = Router(tags=["agents"])
 
 
-@router.get("/agents", response={200: list[AgentOut], **errors(401, 403, 422)})
+@router.get("/agents", response={200: list[AgentOut], **errors(401, 403, 422)}, auth=AdminTokenAuth())
 @paginate(LimitOffset)
 def list_agents(request: HttpRequest):
     """The desk's agents, by name. Administrators only."""
-    require_permission(request)
     return Agent.objects.select_related("user").order_by("display_name", "pk")
 
 
-@router.post("/agents", response={201: AgentOut, **errors(401, 403, 409, 422)})
+@router.post("/agents", response={201: AgentOut, **errors(401, 403, 409, 422)}, auth=AdminTokenAuth())
 def create_agent(request: HttpRequest, payload: AgentIn):
     """Create a login and its agent profile, with the role `agent` or `admin`. Administrators only.
     A username already taken is a 409.
     """
-    require_permission(request)
     team = referenced(Team, payload.team_id, "body.team_id") if payload.team_id is not None else None
     agent = services.create_agent(
         username=payload.username,
