@@ -29,10 +29,14 @@ MANAGE_DESK_PERMISSION = "agents.manage_desk"
 
 
 class Agent(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent", verbose_name=_("user")
+    )
     display_name = models.CharField(_("display name"), max_length=100)
     signature = models.TextField(_("signature"), blank=True)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents", verbose_name=_("team")
+    )
     is_available = models.BooleanField(_("available"), default=True)
 
     class Meta:

@@ -19,7 +19,9 @@ class OrderStatus(models.TextChoices):
 
 class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PAID
     )
@@ -57,7 +59,7 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("product"), max_length=200)
     category = models.CharField(_("category"), max_length=100, blank=True)
@@ -92,7 +94,9 @@ class PaymentState(models.TextChoices):
 
 
 class Payment(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="payments", verbose_name=_("order")
+    )
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
     state = models.CharField(_("state"), max_length=20, choices=PaymentState.choices)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
@@ -119,9 +123,16 @@ class RefundStatus(models.TextChoices):
 
 
 class Refund(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("order")
+    )
     payment = models.ForeignKey(
-        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="refunds"
+        Payment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refunds",
+        verbose_name=_("payment"),
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
@@ -130,10 +141,15 @@ class Refund(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     # Sent to the payment provider so a retried submission never refunds twice.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("idempotency key"))
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     expected_arrival_at = models.DateTimeField(_("expected to arrive by"), null=True, blank=True)
     completed_at = models.DateTimeField(_("arrived at"), null=True, blank=True)

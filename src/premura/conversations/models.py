@@ -57,9 +57,16 @@ class Case(models.Model):
     """A customer's problem. Its primary key is the case number shown to everyone ("#1234")."""
 
     subject = models.CharField(_("subject"), max_length=200)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="cases")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="cases", verbose_name=_("customer")
+    )
     order = models.ForeignKey(
-        "commerce.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+        "commerce.Order",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        verbose_name=_("order"),
     )
     status = models.CharField(_("status"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.NEW)
     # Derived from status in save(), so that "open" and "waiting" are index ranges (decision 0001).
@@ -134,23 +141,33 @@ class Direction(models.TextChoices):
 
 
 class Message(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages", verbose_name=_("case"))
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     # Internal notes are for agents only: never shown or sent to the customer.
     is_internal = models.BooleanField(_("internal note"), default=False)
     author_agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("agent"),
     )
     author_customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("customer"),
     )
     # The name the message was signed with when written.
     author_name = models.CharField(_("author"), max_length=200)
     body = models.TextField(_("message"))
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
     # The channel's own id (e-mail Message-ID, WhatsApp wamid): a redelivery is stored once.
-    external_id = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=255, blank=True, verbose_name=_("external id"))
 
     class Meta:
         verbose_name = _("message")
@@ -174,7 +191,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
     file = models.FileField(_("file"), upload_to=attachment_path)
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)

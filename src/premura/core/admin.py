@@ -1,6 +1,13 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from premura.core.models import AuditEvent
+
+# The admin is where a desk is configured: it says Premura, and "view site" opens the console.
+admin.site.site_header = _("Premura settings")
+admin.site.site_title = _("Premura settings")
+admin.site.index_title = _("Desk configuration")
+admin.site.site_url = "/console/"
 
 
 @admin.register(AuditEvent)

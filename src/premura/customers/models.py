@@ -28,7 +28,9 @@ def fold_name(name: str) -> str:
 class Customer(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     # Lower-cased name kept beside the original so a prefix search is an index range scan.
-    search_name = models.CharField(max_length=200, editable=False, db_index=True)
+    search_name = models.CharField(
+        max_length=200, editable=False, db_index=True, verbose_name=_("name for search")
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.ITALIAN
     )
@@ -94,12 +96,14 @@ class IdentityKind(models.TextChoices):
 class CustomerIdentity(models.Model):
     """One address a customer is known by. (kind, value) is unique: it names one person."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="identities", verbose_name=_("customer")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
     # Normalised: e-mails lower-cased, phones in E.164, handles without "@".
     value = models.CharField(_("value"), max_length=254)
     is_primary = models.BooleanField(_("primary"), default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("customer identity")

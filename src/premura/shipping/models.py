@@ -41,8 +41,12 @@ FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
 
 
 class Shipment(models.Model):
-    order = models.ForeignKey("commerce.Order", on_delete=models.CASCADE, related_name="shipments")
-    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(
+        "commerce.Order", on_delete=models.CASCADE, related_name="shipments", verbose_name=_("order")
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("carrier")
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64)
     status = models.CharField(
         _("status"), max_length=24, choices=TrackingStatus.choices, default=TrackingStatus.PENDING
@@ -52,7 +56,7 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("shipment")
@@ -83,7 +87,9 @@ class Shipment(models.Model):
 
 
 class TrackingEvent(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="events", verbose_name=_("shipment")
+    )
     occurred_at = models.DateTimeField(_("occurred at"))
     status = models.CharField(_("status"), max_length=24, choices=TrackingStatus.choices)
     raw_code = models.CharField(_("carrier code"), max_length=64)
