@@ -667,6 +667,21 @@ class Bench:
             "inbox_owner_status",
             lambda i: {"view": "all", "owner": cycle(s["agents"], i), "status": "open"},
         )
+        # Every channel in turn, with one the desk never uses (sms): a filter that matches nothing
+        # must not read the whole view to find that out.
+        channels = [*_data.CHANNELS, "sms"]
+        self.inbox_figures(
+            inbox,
+            "One channel + open (each channel, and sms: none)",
+            "inbox_channel_open",
+            lambda i: {"view": "open", "channel": cycle(channels, i)},
+        )
+        self.inbox_figures(
+            inbox,
+            "One channel, all cases (extra)",
+            "inbox_channel_all",
+            lambda i: {"view": "all", "channel": cycle(channels, i)},
+        )
 
         def case_page(i):
             path = reverse("console:case", args=[s["case_ids"][i]])

@@ -28,6 +28,11 @@ FILTERS = {
     "one owner, open": InboxFilters(view="open", owner="1"),
     "one owner, a status": InboxFilters(view="all", owner="1", status="open"),
     "a status": InboxFilters(view="all", status="waiting_on_customer"),
+    "one channel, open": InboxFilters(view="open", channel="whatsapp"),
+    "one channel, all cases": InboxFilters(view="all", channel="email"),
+    "one channel, a status": InboxFilters(view="all", channel="email", status="solved"),
+    "one team, one channel, open": InboxFilters(view="open", team="1", channel="chat"),
+    "mine, one priority": InboxFilters(view="mine", priority="urgent"),
 }
 
 

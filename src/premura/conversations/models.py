@@ -117,6 +117,9 @@ class Case(models.Model):
             models.Index(fields=["owner", "phase", "last_activity_at"], name="case_owner_phase_idx"),
             models.Index(fields=["owner", "status", "last_activity_at"], name="case_owner_status_idx"),
             models.Index(fields=["team", "phase", "last_activity_at"], name="case_team_phase_idx"),
+            # The channel filter ("the WhatsApp queue"), within a view and on all cases.
+            models.Index(fields=["channel", "phase", "last_activity_at"], name="case_channel_phase_idx"),
+            models.Index(fields=["channel", "last_activity_at"], name="case_channel_idx"),
             models.Index(fields=["customer", "created_at"], name="case_customer_idx"),
         ]
 
