@@ -165,6 +165,13 @@ def load(n_cases: int, seed: int, analyze: bool) -> dict:
     from django.db import connection
     from tqdm import tqdm
 
+    from premura.conversations.models import CaseStatus, phase_of
+
+    # _data.py writes Case.phase itself (bulk rows skip Case.save()): it must agree with the product.
+    product_phases = {status: phase_of(status) for status in CaseStatus.values}
+    if product_phases != _data.PHASES:
+        raise SystemExit(f"benchmarks/_data.py PHASES differs from phase_of(): {product_phases}")
+
     started = time.perf_counter()
     timings: dict[str, float] = {}
     desk = create_reference_data()
