@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentState
+from premura.core import clock
 from premura.core.audit import record_event
 from premura.customers.models import Customer
 
@@ -127,7 +128,7 @@ def import_order(
         validate_email(email)
     except DjangoValidationError:
         raise OrderError(_("%(value)s is not an e-mail address.") % {"value": email}) from None
-    placed_at = _utc(placed_at) or timezone.now()
+    placed_at = _utc(placed_at) or clock.now()
     try:
         with transaction.atomic():
             order = Order.objects.create(

@@ -7,13 +7,13 @@ log can never disagree with the case row (docs/architecture.md, "Audit log").
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent, Team
 from premura.commerce.models import Order
 from premura.conversations.exceptions import CaseError, EmptyMessage
 from premura.conversations.models import Case, CaseStatus, Direction, Message, Priority
+from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer
@@ -53,7 +53,7 @@ def open_case(
     subject = subject.strip() or body.splitlines()[0][:120]
     if order is not None and order.customer_id != customer.pk:
         raise CaseError(_("The order belongs to another customer."))
-    now = timezone.now()
+    now = clock.now()
     case = Case.objects.create(
         subject=subject[:200],
         customer=customer,
@@ -100,7 +100,7 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
     body = _clean_body(body)
     if case.status == CaseStatus.CLOSED:
         return open_follow_up(case, body=body, channel=channel, external_id=external_id).messages.get()
-    now = timezone.now()
+    now = clock.now()
     message = Message.objects.create(
         case=case,
         direction=Direction.INBOUND,
@@ -162,7 +162,7 @@ def reply(case: Case, agent: Agent, body: str, *, new_status: str | None = None)
     otherwise (e.g. waiting_on_customer). An unowned case becomes the replying agent's.
     """
     body = _clean_body(body)
-    now = timezone.now()
+    now = clock.now()
     message = Message.objects.create(
         case=case,
         direction=Direction.OUTBOUND,
@@ -195,6 +195,7 @@ def add_note(case: Case, agent: Agent, body: str) -> Message:
         author_agent=agent,
         author_name=agent.display_name,
         body=body,
+        created_at=clock.now(),
     )
     record_event(case, "case.note_added", actor=agent.user, message_id=note.pk)
     return note
@@ -227,7 +228,7 @@ def change_status(case: Case, status: str, *, actor=None) -> Case:
         return case
     old = case.status
     case.status = status
-    case.solved_at = timezone.now() if status in (CaseStatus.SOLVED, CaseStatus.CLOSED) else None
+    case.solved_at = clock.now() if status in (CaseStatus.SOLVED, CaseStatus.CLOSED) else None
     case.save(update_fields=["status", "solved_at"])
     record_event(case, "case.status_changed", actor=actor, old=old, new=status)
     return case
@@ -251,7 +252,7 @@ def close_solved_cases(older_than_days: int = 4, batch: int = 500) -> int:
     """Close cases solved more than `older_than_days` ago, as Zendesk and Zammad do: a customer
     who writes after that opens a new case. Returns how many were closed; cost follows the batch.
     """
-    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    cutoff = clock.now() - datetime.timedelta(days=older_than_days)
     ids = list(
         Case.objects.filter(status=CaseStatus.SOLVED, solved_at__lt=cutoff)
         .order_by("last_activity_at")

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from premura.core import clock
 from premura.core.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
@@ -31,6 +32,7 @@ def record_event(
         subject_type=ContentType.objects.get_for_model(subject),
         subject_id=subject.pk,
         data=data,
+        created_at=clock.now(),
     )
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier
@@ -133,7 +133,7 @@ def create_customer(
     _check_time_zone(time_zone)
     _check_quiet_hours(quiet_hours_start, quiet_hours_end)
     normalised = _normalise_identities(identities)
-    now = timezone.now()
+    now = clock.now()
     customer = Customer.objects.create(
         full_name=full_name,
         language=language,
@@ -242,7 +242,7 @@ def update_customer(customer: Customer, *, changes: Mapping[str, Any], actor: An
         return customer
     fields = list(changed)
     if "marketing_consent" in changed:
-        customer.marketing_consent_at = timezone.now() if customer.marketing_consent else None
+        customer.marketing_consent_at = clock.now() if customer.marketing_consent else None
         fields.append("marketing_consent_at")
     customer.save(update_fields=fields)
     record_event(

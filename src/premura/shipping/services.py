@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
+from premura.core import clock
 from premura.core.audit import record_event
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
@@ -74,6 +75,7 @@ def create_shipment(
                 promised_delivery_date=promised_delivery_date,
                 estimated_delivery_date=estimated_delivery_date,
                 shipped_at=shipped_at.astimezone(datetime.UTC) if shipped_at else None,
+                created_at=clock.now(),
             )
     except IntegrityError:
         raise DuplicateShipment(
@@ -127,6 +129,7 @@ def record_tracking_event(
                 raw_description=raw_description,
                 location=location,
                 external_id=external_id,
+                received_at=clock.now(),
             )
     except IntegrityError:
         if not external_id:
