@@ -19,6 +19,7 @@ def test_it_opens_a_case_for_a_customer_as_the_token_s_agent(agent_api, agent, c
             "channel": "whatsapp",
             "order_id": anna_order.pk,
             "priority": "high",
+            "reason": "damaged",
         },
     )
     assert response.status_code == 201, response.content
@@ -37,10 +38,18 @@ def test_it_opens_a_case_for_a_customer_as_the_token_s_agent(agent_api, agent, c
         "high",
         "whatsapp",
     )
-    assert data["owner_id"] is None
-    assert [(m["direction"], m["author_name"], m["body"]) for m in data["messages"]] == [
-        ("inbound", "Anna Colombo", "Buongiorno, la moka è arrivata rotta.")
+    assert (data["owner_id"], data["reason"], case.reason, case.is_subject_internal) == (
+        None,
+        "damaged",
+        "damaged",
+        True,
+    )
+    # The agent wrote the first message, for Anna: it is theirs, not her own words.
+    fields = ("direction", "author_name", "author_agent_id", "author_customer_id", "on_behalf_of_id")
+    assert [tuple(m[f] for f in fields) for m in data["messages"]] == [
+        ("inbound", "Marco Rossi", agent.pk, None, customer.pk)
     ]
+    assert data["messages"][0]["body"] == "Buongiorno, la moka è arrivata rotta."
     [opened] = events_for(case)
     assert (opened.action, opened.actor, opened.actor_label) == ("case.opened", agent.user, "Marco Rossi")
 
@@ -243,6 +252,44 @@ def test_patch_with_an_unknown_owner_changes_nothing(agent_api, customer):
     assert response.json()["detail"] == "body.owner_id: There is no agent with id 4242."
     case.refresh_from_db()
     assert (case.status, case.owner) == ("new", None)
+
+
+def test_patch_never_reopens_a_closed_case_and_changes_nothing(agent_api, agent, admin, customer):
+    case = make_case(customer)
+    services.change_status(case, CaseStatus.CLOSED, actor=agent.user)
+    before = row_counts()
+    response = agent_api.patch(
+        f"/api/v1/cases/{case.pk}", {"owner_id": admin.pk, "status": "open", "priority": "urgent"}
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "A closed case stays closed: if the customer writes again, a follow-up case is opened."
+    }
+    case.refresh_from_db()
+    assert (case.status, case.owner, case.priority) == ("closed", None, "normal")
+    assert row_counts() == before
+
+
+def test_patch_refuses_to_move_a_case_back_to_new(agent_api, agent, customer):
+    case = make_case(customer)
+    services.change_status(case, CaseStatus.WAITING_ON_BANK, actor=agent.user)
+    response = agent_api.patch(f"/api/v1/cases/{case.pk}", {"status": "new"})
+    assert response.status_code == 422
+    assert response.json() == {"detail": "A case cannot go from “Waiting on bank” to “New”."}
+    case.refresh_from_db()
+    assert case.status == "waiting_on_bank"
+
+
+def test_the_reason_is_read_with_the_case_and_refused_when_unknown(agent_api, customer):
+    case = make_case(customer, reason="payment")
+    assert agent_api.get(f"/api/v1/cases/{case.pk}").json()["reason"] == "payment"
+    assert [item["reason"] for item in agent_api.get("/api/v1/cases").json()["items"]] == ["payment"]
+    response = agent_api.post(
+        "/api/v1/cases", {"customer_id": customer.pk, "subject": "Ciao", "body": "Ciao", "reason": "lottery"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("body.reason: Input should be 'order_status', 'delivery'")
+    assert Case.objects.count() == 1
 
 
 def test_a_reply_is_signed_by_the_token_s_agent(agent_api, agent, customer):

@@ -33,6 +33,8 @@ FILTERS = {
     "one channel, a status": InboxFilters(view="all", channel="email", status="solved"),
     "one team, one channel, open": InboxFilters(view="open", team="1", channel="chat"),
     "mine, one priority": InboxFilters(view="mine", priority="urgent"),
+    "mine, a waiting status": InboxFilters(view="mine", status="waiting_on_carrier"),
+    "mine, one channel": InboxFilters(view="mine", channel="phone"),
 }
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from premura.commerce.models import Order
-from premura.conversations.models import Priority
+from premura.conversations.models import CaseReason, Priority
 from premura.core.models import Channel
 from premura.customers.models import CustomerIdentity, IdentityKind
 
@@ -14,6 +14,9 @@ class NewCaseForm(forms.Form):
     order_number = forms.CharField(label=_("Order number"), required=False, max_length=32)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    reason = forms.ChoiceField(
+        label=_("Contact reason"), choices=[("", "—"), *CaseReason.choices], required=False
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 6}))
 

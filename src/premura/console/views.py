@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,9 +25,11 @@ from premura.conversations.queries import (
     INBOX_VIEWS,
     InboxFilters,
     access_case,
+    allowed_statuses,
     customer_cases,
     customer_orders,
     inbox_cases,
+    status_outside_view,
     timeline,
     view_cases,
 )
@@ -80,6 +83,13 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
     rows = list(inbox_cases(agent, filters)[(page - 1) * size : page * size + 1])
     query = request.GET.copy()
     query.pop("page", None)
+    # A status the view never lists: say where those cases are (conversations.queries).
+    elsewhere = status_outside_view(filters)
+    elsewhere_query = query.copy()
+    if elsewhere is not None:
+        elsewhere_query["view"] = elsewhere
+        if filters.view in ("mine", "unassigned") and not filters.owner:
+            elsewhere_query["owner"] = agent.pk if filters.view == "mine" else "none"
     context = {
         "agent": agent,
         "filters": filters,
@@ -92,6 +102,9 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
         "statuses": CaseStatus.choices,
         "priorities": Priority.choices,
         "channels": Channel.choices,
+        "elsewhere": next((v for v in INBOX_VIEWS if v.slug == elsewhere), None),
+        "elsewhere_query": elsewhere_query.urlencode(),
+        "current_view": next((v for v in INBOX_VIEWS if v.slug == filters.view), None),
     }
     if request.htmx and request.htmx.target == "case-list":
         return render(request, "console/inbox.html#case_list", context)
@@ -112,9 +125,9 @@ def _case_context(case, agent: Agent) -> dict:
         "orders": customer_orders(case.customer),
         "order": order_with_details(case.order_id) if case.order_id else None,
         "agents": Agent.objects.order_by("display_name"),
-        "statuses": CaseStatus.choices,
+        "statuses": allowed_statuses(case),
         "priorities": Priority.choices,
-        "waiting_statuses": [(s, label) for s, label in CaseStatus.choices if s != CaseStatus.NEW],
+        "waiting_statuses": [(s, label) for s, label in allowed_statuses(case) if s != case.status],
     }
 
 
@@ -133,9 +146,10 @@ def _after_action(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespo
 
 
 def _run_action(request: HttpRequest, agent: Agent, case_id: int, action) -> HttpResponse:
-    case = access_case(agent, case_id)
+    """Run a case action on the locked case; a refused one writes nothing and says why."""
     try:
-        action(case)
+        with transaction.atomic():
+            action(access_case(agent, case_id, lock=True))
     except CaseError as error:
         messages.error(request, str(error))
     return _after_action(request, agent, case_id)
@@ -201,8 +215,10 @@ def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
             body=form.cleaned_data["body"],
             channel=form.cleaned_data["channel"],
             priority=form.cleaned_data["priority"],
+            reason=form.cleaned_data["reason"],
             owner=agent,
             team=agent.team,
+            written_by=agent,
             actor=request.user,
         )
         return redirect("console:case", case_id=case.pk)

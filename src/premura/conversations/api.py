@@ -54,7 +54,11 @@ def get_case(request: HttpRequest, case_id: int):
 
 @router.post("/cases", response={201: CaseDetailOut, **errors(401, 403, 422)})
 def open_case(request: HttpRequest, payload: CaseIn):
-    """Open a case for a customer with their first message. An order of another customer is a 422."""
+    """Open a case for a customer, its first message written by the token's agent on the
+    customer's behalf (the portal does not show it to the customer). An order of another
+    customer is a 422. Messages the customer wrote themselves go through `/inbound`.
+    """
+    agent = current_agent(request)
     customer = referenced(Customer, payload.customer_id, "body.customer_id")
     order = referenced(Order, payload.order_id, "body.order_id") if payload.order_id is not None else None
     case = services.open_case(
@@ -64,20 +68,25 @@ def open_case(request: HttpRequest, payload: CaseIn):
         channel=payload.channel,
         order=order,
         priority=payload.priority,
+        reason=payload.reason or "",
+        written_by=agent,
         actor=request.user,
     )
-    return Status(201, access_case(current_agent(request), case.pk))
+    return Status(201, access_case(agent, case.pk))
 
 
 @router.patch("/cases/{int:case_id}", response={200: CaseOut, **errors(401, 403, 404, 422)})
 def update_case(request: HttpRequest, case_id: int, payload: CasePatch):
-    """Change the status, the priority or the owner (`owner_id: null` unassigns). All or nothing."""
-    case = access_case(current_agent(request), case_id)
+    """Change the status, the priority or the owner (`owner_id: null` unassigns). All or nothing.
+    A status the case may not move to (anything out of `closed`, back to `new`) is a 422.
+    """
+    agent = current_agent(request)
     sent = payload.model_fields_set
     owner = None
-    if "owner_id" in sent and payload.owner_id is not None:
-        owner = referenced(Agent, payload.owner_id, "body.owner_id")
     with transaction.atomic():
+        case = access_case(agent, case_id, lock=True)
+        if "owner_id" in sent and payload.owner_id is not None:
+            owner = referenced(Agent, payload.owner_id, "body.owner_id")
         if "owner_id" in sent:
             services.assign(case, owner, actor=request.user)
         if payload.status is not None:
@@ -99,11 +108,12 @@ def list_messages(request: HttpRequest, case_id: int):
 def post_message(request: HttpRequest, case_id: int, payload: MessageIn):
     """Reply to the customer as the token's agent (signed), or add an internal note (`internal`)."""
     agent = current_agent(request)
-    case = access_case(agent, case_id)
-    if payload.internal:
-        message = services.add_note(case, agent, payload.body)
-    else:
-        message = services.reply(case, agent, payload.body)
+    with transaction.atomic():
+        case = access_case(agent, case_id, lock=True)
+        if payload.internal:
+            message = services.add_note(case, agent, payload.body)
+        else:
+            message = services.reply(case, agent, payload.body)
     return Status(201, message)
 
 

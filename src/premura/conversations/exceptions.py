@@ -4,3 +4,11 @@ class CaseError(Exception):
 
 class EmptyMessage(CaseError):
     pass
+
+
+class InvalidStatusChange(CaseError):
+    """A status change that `models.STATUS_TRANSITIONS` does not allow (e.g. out of closed)."""
+
+
+class CaseChanged(CaseError):
+    """The case changed between the read and the write (a caller without the row lock): retry."""

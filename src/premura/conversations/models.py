@@ -38,12 +38,41 @@ class CasePhase(models.TextChoices):
     DONE = "done", _("Solved or closed")
 
 
+# The allowed status changes, from -> to (django-oscar's order pipeline). Every change goes
+# through `services.change_status`, which checks this table; nothing moves a case back to "new",
+# and closed is final: a customer who writes again gets a follow-up case (decision 0005).
+_ALL_BUT_NEW = frozenset(CaseStatus) - {CaseStatus.NEW}
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.NEW: _ALL_BUT_NEW,
+    CaseStatus.OPEN: _ALL_BUT_NEW - {CaseStatus.OPEN},
+    CaseStatus.WAITING_ON_CUSTOMER: _ALL_BUT_NEW - {CaseStatus.WAITING_ON_CUSTOMER},
+    CaseStatus.WAITING_ON_CARRIER: _ALL_BUT_NEW - {CaseStatus.WAITING_ON_CARRIER},
+    CaseStatus.WAITING_ON_BANK: _ALL_BUT_NEW - {CaseStatus.WAITING_ON_BANK},
+    CaseStatus.SOLVED: _ALL_BUT_NEW - {CaseStatus.SOLVED},
+    CaseStatus.CLOSED: frozenset(),
+}
+
+
 def phase_of(status: str) -> str:
     if status in OPEN_STATUSES:
         return CasePhase.OPEN
     if status in WAITING_STATUSES:
         return CasePhase.WAITING
     return CasePhase.DONE
+
+
+class CaseReason(models.TextChoices):
+    """Why the customer got in touch, chosen in the portal's contact form or by the agent who
+    opens the case: a field, so that reports can count it. Empty when nobody chose one."""
+
+    ORDER_STATUS = "order_status", _("Order status")
+    DELIVERY = "delivery", _("Delivery problem")
+    DAMAGED = "damaged", _("Damaged item")
+    RETURN = "return", _("Return")
+    REFUND = "refund", _("Refund")
+    PAYMENT = "payment", _("Payment")
+    PRODUCT = "product", _("Product question")
+    OTHER = "other", _("Other")
 
 
 class Priority(models.TextChoices):
@@ -77,6 +106,14 @@ class Case(models.Model):
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    reason = models.CharField(
+        _("contact reason"), max_length=16, choices=CaseReason.choices, blank=True, default="", db_default=""
+    )
+    # True when an agent wrote the subject (a case opened for a phone call, or its follow-ups): the
+    # portal then shows the customer a neutral title, never the desk's own words.
+    is_subject_internal = models.BooleanField(
+        _("subject written by the desk"), default=False, db_default=False
+    )
     language = models.CharField(_("language"), max_length=8, default="it")
     owner = models.ForeignKey(
         "agents.Agent",
@@ -116,6 +153,12 @@ class Case(models.Model):
             models.Index(fields=["status", "last_activity_at"], name="case_status_idx"),
             models.Index(fields=["owner", "phase", "last_activity_at"], name="case_owner_phase_idx"),
             models.Index(fields=["owner", "status", "last_activity_at"], name="case_owner_status_idx"),
+            # "Mine": my cases not yet done (open or waiting), one ordered range (decision 0001).
+            models.Index(
+                fields=["owner", "last_activity_at"],
+                condition=~models.Q(phase="done"),
+                name="case_owner_active_idx",
+            ),
             models.Index(fields=["team", "phase", "last_activity_at"], name="case_team_phase_idx"),
             # The channel filter ("the WhatsApp queue"), within a view and on all cases.
             models.Index(fields=["channel", "phase", "last_activity_at"], name="case_channel_phase_idx"),
@@ -136,6 +179,14 @@ class Case(models.Model):
     @property
     def number(self) -> str:
         return f"#{self.pk}"
+
+    def can_move_to(self, status: str) -> bool:
+        """Whether STATUS_TRANSITIONS allows this case to go from its status to `status`."""
+        return status in STATUS_TRANSITIONS.get(self.status, frozenset())
+
+    def allowed_statuses(self) -> list[str]:
+        """The statuses this case may move to, in the order of CaseStatus."""
+        return [status for status in CaseStatus.values if self.can_move_to(status)]
 
 
 class Direction(models.TextChoices):
@@ -164,6 +215,16 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="messages",
         verbose_name=_("customer"),
+    )
+    # An agent writing for the customer (what a caller said on the phone): the agent is the
+    # author, this is the customer they wrote for. The portal never shows such a message.
+    on_behalf_of = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("on behalf of"),
     )
     # The name the message was signed with when written.
     author_name = models.CharField(_("author"), max_length=200)

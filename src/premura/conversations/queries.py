@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from premura.agents.models import Agent
 from premura.commerce.models import Order
-from premura.conversations.models import Case, CasePhase, CaseStatus
+from premura.conversations.models import (
+    OPEN_STATUSES,
+    WAITING_STATUSES,
+    Case,
+    CasePhase,
+    CaseStatus,
+)
 from premura.conversations.search import case_ids_matching_text
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, fold_name
 
@@ -52,7 +58,8 @@ class InboxFilters:
 def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
     cases = Case.objects.all()
     if view == "mine":
-        return cases.filter(owner=agent, phase=CasePhase.OPEN)
+        # Open or waiting, not done: the partial index case_owner_active_idx, in order.
+        return cases.filter(owner=agent).exclude(phase=CasePhase.DONE)
     if view == "unassigned":
         return cases.filter(owner__isnull=True, phase=CasePhase.OPEN)
     if view == "open":
@@ -62,6 +69,35 @@ def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
     if view in CaseStatus.values:
         return cases.filter(status=view)
     return cases
+
+
+# The statuses each inbox view can list; a status filter outside them matches nothing.
+_VIEW_STATUSES: dict[str, frozenset[str]] = {
+    "mine": OPEN_STATUSES | WAITING_STATUSES,
+    "unassigned": OPEN_STATUSES,
+    "open": OPEN_STATUSES,
+    "waiting": WAITING_STATUSES,
+    **{status: frozenset({status}) for status in CaseStatus.values},
+}
+
+
+def view_listing(status: str) -> str:
+    """The inbox view that lists the cases of a status: its own view, else "open" or "all"."""
+    if status in INBOX_VIEW_SLUGS:
+        return status
+    return "open" if status in OPEN_STATUSES else "all"
+
+
+def status_outside_view(filters: InboxFilters) -> str | None:
+    """The view that would list the filtered status, when the chosen view never can (a waiting
+    status in "All open", "solved" in "Mine"): the list is empty and the console says why.
+    None when the filter fits the view, or for a search (which looks at every case).
+    """
+    if filters.q.strip() or filters.status not in CaseStatus.values:
+        return None
+    if filters.status in _VIEW_STATUSES.get(filters.view, frozenset(CaseStatus.values)):
+        return None
+    return view_listing(filters.status)
 
 
 def inbox_cases(agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
@@ -127,14 +163,34 @@ def matching_case_ids(query: str) -> list[int]:
     return ids
 
 
-def access_case(agent: Agent | None, case_id: int) -> Case:
-    """The case, for an agent. Every agent of the desk sees every case; anyone else gets a 404."""
+def access_case(agent: Agent | None, case_id: int, *, lock: bool = False) -> Case:
+    """The case, for an agent. Every agent of the desk sees every case; anyone else gets a 404.
+
+    With `lock=True`, for an action that reads the case then writes it, the case's row stays
+    locked until the caller's transaction ends (call it inside `transaction.atomic`). SQLite
+    ignores the lock (its IMMEDIATE transactions queue writers instead), so services never rely
+    on it alone: their writes are conditional on what they read (`services.change_status`).
+    """
     if agent is None:
         raise Http404
+    cases = Case.objects.select_related("customer", "owner", "team", "order")
+    if lock:
+        # Only the case's row: PostgreSQL refuses FOR UPDATE on the nullable side of a join.
+        cases = cases.select_for_update(of=("self",))
     try:
-        return Case.objects.select_related("customer", "owner", "team", "order").get(pk=case_id)
+        return cases.get(pk=case_id)
     except Case.DoesNotExist:
         raise Http404 from None
+
+
+def allowed_statuses(case: Case) -> list[tuple[str, str]]:
+    """The statuses a status control offers for the case, as (value, label): its own and those
+    `models.STATUS_TRANSITIONS` lets it move to. A closed case offers only "closed"."""
+    return [
+        (value, label)
+        for value, label in CaseStatus.choices
+        if value == case.status or case.can_move_to(value)
+    ]
 
 
 def timeline(case: Case) -> list:
@@ -143,7 +199,7 @@ def timeline(case: Case) -> list:
 
     rows = [
         ("note" if m.is_internal else m.direction, m.created_at, m)
-        for m in case.messages.select_related("author_agent").prefetch_related("attachments")
+        for m in case.messages.select_related("author_agent", "on_behalf_of").prefetch_related("attachments")
     ]
     # Replies and notes are shown as messages; their audit events would only repeat them.
     rows += [

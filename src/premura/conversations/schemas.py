@@ -5,7 +5,7 @@ import enum
 
 from ninja import Field, Schema
 
-from premura.conversations.models import CaseStatus, Priority
+from premura.conversations.models import CaseReason, CaseStatus, Priority
 from premura.conversations.queries import INBOX_VIEWS
 from premura.core.models import Channel
 
@@ -32,10 +32,15 @@ class CaseFilters(Schema):
 class CaseIn(Schema):
     customer_id: int
     subject: str = Field(..., min_length=1, max_length=200)
-    body: str = Field(..., min_length=1, description="The customer's first message.")
+    body: str = Field(
+        ...,
+        min_length=1,
+        description="The first message, as the token's agent wrote it on the customer's behalf.",
+    )
     channel: Channel = Channel.EMAIL
     order_id: int | None = Field(None, description="An order of this customer.")
     priority: Priority = Priority.NORMAL
+    reason: CaseReason | None = Field(None, description="Why the customer got in touch.")
 
 
 class CasePatch(Schema):
@@ -66,6 +71,7 @@ class MessageOut(Schema):
     author_name: str
     author_agent_id: int | None
     author_customer_id: int | None
+    on_behalf_of_id: int | None = Field(None, description="The customer an agent wrote this for.")
     body: str
     created_at: datetime.datetime
     external_id: str
@@ -81,6 +87,7 @@ class CaseOut(Schema):
     status: str
     priority: str
     channel: str
+    reason: str = Field(..., description="The contact reason, or '' when none was chosen.")
     language: str
     owner_id: int | None
     team_id: int | None

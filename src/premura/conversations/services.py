@@ -1,7 +1,9 @@
 """Case actions: open, receive, reply, note, assign, change status and priority.
 
 Every action writes its audit event in the same transaction, so the case timeline and the audit
-log can never disagree with the case row (docs/architecture.md, "Audit log").
+log can never disagree with the case row (docs/architecture.md, "Audit log"). A status moves only
+through `change_status`, by the table `models.STATUS_TRANSITIONS` (docs/architecture.md, "Case
+states"; decision 0005).
 """
 
 import datetime
@@ -11,8 +13,16 @@ from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent, Team
 from premura.commerce.models import Order
-from premura.conversations.exceptions import CaseError, EmptyMessage
-from premura.conversations.models import Case, CaseStatus, Direction, Message, Priority
+from premura.conversations.exceptions import CaseChanged, CaseError, EmptyMessage, InvalidStatusChange
+from premura.conversations.models import (
+    Case,
+    CaseReason,
+    CaseStatus,
+    Direction,
+    Message,
+    Priority,
+    phase_of,
+)
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
@@ -44,15 +54,27 @@ def open_case(
     actor=None,
     external_id: str = "",
     follow_up_of: Case | None = None,
+    reason: str = "",
+    written_by: Agent | None = None,
 ) -> Case:
-    """Open a case with the customer's first message. Not idempotent: the caller deduplicates.
+    """Open a case with its first message. Not idempotent: the caller deduplicates.
 
-    Raises EmptyMessage, or CaseError when the order belongs to another customer.
+    The message is the customer's own words, unless `written_by` names the agent who wrote it for
+    them (a phone call): the agent is then its author, on behalf of the customer, and the subject
+    is the desk's (`is_subject_internal`), so the portal shows neither. A follow-up keeps the
+    closed case's subject, and with it that flag. `reason` is a CaseReason value or "".
+
+    Raises EmptyMessage, or CaseError when the order belongs to another customer or the reason
+    is unknown.
     """
     body = _clean_body(body)
     subject = subject.strip() or body.splitlines()[0][:120]
     if order is not None and order.customer_id != customer.pk:
         raise CaseError(_("The order belongs to another customer."))
+    if reason and reason not in CaseReason.values:
+        raise CaseError(_("Unknown contact reason: %(reason)s") % {"reason": reason})
+    if actor is None and written_by is not None:
+        actor = written_by.user
     now = clock.now()
     case = Case.objects.create(
         subject=subject[:200],
@@ -64,6 +86,9 @@ def open_case(
         owner=owner,
         language=customer.language,
         follow_up_of=follow_up_of,
+        reason=reason,
+        is_subject_internal=written_by is not None
+        or (follow_up_of is not None and follow_up_of.is_subject_internal),
         created_at=now,
         last_activity_at=now,
     )
@@ -71,8 +96,10 @@ def open_case(
         case=case,
         direction=Direction.INBOUND,
         channel=channel,
-        author_customer=customer,
-        author_name=customer.full_name,
+        author_customer=customer if written_by is None else None,
+        author_agent=written_by,
+        on_behalf_of=customer if written_by is not None else None,
+        author_name=customer.full_name if written_by is None else written_by.display_name,
         body=body,
         created_at=now,
         external_id=external_id,
@@ -95,9 +122,12 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
     """Append a customer's message; a case waiting on them, or solved, is reopened.
 
     On a closed case the message opens a follow-up case instead (as Zendesk and Zammad do): the
-    message's `case` is then the new one.
+    message's `case` is then the new one. Takes the case's row lock itself and decides on the
+    status it reads under it, not on `case` as the caller loaded it: the close sweeper may have
+    closed the case since (docs/architecture.md, "The close sweeper and the customer").
     """
     body = _clean_body(body)
+    case.status = Case.objects.select_for_update().values_list("status", flat=True).get(pk=case.pk)
     if case.status == CaseStatus.CLOSED:
         return open_follow_up(case, body=body, channel=channel, external_id=external_id).messages.get()
     now = clock.now()
@@ -112,26 +142,16 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
         external_id=external_id,
     )
     case.last_activity_at = now
-    fields = ["last_activity_at"]
+    case.save(update_fields=["last_activity_at"])
     if case.status in REOPENED_BY_CUSTOMER:
-        record_event(
-            case,
-            "case.status_changed",
-            actor_label=case.customer.full_name,
-            old=case.status,
-            new=CaseStatus.OPEN,
-        )
-        case.status = CaseStatus.OPEN
-        case.solved_at = None
-        fields += ["status", "solved_at"]
-    case.save(update_fields=fields)
+        change_status(case, CaseStatus.OPEN, actor_label=case.customer.full_name)
     return message
 
 
 @transaction.atomic
 def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = "") -> Case:
     """A new case for a customer who wrote again on a closed one: same customer, order, subject,
-    team and priority, and the same owner while that agent is available (a named owner).
+    reason, team and priority, and the same owner while that agent is available (a named owner).
     """
     owner = closed.owner if closed.owner is not None and closed.owner.is_available else None
     case = open_case(
@@ -143,6 +163,7 @@ def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = 
         priority=closed.priority,
         team=closed.team,
         owner=owner,
+        reason=closed.reason,
         external_id=external_id,
         follow_up_of=closed,
     )
@@ -160,6 +181,9 @@ def sign(body: str, agent: Agent) -> str:
 def reply(case: Case, agent: Agent, body: str, *, new_status: str | None = None) -> Message:
     """Reply to the customer, signed by the agent. A new case becomes open, unless new_status says
     otherwise (e.g. waiting_on_customer). An unowned case becomes the replying agent's.
+
+    The caller holds the case's row lock (`access_case(..., lock=True)` in its transaction).
+    Raises EmptyMessage, or what `change_status` raises for `new_status` (nothing is written).
     """
     body = _clean_body(body)
     now = clock.now()
@@ -220,17 +244,44 @@ def assign(case: Case, owner: Agent | None, *, actor=None) -> Case:
 
 
 @transaction.atomic
-def change_status(case: Case, status: str, *, actor=None) -> Case:
-    """Move the case to `status`. Idempotent. Raises CaseError for an unknown status."""
+def change_status(case: Case, status: str, *, actor=None, actor_label: str = "") -> Case:
+    """Move the case to `status`, if `models.STATUS_TRANSITIONS` allows it. Idempotent: the
+    current status changes nothing. Solving stamps `solved_at`; closing keeps it (or stamps it,
+    for a case closed without being solved); any other status clears it.
+
+    The caller holds the case's row lock (`access_case(..., lock=True)` in its transaction), so
+    that it decides on the current status. Without the lock (SQLite has none) the write is still
+    conditional on the status read: a case changed meanwhile raises CaseChanged, never an
+    overwrite. Raises CaseError for an unknown status, InvalidStatusChange for a transition the
+    table refuses (out of closed, back to new); their messages are safe to show.
+    """
     if status not in CaseStatus.values:
         raise CaseError(_("Unknown status: %(status)s") % {"status": status})
     if case.status == status:
         return case
+    if not case.can_move_to(status):
+        if case.status == CaseStatus.CLOSED:
+            raise InvalidStatusChange(
+                _("A closed case stays closed: if the customer writes again, a follow-up case is opened.")
+            )
+        raise InvalidStatusChange(
+            _("A case cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": CaseStatus(case.status).label, "new": CaseStatus(status).label}
+        )
     old = case.status
-    case.status = status
-    case.solved_at = clock.now() if status in (CaseStatus.SOLVED, CaseStatus.CLOSED) else None
-    case.save(update_fields=["status", "solved_at"])
-    record_event(case, "case.status_changed", actor=actor, old=old, new=status)
+    if status == CaseStatus.SOLVED:
+        solved_at = clock.now()
+    elif status == CaseStatus.CLOSED:
+        solved_at = case.solved_at or clock.now()
+    else:
+        solved_at = None
+    changed = Case.objects.filter(pk=case.pk, status=old).update(
+        status=status, phase=phase_of(status), solved_at=solved_at
+    )
+    if changed != 1:
+        raise CaseChanged(_("The case was changed meanwhile: reload it and try again."))
+    case.status, case.phase, case.solved_at = status, phase_of(status), solved_at
+    record_event(case, "case.status_changed", actor=actor, actor_label=actor_label, old=old, new=status)
     return case
 
 
@@ -248,18 +299,36 @@ def change_priority(case: Case, priority: str, *, actor=None) -> Case:
     return case
 
 
+def _solved_cases_due(cutoff: datetime.datetime, batch: int) -> list[tuple[int, datetime.datetime]]:
+    """(id, solved_at) of up to `batch` cases solved before `cutoff`, least recently active first
+    (an ordered range of case_status_idx)."""
+    return list(
+        Case.objects.filter(status=CaseStatus.SOLVED, solved_at__lt=cutoff)
+        .order_by("last_activity_at")
+        .values_list("pk", "solved_at")[:batch]
+    )
+
+
+@transaction.atomic
+def _close_if_still_solved(case_id: int, solved_at: datetime.datetime) -> bool:
+    """Close the case if it is still solved since `solved_at`: one conditional UPDATE claims it
+    (hc's sendalerts), and only the one that changed the row records the event."""
+    claimed = Case.objects.filter(pk=case_id, status=CaseStatus.SOLVED, solved_at=solved_at).update(
+        status=CaseStatus.CLOSED, phase=phase_of(CaseStatus.CLOSED)
+    )
+    if claimed != 1:
+        return False
+    record_event(Case(pk=case_id), "case.status_changed", old=CaseStatus.SOLVED, new=CaseStatus.CLOSED)
+    return True
+
+
 def close_solved_cases(older_than_days: int = 4, batch: int = 500) -> int:
     """Close cases solved more than `older_than_days` ago, as Zendesk and Zammad do: a customer
     who writes after that opens a new case. Returns how many were closed; cost follows the batch.
+
+    Safe against the customer: a message that reopens a case after it was read here leaves it
+    open (the UPDATE finds it no longer solved), and one that arrives after the close lands in
+    a follow-up (`receive_message`). Safe to run twice, or in two workers at once.
     """
     cutoff = clock.now() - datetime.timedelta(days=older_than_days)
-    ids = list(
-        Case.objects.filter(status=CaseStatus.SOLVED, solved_at__lt=cutoff)
-        .order_by("last_activity_at")
-        .values_list("pk", flat=True)[:batch]
-    )
-    closed = 0
-    for case in Case.objects.filter(pk__in=ids):
-        change_status(case, CaseStatus.CLOSED)
-        closed += 1
-    return closed
+    return sum(_close_if_still_solved(pk, solved_at) for pk, solved_at in _solved_cases_due(cutoff, batch))

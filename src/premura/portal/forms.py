@@ -1,8 +1,9 @@
 """The customer's forms: write to us about an order, answer on a case."""
 
 from django import forms
-from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from premura.conversations.models import CaseReason
 
 MESSAGE_MAX_LENGTH = 5000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -37,20 +38,13 @@ def sniff_content_type(head: bytes) -> str:
     return ""
 
 
-class Category(models.TextChoices):
-    DELIVERY = "delivery", _("Delivery problem")
-    DAMAGED = "damaged", _("Damaged item")
-    RETURN_REFUND = "return_refund", _("Return or refund")
-    PAYMENT = "payment", _("Payment")
-    OTHER = "other", _("Other")
-
-
 class ContactForm(forms.Form):
     # Set by clean_attachment: the type the file's bytes show, the one to store.
     attachment_content_type = ""
 
+    # The case's contact reason (Case.reason); the field keeps its name, "category", in the page.
     category = forms.ChoiceField(
-        label=_("What is it about?"), choices=Category.choices, widget=forms.RadioSelect
+        label=_("What is it about?"), choices=CaseReason.choices, widget=forms.RadioSelect
     )
     message = forms.CharField(
         label=_("Your message"),

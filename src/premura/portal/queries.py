@@ -4,12 +4,12 @@ A token grants one order of one customer (links.py). Everything else a portal UR
 attachment) is looked up *through* that order, so an id changed in the URL reaches nothing else.
 """
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from premura.commerce.models import Order
 from premura.commerce.queries import order_with_details
-from premura.conversations.models import Attachment, Case, Message
+from premura.conversations.models import Attachment, Case, Direction, Message
 from premura.portal.links import InvalidLink, read_token
 
 
@@ -45,10 +45,20 @@ def access_case(order: Order, case_id: int) -> Case:
         raise Http404 from None
 
 
+def _seen_by_customer(case: Case, prefix: str = "") -> Q:
+    """Messages the customer wrote themselves, and those written to them. Never internal notes,
+    nor what an agent wrote on their behalf (a summary of a phone call is the desk's words)."""
+    written_by_them = Q(
+        **{f"{prefix}direction": Direction.INBOUND, f"{prefix}author_customer_id": case.customer_id}
+    )
+    written_to_them = Q(**{f"{prefix}direction": Direction.OUTBOUND})
+    return (written_by_them | written_to_them) & Q(**{f"{prefix}is_internal": False})
+
+
 def customer_messages(case: Case) -> QuerySet[Message]:
-    """The conversation as the customer sees it: internal notes are never part of it."""
+    """The conversation as the customer sees it (`_seen_by_customer`)."""
     return (
-        case.messages.filter(is_internal=False)
+        case.messages.filter(_seen_by_customer(case))
         .select_related("author_agent")
         .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
         .order_by("created_at", "pk")
@@ -59,9 +69,7 @@ def access_attachment(case: Case, attachment_id: int) -> Attachment:
     """An attachment of a message the customer can see on this case; anything else is a 404."""
     try:
         return Attachment.objects.get(
-            pk=attachment_id,
-            message__case=case,
-            message__is_internal=False,
+            _seen_by_customer(case, "message__"), pk=attachment_id, message__case=case
         )
     except Attachment.DoesNotExist:
         raise Http404 from None

@@ -5,15 +5,12 @@ import os
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import translation
 from django.utils.text import get_valid_filename
-from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
 from premura.conversations.models import Attachment, Case, Message
 from premura.conversations.services import open_case
 from premura.core.models import Channel
-from premura.portal.forms import Category
 
 
 def _safe_filename(name: str, content_type: str) -> str:
@@ -33,21 +30,36 @@ def attach_upload(message: Message, upload: UploadedFile, *, content_type: str) 
     return attachment
 
 
+# The subject agents read in the inbox: the start of the customer's own message.
+SUBJECT_LENGTH = 80
+
+
+def subject_from(body: str) -> str:
+    """The message on one line, cut after a whole word to at most SUBJECT_LENGTH characters."""
+    text = " ".join(body.split())
+    if len(text) <= SUBJECT_LENGTH:
+        return text
+    return text[: SUBJECT_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 @transaction.atomic
 def open_case_from_portal(
-    *, order: Order, category: str, body: str, upload: UploadedFile | None = None, content_type: str = ""
+    *, order: Order, reason: str, body: str, upload: UploadedFile | None = None, content_type: str = ""
 ) -> Case:
     """Open a web-form case on the order for its customer, the upload on the first message.
 
-    `category` is a forms.Category value. Not idempotent: two submissions open two cases.
+    `reason` (a CaseReason value) becomes the case's field; the subject is the start of the
+    customer's message, their own words. Not idempotent: two submissions open two cases.
     Raises what `open_case` raises (CaseError).
-    The subject is written in the customer's language, as the case is (Case.language).
     """
-    customer = order.customer
-    with translation.override(customer.language):
-        label = str(Category(category).label)
-        subject = _("%(category)s, order %(number)s") % {"category": label, "number": order.number}
-    case = open_case(customer=customer, order=order, channel=Channel.WEB_FORM, subject=subject, body=body)
+    case = open_case(
+        customer=order.customer,
+        order=order,
+        channel=Channel.WEB_FORM,
+        subject=subject_from(body),
+        body=body,
+        reason=reason,
+    )
     if upload is not None:
         attach_upload(case.messages.get(), upload, content_type=content_type)
     return case

@@ -129,7 +129,7 @@ def _open_case(order: Order, form: ContactForm):
     try:
         return open_case_from_portal(
             order=order,
-            category=form.cleaned_data["category"],
+            reason=form.cleaned_data["category"],
             body=form.cleaned_data["message"],
             upload=upload,
             content_type=form.attachment_content_type,

@@ -7,11 +7,13 @@ what it means for them.
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from premura.commerce.models import Payment, PaymentMethod, PaymentState, Refund, RefundStatus
 from premura.conversations.models import Case, CaseStatus
+from premura.core.models import Channel
 from premura.shipping.models import Shipment, TrackingStatus
 
 register = template.Library()
@@ -61,6 +63,21 @@ CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF"}
 @register.filter
 def case_status_words(case: Case) -> str:
     return CASE_STATUS_WORDS.get(case.status, case.get_status_display())
+
+
+@register.filter
+def case_title(case: Case) -> str:
+    """The case's name as the customer reads it: its subject when the customer wrote it. For a
+    case the desk opened for them (a phone call) the subject is the desk's own words, so the
+    customer reads the contact reason, else "Phone call of 3 December"."""
+    if not case.is_subject_internal:
+        return case.subject
+    if case.reason:
+        return case.get_reason_display()
+    day = formats.date_format(timezone.localtime(case.created_at), "j F")
+    if case.channel == Channel.PHONE:
+        return gettext("Phone call of %(date)s") % {"date": day}
+    return gettext("Request of %(date)s") % {"date": day}
 
 
 @register.filter
