@@ -227,7 +227,10 @@ def add_note(case: Case, agent: Agent, body: str) -> Message:
 
 @transaction.atomic
 def assign(case: Case, owner: Agent | None, *, actor=None) -> Case:
-    """Give the case a named owner (or none). Its team follows the owner's. Idempotent."""
+    """Give the case a named owner (or none). Its team follows the owner's. Idempotent.
+
+    The caller holds the case's row lock (`access_case(..., lock=True)` in its transaction).
+    """
     if case.owner_id == (owner.pk if owner else None):
         return case
     case.owner = owner
@@ -287,7 +290,10 @@ def change_status(case: Case, status: str, *, actor=None, actor_label: str = "")
 
 @transaction.atomic
 def change_priority(case: Case, priority: str, *, actor=None) -> Case:
-    """Set the priority. Idempotent. Raises CaseError for an unknown priority."""
+    """Set the priority. Idempotent. Raises CaseError for an unknown priority.
+
+    The caller holds the case's row lock (`access_case(..., lock=True)` in its transaction).
+    """
     if priority not in Priority.values:
         raise CaseError(_("Unknown priority: %(priority)s") % {"priority": priority})
     if case.priority == priority:
