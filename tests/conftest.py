@@ -23,6 +23,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests make agents and demo shops; the production hasher would spend most of the suite's
+    time hashing their passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _huey_immediate(settings):
     from huey.contrib.djhuey import HUEY
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "premura.console",
     "premura.portal",
     "premura.api",
+    "premura.demo",
 ]
 
 MIDDLEWARE = [

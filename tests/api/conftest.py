@@ -44,12 +44,6 @@ class ApiClient:
         return getattr(self, method.lower())(path, body)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Every test makes agents; the production hasher would spend most of the suite's time hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(user) -> ApiClient:
     _token, raw = ApiToken.issue(user, "tests")
     return ApiClient(raw)

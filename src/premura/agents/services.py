@@ -1,10 +1,14 @@
-"""Agents and their roles. A role is membership of the admin group, which holds the permissions."""
+"""Teams, agents and their roles. A role is membership of the admin group, which holds the permissions."""
+
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils.text import slugify
 
 from premura.agents.models import ADMIN_GROUP, Agent, Role, Team
+from premura.core.audit import record_event
 
 
 def admin_group() -> Group:
@@ -27,6 +31,19 @@ def admin_group() -> Group:
             )
         )
     return group
+
+
+@transaction.atomic
+def create_team(*, name: str, slug: str = "", actor: Any = None) -> Team:
+    """Create a team; its slug is made from the name unless given. Not idempotent: a name or slug
+    already taken raises IntegrityError and writes nothing. Raises ValueError for an empty name.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("a team needs a name")
+    team = Team.objects.create(name=name, slug=slug or slugify(name))
+    record_event(team, "team.created", actor=actor, name=team.name, slug=team.slug)
+    return team
 
 
 @transaction.atomic

@@ -15,10 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from premura.commerce.services import DuplicateOrder, OrderError
-from premura.conversations.exceptions import CaseError
-from premura.customers.services import CustomerError, IdentityTaken
-from premura.shipping.services import DuplicateShipment, ShipmentError
+from premura.core.exceptions import Conflict, DomainError
 
 
 class FieldError(Schema):
@@ -132,18 +129,15 @@ def register_error_handlers(api: NinjaAPI) -> None:
             errors=[{"field": exc.field, "message": exc.message}],
         )
 
-    # Domain errors: their message is written for the user. A conflict with an existing row is
-    # a 409, any other refusal a 422.
-    def domain_error(status: int) -> Callable[[HttpRequest, Exception], HttpResponse]:
-        def handler(request: HttpRequest, exc: Exception) -> HttpResponse:
-            return _response(api, request, status, str(exc))
+    # Domain errors (each app's exceptions.py derives from these two): their message is written
+    # for the user. A conflict with an existing row is a 409, any other refusal a 422.
+    @handle(DomainError)
+    def refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return _response(api, request, 422, str(exc))
 
-        return handler
-
-    for exc_class in (CaseError, CustomerError, OrderError, ShipmentError):
-        api.add_exception_handler(exc_class, domain_error(422))
-    for exc_class in (IdentityTaken, DuplicateOrder, DuplicateShipment):
-        api.add_exception_handler(exc_class, domain_error(409))
+    @handle(Conflict)
+    def conflicting(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return _response(api, request, 409, str(exc))
 
     @handle(IntegrityError)
     def conflict(request: HttpRequest, exc: IntegrityError) -> HttpResponse:

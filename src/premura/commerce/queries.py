@@ -1,25 +1,21 @@
-"""Read side of commerce: an order with everything the case page shows beside it."""
+"""Read side of commerce: what a customer's orders are worth to the shop."""
 
-from django.db.models import Prefetch
+from decimal import Decimal
 
-from premura.commerce.models import Order
-from premura.shipping.models import Shipment, TrackingEvent
+from django.db.models import Sum
+
+from premura.commerce.models import Order, OrderStatus
+from premura.customers.models import Customer
+
+# Orders that count towards what a customer is worth to the shop.
+_NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.PENDING)
 
 
-def order_with_details(order_id: int) -> Order:
-    """The order with its lines, payments, refunds and shipments (events newest first)."""
-    return (
-        Order.objects.select_related("customer")
-        .prefetch_related(
-            "lines",
-            "payments",
-            "refunds",
-            Prefetch(
-                "shipments",
-                queryset=Shipment.objects.select_related("carrier").prefetch_related(
-                    Prefetch("events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id"))
-                ),
-            ),
-        )
-        .get(pk=order_id)
+def lifetime_value(customer: Customer) -> Decimal:
+    """The total of the customer's orders that were paid and not cancelled or refunded."""
+    total = (
+        Order.objects.filter(customer=customer)
+        .exclude(status__in=_NOT_REVENUE)
+        .aggregate(total=Sum("total"))["total"]
     )
+    return total or Decimal("0")

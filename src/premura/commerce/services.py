@@ -1,4 +1,5 @@
-"""Order actions: import an order from a shop, with its lines, payment and shipping address.
+"""Order actions: import an order from a shop, with its lines, payment and shipping address;
+record a refund and follow it until the money arrives.
 
 Amounts are Decimals with two places; an order is refused unless its total is the sum of its lines
 plus shipping, so every later refund and compensation starts from consistent numbers.
@@ -13,23 +14,26 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from premura.commerce.models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentState
+from premura.commerce.exceptions import DuplicateOrder, OrderError, RefundError
+from premura.commerce.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentState,
+    Refund,
+    RefundStatus,
+)
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.customers.models import Customer
 
 CENT = Decimal("0.01")
-
-
-class OrderError(Exception):
-    """An order action that cannot be done; the message is safe to show to the user."""
-
-
-class DuplicateOrder(OrderError):
-    """An order with this number (or this shop id) was already imported."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class NewPayment:
     external_id: str = ""
     authorized_at: datetime.datetime | None = None
     captured_at: datetime.datetime | None = None
+    voided_at: datetime.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,8 @@ def import_order(
             or (placed_at if payment.state != PaymentState.PENDING else None),
             captured_at=_utc(payment.captured_at)
             or (placed_at if payment.state in _CAPTURED_STATES else None),
+            voided_at=_utc(payment.voided_at)
+            or (placed_at if payment.state == PaymentState.VOIDED else None),
         )
     record_event(order, "order.imported", actor=actor, number=number, source=source, total=str(total))
     return order
@@ -211,3 +218,129 @@ def _check_payment(payment: NewPayment, total: Decimal) -> None:
             _("The payment of %(amount)s is not between 0 and the order total %(total)s.")
             % {"amount": amount, "total": total}
         )
+
+
+# A refund moves only along these arrows; completed and failed are final.
+REFUND_TRANSITIONS = {
+    RefundStatus.REQUESTED: frozenset({RefundStatus.SUBMITTED, RefundStatus.FAILED}),
+    RefundStatus.SUBMITTED: frozenset({RefundStatus.COMPLETED, RefundStatus.FAILED}),
+}
+# Payment states from which money can be given back.
+_REFUNDABLE_STATES = frozenset({PaymentState.CAPTURED, PaymentState.PARTIALLY_REFUNDED})
+
+
+@transaction.atomic
+def request_refund(
+    order: Order,
+    *,
+    amount: Decimal,
+    idempotency_key: str,
+    reason: str = "",
+    actor: Any = None,
+) -> Refund:
+    """Record that `amount` of the order's payment is to be given back (status requested).
+
+    Idempotent on `idempotency_key`: the same key for the same order and amount returns the refund
+    recorded first and writes nothing; the same key for anything else raises RefundError. Raises
+    RefundError when the order has no captured payment or the amount is not between 0.01 and what
+    is left to refund (the payment less the refunds not failed); nothing is written then. Locks the
+    payment, so two requests at once cannot both take the last euro.
+    """
+    key = idempotency_key.strip()
+    if not key:
+        raise RefundError(_("A refund needs an idempotency key."))
+    amount = _money(amount)
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.order_id != order.pk or existing.amount != amount:
+            raise RefundError(_("This idempotency key was used for another refund."))
+        return existing
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(order=order, state__in=_REFUNDABLE_STATES)
+        .order_by("pk")
+        .first()
+    )
+    if payment is None:
+        raise RefundError(
+            _("The order %(number)s has no captured payment to refund.") % {"number": order.number}
+        )
+    given = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"]
+    left = payment.amount - (given or Decimal("0"))
+    if not CENT <= amount <= left:
+        raise RefundError(
+            _("The refund of %(amount)s is not between 0.01 and the %(left)s left to refund.")
+            % {"amount": amount, "left": left}
+        )
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        idempotency_key=key,
+        created_at=clock.now(),
+    )
+    record_event(
+        order, "refund.requested", actor=actor, refund_id=refund.pk, amount=str(amount), reason=reason
+    )
+    return refund
+
+
+def _move_refund(refund: Refund, status: str) -> Refund:
+    """The refund, locked and re-read, after checking that it may move to `status`."""
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if status not in REFUND_TRANSITIONS.get(refund.status, ()):
+        raise RefundError(
+            _("A refund that is %(old)s cannot become %(new)s.")
+            % {"old": refund.get_status_display(), "new": RefundStatus(status).label}
+        )
+    return refund
+
+
+@transaction.atomic
+def mark_refund_submitted(
+    refund: Refund, *, expected_arrival_at: datetime.datetime, actor: Any = None
+) -> Refund:
+    """The payment provider accepted the refund: it becomes submitted, with the date the money is
+    expected to reach the customer. The payment becomes refunded (or partially refunded), and the
+    order refunded once its whole payment was given back. Raises RefundError unless the refund was
+    requested; nothing is written then.
+    """
+    refund = _move_refund(refund, RefundStatus.SUBMITTED)
+    expected = _utc(expected_arrival_at)
+    refund.status, refund.expected_arrival_at = RefundStatus.SUBMITTED, expected
+    refund.save(update_fields=["status", "expected_arrival_at"])
+    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+    given = payment.refunds.filter(status__in=[RefundStatus.SUBMITTED, RefundStatus.COMPLETED]).aggregate(
+        total=Sum("amount")
+    )["total"]
+    payment.state = PaymentState.REFUNDED if given >= payment.amount else PaymentState.PARTIALLY_REFUNDED
+    payment.save(update_fields=["state"])
+    order = refund.order
+    if payment.state == PaymentState.REFUNDED and order.status != OrderStatus.REFUNDED:
+        old = order.status
+        order.status = OrderStatus.REFUNDED
+        order.save(update_fields=["status"])
+        record_event(order, "order.status_changed", actor=actor, old=old, new=OrderStatus.REFUNDED)
+    record_event(
+        order,
+        "refund.submitted",
+        actor=actor,
+        refund_id=refund.pk,
+        expected_arrival_at=expected.isoformat(),
+    )
+    return refund
+
+
+@transaction.atomic
+def mark_refund_completed(refund: Refund, *, actor: Any = None) -> Refund:
+    """The money reached the customer: the refund becomes completed, stamped now. Raises
+    RefundError unless it was submitted; nothing is written then.
+    """
+    refund = _move_refund(refund, RefundStatus.COMPLETED)
+    refund.status, refund.completed_at = RefundStatus.COMPLETED, clock.now()
+    refund.save(update_fields=["status", "completed_at"])
+    record_event(refund.order, "refund.completed", actor=actor, refund_id=refund.pk)
+    return refund

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
-from premura.commerce.queries import order_with_details
+from premura.commerce.queries import lifetime_value
 from premura.console.forms import NewCaseForm
 from premura.conversations import services
 from premura.conversations.exceptions import CaseError
@@ -34,7 +34,7 @@ from premura.conversations.queries import (
     view_cases,
 )
 from premura.core.models import Channel
-from premura.customers.queries import lifetime_value
+from premura.shipping.queries import order_with_details
 
 # Counts beside the views stop here: "999+" costs a bounded index scan, an exact count does not.
 COUNT_CAP = 999

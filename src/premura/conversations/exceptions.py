@@ -1,4 +1,9 @@
-class CaseError(Exception):
+"""Errors of case actions."""
+
+from premura.core.exceptions import DomainError
+
+
+class CaseError(DomainError):
     """A case action that cannot be done; the message is safe to show to the user."""
 
 

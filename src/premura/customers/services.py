@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
+from premura.customers.exceptions import CustomerError, IdentityTaken
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier
 
 # Phones written without a country code are Italian.
@@ -26,14 +27,6 @@ DEFAULT_COUNTRY_CODE = "39"
 PHONE_KINDS = frozenset({IdentityKind.PHONE, IdentityKind.WHATSAPP})
 HANDLE_KINDS = frozenset({IdentityKind.INSTAGRAM, IdentityKind.X})
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-
-
-class CustomerError(Exception):
-    """A customer action that cannot be done; the message is safe to show to the user."""
-
-
-class IdentityTaken(CustomerError):
-    """The identity (kind, value) already belongs to a customer."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from premura.commerce.models import Order
-from premura.commerce.queries import order_with_details
 from premura.conversations.models import Attachment, Case, Direction, Message
 from premura.portal.links import InvalidLink, read_token
+from premura.shipping.queries import order_with_details
 
 
 def access_order(token: str) -> Order:

@@ -1,4 +1,4 @@
-"""Shipment actions: create a shipment, record the carrier's tracking events.
+"""Shipment actions: configure a carrier, create a shipment, record the carrier's tracking events.
 
 Every tracking event is stored, even one that arrives late or out of order; the shipment's status
 is that of its latest event by occurred_at, except that a final status (delivered) is never left:
@@ -6,6 +6,7 @@ a late "in transit" scan arriving after the delivery does not undo it.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from premura.commerce.models import Order
 from premura.core import clock
 from premura.core.audit import record_event
+from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
     Carrier,
@@ -28,20 +30,42 @@ from premura.shipping.models import (
 NOT_YET_SHIPPED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED, TrackingStatus.EXPIRED})
 
 
-class ShipmentError(Exception):
-    """A shipment action that cannot be done; the message is safe to show to the user."""
-
-
-class DuplicateShipment(ShipmentError):
-    """The carrier already has a shipment with this tracking number."""
-
-
 @dataclass(frozen=True)
 class RecordedEvent:
     event: TrackingEvent
     # False when the event was a redelivery (same external_id) and nothing was written.
     created: bool
     shipment: Shipment
+
+
+@transaction.atomic
+def configure_carrier(*, code: str, name: str, tracking_url_template: str = "", actor: Any = None) -> Carrier:
+    """Create the carrier `code`, or bring its name and tracking page up to date. Idempotent: the
+    same values again write nothing. `tracking_url_template` is empty or contains
+    "{tracking_number}". Raises ShipmentError for an empty code or name or a template without the
+    placeholder; nothing is written then.
+    """
+    code, name, template = code.strip().lower(), " ".join(name.split()), tracking_url_template.strip()
+    if not code or not name:
+        raise ShipmentError(_("A carrier needs a code and a name."))
+    if template and "{tracking_number}" not in template:
+        raise ShipmentError(_("The tracking page URL must contain {tracking_number}."))
+    carrier = Carrier.objects.select_for_update().filter(code=code).first()
+    if carrier is None:
+        carrier = Carrier.objects.create(code=code, name=name, tracking_url_template=template)
+        record_event(carrier, "carrier.created", actor=actor, code=code, name=name)
+        return carrier
+    changes = {
+        field: [getattr(carrier, field), value]
+        for field, value in (("name", name), ("tracking_url_template", template))
+        if getattr(carrier, field) != value
+    }
+    if changes:
+        for field, (_old, new) in changes.items():
+            setattr(carrier, field, new)
+        carrier.save(update_fields=list(changes))
+        record_event(carrier, "carrier.updated", actor=actor, changes=changes)
+    return carrier
 
 
 @transaction.atomic
@@ -93,7 +117,17 @@ def create_shipment(
     return shipment
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewTrackingEvent:
+    occurred_at: datetime.datetime
+    status: str
+    raw_code: str
+    raw_description: str = ""
+    location: str = ""
+    # The provider's id for the event, when it has one: a redelivered event is stored once.
+    external_id: str = ""
+
+
 def record_tracking_event(
     shipment: Shipment,
     *,
@@ -105,62 +139,90 @@ def record_tracking_event(
     external_id: str = "",
     actor: Any = None,
 ) -> RecordedEvent:
-    """Store one tracking event and bring the shipment's status, last_event_at and delivered_at up
-    to date. Idempotent on (shipment, external_id): a redelivered event is not stored again and the
-    stored one is returned with created=False. Events without an external_id are always stored.
+    """Store one tracking event: `record_tracking_events` with a single event."""
+    new = NewTrackingEvent(occurred_at, status, raw_code, raw_description, location, external_id)
+    return record_tracking_events(shipment, [new], actor=actor)[0]
 
-    The status becomes that of the latest event by occurred_at, unless the shipment is already in a
-    final status (delivered), which no later event undoes. Raises ShipmentError for an unknown status
-    or a naive occurred_at; nothing is written then.
+
+@transaction.atomic
+def record_tracking_events(
+    shipment: Shipment, events: Sequence[NewTrackingEvent], *, actor: Any = None
+) -> list[RecordedEvent]:
+    """Store a carrier's events for one shipment (one webhook, or the whole history a carrier
+    returns when a tracking number is registered) and bring the shipment's status, last_event_at,
+    shipped_at and delivered_at up to date once. Returns one RecordedEvent per event, in order.
+
+    Idempotent on (shipment, external_id): a redelivered event is not stored again and the stored
+    one is returned with created=False. Events without an external_id are always stored. The status
+    becomes that of the latest event by occurred_at, unless the shipment is already in a final
+    status (delivered), which no later event undoes; a change writes one audit event. Raises
+    ShipmentError for an unknown status or a naive occurred_at; nothing is written then.
     """
-    if status not in TrackingStatus.values:
-        raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": status})
-    if timezone.is_naive(occurred_at):
-        raise ShipmentError(_("The event time needs a time zone."))
-    occurred_at = occurred_at.astimezone(datetime.UTC)
-    external_id = external_id.strip()
-    try:
-        with transaction.atomic():
-            event = TrackingEvent.objects.create(
-                shipment=shipment,
-                occurred_at=occurred_at,
-                status=status,
-                raw_code=raw_code,
-                raw_description=raw_description,
-                location=location,
-                external_id=external_id,
-                received_at=clock.now(),
-            )
-    except IntegrityError:
-        if not external_id:
-            raise
-        existing = TrackingEvent.objects.get(shipment=shipment, external_id=external_id)
-        shipment.refresh_from_db()
-        return RecordedEvent(event=existing, created=False, shipment=shipment)
-    # Re-read under a lock (PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers),
-    # so two events arriving together cannot both decide from the same old status.
+    for new in events:
+        if new.status not in TrackingStatus.values:
+            raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
+        if timezone.is_naive(new.occurred_at):
+            raise ShipmentError(_("The event time needs a time zone."))
+    # Lock the shipment first (PostgreSQL; SQLite's IMMEDIATE transactions already serialise
+    # writers): two deliveries of one event, or two webhooks arriving together, then take turns,
+    # so neither stores a duplicate nor decides from the same old status.
     shipment = Shipment.objects.select_for_update().select_related("carrier").get(pk=shipment.pk)
-    _apply_event(shipment, event, actor=actor)
-    return RecordedEvent(event=event, created=True, shipment=shipment)
+    ids = {new.external_id.strip() for new in events} - {""}
+    stored = {e.external_id: e for e in shipment.events.filter(external_id__in=ids)} if ids else {}
+    received_at = clock.now()
+    results: list[tuple[TrackingEvent, bool]] = []
+    for new in events:
+        external_id = new.external_id.strip()
+        if external_id in stored:
+            results.append((stored[external_id], False))
+            continue
+        event = TrackingEvent(
+            shipment=shipment,
+            occurred_at=new.occurred_at.astimezone(datetime.UTC),
+            status=new.status,
+            raw_code=new.raw_code,
+            raw_description=new.raw_description,
+            location=new.location,
+            external_id=external_id,
+            received_at=received_at,
+        )
+        if external_id:
+            stored[external_id] = event  # the same id twice in one delivery is stored once
+        results.append((event, True))
+    created = [event for event, is_new in results if is_new]
+    TrackingEvent.objects.bulk_create(created)
+    if created:
+        _apply_events(shipment, created, actor=actor)
+    return [RecordedEvent(event=event, created=is_new, shipment=shipment) for event, is_new in results]
 
 
-def _apply_event(shipment: Shipment, event: TrackingEvent, *, actor: Any) -> None:
+def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any) -> None:
     fields: list[str] = []
-    if shipment.last_event_at is None or event.occurred_at > shipment.last_event_at:
-        shipment.last_event_at = event.occurred_at
+    # The newest event of the batch; among events at the same time, the last one given.
+    newest = max(reversed(events), key=lambda e: e.occurred_at)
+    previous_last = shipment.last_event_at
+    if previous_last is None or newest.occurred_at > previous_last:
+        shipment.last_event_at = newest.occurred_at
         fields.append("last_event_at")
-    if event.status in FINAL_TRACKING_STATUSES:
-        new_status = event.status
-        if shipment.delivered_at is None or event.occurred_at < shipment.delivered_at:
-            shipment.delivered_at = event.occurred_at
+    finals = [e for e in events if e.status in FINAL_TRACKING_STATUSES]
+    deciding = newest
+    if finals:
+        first_final = min(finals, key=lambda e: e.occurred_at)
+        deciding = first_final
+        new_status = first_final.status
+        if shipment.delivered_at is None or first_final.occurred_at < shipment.delivered_at:
+            shipment.delivered_at = first_final.occurred_at
             fields.append("delivered_at")
     elif shipment.status in FINAL_TRACKING_STATUSES:
         new_status = shipment.status
-    else:
-        latest = shipment.events.order_by("-occurred_at", "-id").only("status").first()
-        new_status = latest.status if latest else event.status
-    if event.status not in NOT_YET_SHIPPED and shipment.shipped_at is None:
-        shipment.shipped_at = event.occurred_at
+    elif previous_last is None or newest.occurred_at >= previous_last:
+        new_status = newest.status
+    else:  # only late events: the latest stored one decides
+        deciding = shipment.events.order_by("-occurred_at", "-id").only("status").first()
+        new_status = deciding.status
+    shipped = [e.occurred_at for e in events if e.status not in NOT_YET_SHIPPED]
+    if shipped and shipment.shipped_at is None:
+        shipment.shipped_at = min(shipped)
         fields.append("shipped_at")
     old_status = shipment.status
     if new_status != old_status:
@@ -175,5 +237,5 @@ def _apply_event(shipment: Shipment, event: TrackingEvent, *, actor: Any) -> Non
             actor=actor,
             old=old_status,
             new=new_status,
-            tracking_event_id=event.pk,
+            tracking_event_id=deciding.pk,
         )

@@ -1,4 +1,4 @@
-"""The demo shop generator (`manage.py load_demo`)."""
+"""The demo shop (`premura load_demo`): its size, its variety, and a history made by the services."""
 
 import datetime
 import random
@@ -13,9 +13,9 @@ from django.db.models import Count, Sum
 from premura.agents.models import MANAGE_DESK_PERMISSION, Agent, Team
 from premura.commerce.models import Order, OrderStatus, Payment, PaymentMethod, PaymentState, Refund
 from premura.conversations.models import Case, CaseStatus, Direction, Message, phase_of
-from premura.core import demo
 from premura.core.audit import events_for
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind
+from premura.demo import corpus, loader, planner
 from premura.shipping.models import Carrier, Shipment, TrackingEvent, TrackingStatus
 
 NOW = datetime.datetime(2025, 3, 12, 15, 30, tzinfo=datetime.UTC)
@@ -30,7 +30,7 @@ def load(**options) -> str:
 
 @pytest.fixture
 def small_shop(db):
-    return demo.load_demo(**SMALL, now=NOW)
+    return loader.load_demo(**SMALL, now=NOW)
 
 
 def test_command_creates_exact_counts(db):
@@ -39,7 +39,7 @@ def test_command_creates_exact_counts(db):
     assert Order.objects.count() == 60
     assert Payment.objects.count() == 60
     assert Case.objects.count() == 20
-    assert Agent.objects.count() == len(demo.DEMO_AGENTS)
+    assert Agent.objects.count() == len(corpus.DEMO_AGENTS)
     assert set(Team.objects.values_list("name", flat=True)) == {
         "Ordini e spedizioni",
         "Resi e rimborsi",
@@ -59,7 +59,7 @@ def test_second_run_without_force_changes_nothing(db):
     assert Customer.objects.count() == 30
     assert Order.objects.count() == 60
     assert Case.objects.count() == 20
-    assert get_user_model().objects.count() == len(demo.DEMO_AGENTS)
+    assert get_user_model().objects.count() == len(corpus.DEMO_AGENTS)
 
 
 def test_force_wipes_and_reloads(db):
@@ -68,7 +68,7 @@ def test_force_wipes_and_reloads(db):
     assert Customer.objects.count() == 10
     assert Order.objects.count() == 15
     assert Case.objects.count() == 5
-    assert Agent.objects.count() == len(demo.DEMO_AGENTS)
+    assert Agent.objects.count() == len(corpus.DEMO_AGENTS)
     assert Team.objects.count() == 5 and Carrier.objects.count() == 5
 
 
@@ -85,30 +85,31 @@ def test_same_seed_same_shop(db):
             sorted(Case.objects.values_list("subject", "status")),
         )
 
-    demo.load_demo(**SMALL, seed=7, now=NOW)
+    loader.load_demo(**SMALL, seed=7, now=NOW)
     first = snapshot()
-    demo.load_demo(**SMALL, seed=7, now=NOW, force=True)
+    loader.load_demo(**SMALL, seed=7, now=NOW, force=True)
     assert snapshot() == first
-    demo.load_demo(**SMALL, seed=8, now=NOW, force=True)
+    loader.load_demo(**SMALL, seed=8, now=NOW, force=True)
     assert snapshot() != first
 
 
 def test_the_hour_of_the_load_does_not_change_the_customers(db):
-    demo.load_demo(**SMALL, now=NOW)
+    loader.load_demo(**SMALL, now=NOW)
     first = sorted(CustomerIdentity.objects.values_list("kind", "value"))
-    demo.load_demo(**SMALL, now=NOW + datetime.timedelta(hours=5), force=True)
+    loader.load_demo(**SMALL, now=NOW + datetime.timedelta(hours=5), force=True)
     assert sorted(CustomerIdentity.objects.values_list("kind", "value")) == first
 
 
 def test_admin_has_the_admin_role_and_agents_do_not(small_shop):
     users = get_user_model().objects
     admin = users.get(username="admin")
-    assert admin.check_password(demo.DEMO_PASSWORD)
-    assert admin.is_staff and admin.is_superuser
+    assert admin.check_password(corpus.DEMO_PASSWORD)
+    # The administrator role (the admin group) opens the Django admin; no demo login is a superuser.
+    assert admin.is_staff and not admin.is_superuser
     assert admin.has_perm(MANAGE_DESK_PERMISSION)
     assert admin.agent.display_name == "Giulia Bianchi"
     marco = users.get(username="marco")
-    assert marco.check_password(demo.DEMO_PASSWORD)
+    assert marco.check_password(corpus.DEMO_PASSWORD)
     assert not marco.is_staff and not marco.is_superuser
     assert not marco.has_perm(MANAGE_DESK_PERMISSION)
     assert marco.agent.display_name == "Marco Rossi"
@@ -120,7 +121,7 @@ def test_admin_has_the_admin_role_and_agents_do_not(small_shop):
 def test_customers_have_unique_lower_case_emails(small_shop):
     emails = list(CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True))
     assert len(emails) == len(set(emails)) == Customer.objects.count()
-    assert all(e == e.lower() and e.split("@")[1] in demo.DEMO_EMAIL_DOMAINS for e in emails)
+    assert all(e == e.lower() and e.split("@")[1] in corpus.DEMO_EMAIL_DOMAINS for e in emails)
     phones = CustomerIdentity.objects.filter(kind=IdentityKind.PHONE).values_list("value", flat=True)
     assert all(p.startswith("+") and p[1:].isdigit() for p in phones)
     assert set(Customer.objects.values_list("language", flat=True)) == {"it", "en"}
@@ -175,7 +176,7 @@ def test_small_shop_still_covers_every_tracking_status(small_shop):
 
 
 def test_default_shop(db):
-    summary = demo.load_demo(now=NOW)
+    summary = loader.load_demo(now=NOW)
     assert (summary.customers, summary.orders, summary.cases) == (400, 1000, 300)
     assert set(Shipment.objects.values_list("status", flat=True)) == set(TrackingStatus.values)
     assert set(Order.objects.values_list("status", flat=True)) == set(OrderStatus.values)
@@ -212,18 +213,49 @@ def test_cases_are_consistent_with_their_messages(small_shop):
                     assert message.body.endswith(message.author_agent.signature)
 
 
-def test_assigned_cases_have_an_assignment_event_inside_their_history(small_shop):
-    assigned = Case.objects.filter(owner__isnull=False)
-    assert assigned.exists()
-    for case in assigned:
-        (event,) = events_for(case)
-        assert event.action == "case.assigned"
-        assert event.actor.username == "admin"
-        assert event.data == {"owner": case.owner.display_name, "owner_id": case.owner.pk}
-        assert case.created_at <= event.created_at <= NOW
-        replies = case.messages.filter(direction=Direction.OUTBOUND)
-        if replies.exists():
-            assert event.created_at <= replies.first().created_at
+def test_each_case_history_is_the_one_its_services_wrote(small_shop):
+    """Opened, answered, assigned and moved through its statuses by the case services, each step
+    recorded at its own time in the shop's past: replaying the audit log gives the case as it is."""
+    admin = get_user_model().objects.get(username="admin")
+    for case in Case.objects.select_related("owner"):
+        events = list(events_for(case))
+        assert events[0].action == "case.opened" and events[0].created_at == case.created_at
+        assert all(case.created_at <= e.created_at <= NOW for e in events)
+        replies = {e.data["message_id"]: e.created_at for e in events if e.action == "case.replied"}
+        notes = {e.data["message_id"]: e.created_at for e in events if e.action == "case.note_added"}
+        outbound = case.messages.filter(direction=Direction.OUTBOUND)
+        assert replies == {m.pk: m.created_at for m in outbound.filter(is_internal=False)}
+        assert notes == {m.pk: m.created_at for m in outbound.filter(is_internal=True)}
+        status = CaseStatus.NEW
+        for event in (e for e in events if e.action == "case.status_changed"):
+            assert event.data["old"] == status
+            status = event.data["new"]
+        assert status == case.status
+        owners = [e for e in events if e.action in ("case.assigned", "case.unassigned")]
+        if case.owner is None:
+            assert not owners or owners[-1].action == "case.unassigned"
+        else:
+            assert owners[-1].data == {"owner": case.owner.display_name, "owner_id": case.owner.pk}
+            first_answer = outbound.first()
+            if first_answer is not None and owners[0].actor == admin:
+                assert owners[0].created_at <= first_answer.created_at
+
+
+def test_orders_refunds_and_shipments_have_their_history(small_shop):
+    for refund in Refund.objects.select_related("order"):
+        actions = {e.action: e.created_at for e in events_for(refund.order)}
+        assert actions["order.imported"] == refund.order.placed_at
+        assert actions["refund.requested"] == refund.created_at
+        assert actions["order.status_changed"] == refund.created_at
+        assert ("refund.completed" in actions) == (refund.status == "completed")
+        assert refund.requested_by.agent.team.name == "Resi e rimborsi"
+    for shipment in Shipment.objects.all():
+        changes = [e for e in events_for(shipment) if e.action == "shipment.status_changed"]
+        received = max(e.received_at for e in shipment.events.all())
+        if shipment.status == TrackingStatus.PENDING:  # the status a shipment starts in
+            assert changes == []
+        else:
+            assert [(c.data["new"], c.created_at) for c in changes] == [(shipment.status, received)]
 
 
 def test_cases_are_written_in_italian_and_english(small_shop):
@@ -241,11 +273,11 @@ def test_cases_are_written_in_italian_and_english(small_shop):
 def test_tracking_timeline_covers_each_final_status():
     rng = random.Random(1)
     placed = datetime.datetime(2025, 1, 6, 10, tzinfo=datetime.UTC)
-    promised = demo.add_business_days(placed.date(), 4)
+    promised = planner.add_business_days(placed.date(), 4)
     for status in TrackingStatus.values:
-        steps = demo.tracking_timeline(rng, status, placed, promised, NOW)
+        steps = planner.tracking_timeline(rng, status, placed, promised, NOW)
         times = [at for _, at in steps]
-        assert demo.KIND_STATUS[steps[-1][0]] == status
+        assert planner.KIND_STATUS[steps[-1][0]] == status
         assert times == sorted(times) and placed < times[0] and times[-1] < NOW
 
 

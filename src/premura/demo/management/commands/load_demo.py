@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from premura.core import demo
+from premura.demo import corpus, loader, planner
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=1000, help="number of orders (default 1000)")
         parser.add_argument("--cases", type=int, default=300, help="number of cases (default 300)")
         parser.add_argument(
-            "--seed", type=int, default=demo.DEFAULT_SEED, help="random seed (same seed, same shop)"
+            "--seed", type=int, default=planner.DEFAULT_SEED, help="random seed (same seed, same shop)"
         )
         parser.add_argument(
             "--force", action="store_true", help="wipe the demo data already loaded and reload it"
@@ -31,16 +31,19 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} cannot be negative")
         if not sizes["customers"] and (sizes["orders"] or sizes["cases"]):
             raise CommandError("orders and cases need at least one customer")
-        if demo.is_demo_loaded() and not options["force"]:
+        if loader.is_demo_loaded() and not options["force"]:
             self.stdout.write("The demo shop is already loaded; use --force to wipe it and load it again.")
             return
 
         started = time.monotonic()
-        summary = demo.load_demo(**sizes, seed=options["seed"], force=options["force"])
+        try:
+            summary = loader.load_demo(**sizes, seed=options["seed"], force=options["force"])
+        except loader.DemoError as error:
+            raise CommandError(str(error)) from None
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Loaded the demo shop {demo.SHOP_NAME} in {elapsed:.1f} s: "
+                f"Loaded the demo shop {corpus.SHOP_NAME} in {elapsed:.1f} s: "
                 f"{summary.customers} customers ({summary.identities} identities), "
                 f"{summary.orders} orders, {summary.refunds} refunds, "
                 f"{summary.shipments} shipments ({summary.tracking_events} tracking events), "
@@ -48,5 +51,5 @@ class Command(BaseCommand):
             )
         )
         agents = ", ".join(name for name in summary.agents if name != "admin")
-        self.stdout.write(f"Log in as admin / {demo.DEMO_PASSWORD} (administrator)")
-        self.stdout.write(f"or as one of {agents} / {demo.DEMO_PASSWORD} (agents).")
+        self.stdout.write(f"Log in as admin / {corpus.DEMO_PASSWORD} (administrator)")
+        self.stdout.write(f"or as one of {agents} / {corpus.DEMO_PASSWORD} (agents).")
