@@ -10,7 +10,7 @@ PORT ?= 8000
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,postgres,redis,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -37,6 +37,7 @@ demo: install
 ## The whole test suite (SQLite by default; set DATABASE_URL / REDIS_URL for PostgreSQL / Redis).
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/premura makemigrations --check --dry-run > /dev/null
 	$(BIN)/pytest -q
 

@@ -49,6 +49,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
+def require_extra(module: str, extra: str, setting: str) -> None:
+    """Fail at start-up, saying what to install, when `setting` needs a client that is an extra."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise ImproperlyConfigured(
+            f"{setting} needs the {module} package: pip install 'premura[{extra}]'"
+        ) from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
 
@@ -121,6 +131,8 @@ TEMPLATES = [
 # writer, IMMEDIATE transactions so two writers queue instead of failing on upgrade.
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'premura.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    require_extra("psycopg", "postgres", "DATABASE_URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -135,6 +147,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "")
 if REDIS_URL:
+    require_extra("redis", "redis", "REDIS_URL")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": "premura", "url": REDIS_URL}
 else:

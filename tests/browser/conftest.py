@@ -27,12 +27,12 @@ def chromium():
         if IN_CI:
             pytest.fail(f"Chromium is required in CI and missing at {CHROMIUM}")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from
-    # the test body then, although they are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as monkeypatch, sync_playwright() as playwright:
+        # Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls
+        # from the test body then, although they are synchronous. Undone when the browser closes.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()

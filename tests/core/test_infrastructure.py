@@ -1,52 +1,89 @@
-"""The real components the product runs on: the configured database and, at scale, Redis."""
+"""What the settings make of DATABASE_URL and REDIS_URL, and the full-text index on the database in use.
 
-import os
-import uuid
+The settings are read from the environment once, at start-up; these tests run the settings module
+afresh (runpy, not imported: the running site's settings stay as they are) in an environment set
+with monkeypatch, so nothing leaks into other tests.
+"""
+
+import runpy
+import secrets
+import sys
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from huey import RedisHuey
 
-from tests.conftest import IN_CI
+import premura.settings
 from tests.factories.conversations import make_case
 
-
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL") or ("redis://127.0.0.1:6379/0" if IN_CI else "")
-    if not url:
-        pytest.skip("no REDIS_URL")
-    return url
+SETTINGS_FILE = Path(premura.settings.__file__)
 
 
-def test_huey_on_redis_queues_and_runs_a_task():
-    huey = RedisHuey(f"premura-test-{uuid.uuid4().hex}", url=redis_url())
-
-    @huey.task()
-    def add(a, b):
-        return a + b
-
-    result = add(2, 3)
-    assert huey.pending_count() == 1
-    huey.execute(huey.dequeue())
-    assert result.get() == 5
-    huey.storage.flush_all()
+def settings_with(monkeypatch, tmp_path, **environ: str) -> dict:
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(50))
+    monkeypatch.setenv("PREMURA_VAR_DIR", str(tmp_path))
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS_FILE))
 
 
-def test_cache_uses_redis_when_configured(settings):
-    from django.core.cache import cache
+def test_without_urls_the_shop_runs_on_sqlite_and_huey_on_sqlite_under_var(monkeypatch, tmp_path):
+    values = settings_with(monkeypatch, tmp_path)
+    database = values["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(tmp_path / "premura.sqlite3")
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert values["HUEY"]["huey_class"] == "huey.SqliteHuey"
+    assert values["HUEY"]["filename"] == str(tmp_path / "huey.sqlite3")
+    assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
 
-    if not os.environ.get("REDIS_URL"):
-        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
-        return
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-    key = f"premura-test-{uuid.uuid4().hex}"
-    cache.set(key, "ok", 5)
-    assert cache.get(key) == "ok"
+
+def test_the_urls_move_the_database_the_cache_and_the_queue(monkeypatch, tmp_path):
+    values = settings_with(
+        monkeypatch,
+        tmp_path,
+        DATABASE_URL="postgres://shop@db.internal:5432/premura",
+        REDIS_URL="redis://cache.internal:6379/3",
+    )
+    database = values["DATABASES"]["default"]
+    assert (database["ENGINE"], database["HOST"], database["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.internal",
+        "premura",
+    )
+    assert "OPTIONS" not in database or "transaction_mode" not in database["OPTIONS"]
+    assert values["HUEY"] == {
+        "huey_class": "huey.RedisHuey",
+        "name": "premura",
+        "url": "redis://cache.internal:6379/3",
+        "immediate": False,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+    assert values["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache.internal:6379/3",
+    }
 
 
-def test_the_configured_database_is_the_one_in_use(db):
-    expected = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    assert connection.vendor == expected
+@pytest.mark.parametrize(
+    ("module", "environ", "advice"),
+    [
+        ("redis", {"REDIS_URL": "redis://cache.internal:6379/0"}, "pip install 'premura[redis]'"),
+        (
+            "psycopg",
+            {"DATABASE_URL": "postgres://shop@db.internal/premura"},
+            "pip install 'premura[postgres]'",
+        ),
+    ],
+)
+def test_a_url_without_its_client_says_which_extra_to_install(monkeypatch, tmp_path, module, environ, advice):
+    monkeypatch.setitem(sys.modules, module, None)  # as if the extra were not installed
+    with pytest.raises(ImproperlyConfigured, match=advice.replace("[", r"\[").replace("]", r"\]")):
+        settings_with(monkeypatch, tmp_path, **environ)
 
 
 def test_full_text_search_index_exists_and_is_used(customer):

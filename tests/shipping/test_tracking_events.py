@@ -154,3 +154,30 @@ def test_invalid_events_are_refused_and_nothing_is_written(shipment, kwargs, mes
     assert not shipment.events.exists()
     shipment.refresh_from_db()
     assert shipment.status == TrackingStatus.PENDING
+
+
+def test_a_carrier_history_is_stored_in_one_call_with_one_status_change(shipment):
+    from premura.shipping.services import NewTrackingEvent, record_tracking_events
+
+    history = [
+        NewTrackingEvent(at(0), TrackingStatus.INFO_RECEIVED, "DATI RICEVUTI", external_id="e1"),
+        NewTrackingEvent(at(5), TrackingStatus.IN_TRANSIT, "PARTITA", external_id="e2"),
+        NewTrackingEvent(at(30), TrackingStatus.OUT_FOR_DELIVERY, "IN CONSEGNA", external_id="e3"),
+    ]
+    recorded = record_tracking_events(shipment, history)
+    again = record_tracking_events(shipment, history[1:])
+    shipment.refresh_from_db()
+    assert [r.created for r in recorded + again] == [True, True, True, False, False]
+    assert [r.event.pk for r in again] == [r.event.pk for r in recorded[1:]]
+    assert (shipment.status, shipment.shipped_at, shipment.last_event_at) == (
+        TrackingStatus.OUT_FOR_DELIVERY,
+        at(5),
+        at(30),
+    )
+    assert TrackingEvent.objects.filter(shipment=shipment).count() == 3
+    (change,) = events_for(shipment)
+    assert change.data == {
+        "old": TrackingStatus.PENDING,
+        "new": TrackingStatus.OUT_FOR_DELIVERY,
+        "tracking_event_id": recorded[2].event.pk,
+    }
