@@ -121,12 +121,11 @@ def create_reference_data():
     from django.contrib.contenttypes.models import ContentType
     from django.test.utils import override_settings
 
-    from premura.agents.models import Team
-    from premura.agents.services import create_agent
+    from premura.agents.services import create_agent, create_team
     from premura.conversations.models import Case
-    from premura.shipping.models import Carrier
+    from premura.shipping.services import configure_carrier
 
-    teams = {slug: Team.objects.create(name=name, slug=slug) for slug, name, _ in _data.TEAMS}
+    teams = {slug: create_team(name=name, slug=slug) for slug, name, _ in _data.TEAMS}
     # Spread the agents over the teams in proportion to the teams' weights.
     slots = [slug for slug, _, weight in _data.TEAMS for _ in range(weight * _data.AGENT_COUNT // 100)]
     slots += [_data.QUEUES[0]] * (_data.AGENT_COUNT - len(slots))
@@ -145,9 +144,7 @@ def create_reference_data():
                 )
             )
     carriers = [
-        Carrier.objects.create(
-            code=code, name=name, tracking_url_template=f"https://{code}.example/t/{{tracking_number}}"
-        )
+        configure_carrier(code=code, name=name, tracking_url_template=_data.TRACKING_PAGES[name])
         for code, name, _, _ in _data.CARRIERS
     ]
     return _data.Desk(
@@ -208,6 +205,10 @@ def load(n_cases: int, seed: int, analyze: bool) -> dict:
         raw.execute(f'DROP INDEX "{name}"')
 
     generator = _data.DeskGenerator(n_cases, desk, seed=seed)
+    # The reference data went through the services, which wrote audit events: the bulk ones follow.
+    from premura.core.models import AuditEvent
+
+    generator.audit_id = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     sql = {table: _data.insert_sql(table) for table in LOADED_TABLES}
     t0 = time.perf_counter()
     raw.execute("BEGIN")
