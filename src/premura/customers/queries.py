@@ -10,7 +10,15 @@ from premura.customers.models import Customer
 _NOT_REVENUE = ("cancelled", "refunded", "pending")
 
 
-def lifetime_value(customer: Customer) -> Decimal:
-    """The total of the customer's orders that were paid and not cancelled or refunded."""
-    total = customer.orders.exclude(status__in=_NOT_REVENUE).aggregate(total=Sum("total"))["total"]
-    return total or Decimal("0")
+def lifetime_value(customer: Customer) -> list[tuple[str, Decimal]]:
+    """The totals of the customer's orders that were paid and not cancelled or refunded, one
+    (currency, total) pair per currency of those orders, ordered by currency code; empty when there
+    are none. Amounts in different currencies are never added together.
+    """
+    rows = (
+        customer.orders.exclude(status__in=_NOT_REVENUE)
+        .values("currency")
+        .annotate(total=Sum("total"))
+        .order_by("currency")
+    )
+    return [(row["currency"], row["total"]) for row in rows]
