@@ -45,10 +45,24 @@ from premura.conversations.models import (
 )
 from premura.core.audit import record_event
 from premura.core.models import AuditEvent, Channel
+from premura.core.money import format_money
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier, fold_name
 from premura.shipping.models import Carrier, Shipment, TrackingEvent, TrackingStatus
+from premura.shop.services import configure_shop
 
 SHOP_NAME = "Bottega Premura"
+# The shop's identity (premura.shop): the addresses are on the reserved .example domain.
+DEMO_SHOP = {
+    "name": SHOP_NAME,
+    "support_email": "assistenza@bottega-premura.example",
+    "website": "https://www.bottega-premura.example/",
+    "time_zone": "Europe/Rome",
+    "languages": ["it", "en"],
+    "legal_footer": (
+        "Bottega Premura S.r.l. · Via dei Mille 12, 40121 Bologna (BO)\n"
+        "P.IVA e codice fiscale 12345678903 · REA BO-543210"
+    ),
+}
 DEMO_PASSWORD = "premura-demo"
 DEMO_SOURCE = "demo"  # Order.source of every demo order
 DEMO_EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
@@ -1144,10 +1158,6 @@ def _ascii(text: str) -> str:
     return "".join(c for c in plain.lower() if c.isalnum())
 
 
-def _money_text(amount: Decimal, language: str) -> str:
-    return f"{amount:.2f} €".replace(".", ",") if language == "it" else f"€{amount:.2f}"
-
-
 def _date_text(day: date, language: str) -> str:
     return day.strftime("%d/%m/%Y") if language == "it" else f"{day.day} {day:%B %Y}"
 
@@ -1956,7 +1966,7 @@ def _case_context(
         order = plan.order
         context["number"] = order.number
         context["placed"] = _date_text(order.placed_at.astimezone(ROME).date(), lang)
-        context["amount"] = _money_text(order.total, lang)
+        context["amount"] = format_money(order.total, order.currency, lang)
         clothing = [line.name for line in plan.lines if line.category == CLOTHING_CATEGORY]
         context["product"] = clothing[0] if clothing else rng.choice(plan.lines).name
         if plan.shipment is not None:
@@ -2318,6 +2328,7 @@ def load_demo(
     with transaction.atomic():
         if force:
             wipe_demo()
+        configure_shop(**DEMO_SHOP)
         teams = ensure_teams()
         agents = ensure_agents(teams)
         carriers = ensure_carriers()
