@@ -128,6 +128,8 @@ def test_the_admin_edits_the_one_row(admin_client, admin):
     assert response["Location"] == reverse("admin:shop_shopsettings_change", args=[1])
     assert admin_client.get(reverse("admin:shop_shopsettings_add")).status_code == 403
     assert admin_client.get(reverse("admin:shop_shopsettings_delete", args=[1])).status_code == 403
+    page = admin_client.get(reverse("admin:shop_shopsettings_change", args=[1])).content.decode()
+    assert 'name="languages" value="it" id="id_languages_0" checked' in page
 
     form = change_form(logo=SimpleUploadedFile("bottega.png", PNG, "image/png"))
     response = admin_client.post(reverse("admin:shop_shopsettings_change", args=[1]), form)
