@@ -13,7 +13,9 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from premura.core.money import format_money
 from premura.demo import corpus
 from premura.demo.corpus import agent_signature, ascii_fold  # noqa: F401 (inbox_scale uses agent_signature)
 
@@ -420,7 +422,7 @@ class DeskGenerator:
             price = product[1]
             shipping = 0.0 if price * quantity >= 49 else 5.90
             total = price * quantity + shipping
-            amount = corpus.money_text(total, lang)
+            amount = format_money(Decimal(f"{total:.2f}"), "EUR", lang)
             placed = created - (1 + random_() * 20) * DAY
             order_number = ""
             order_id = None

@@ -30,6 +30,19 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_shop_settings():
+    """The shop settings are cached outside transactions (a live-server test fills the cache), and
+    the database is emptied after each test: no test may see another's cached row."""
+    from django.core.cache import cache
+
+    from premura.shop.models import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+    yield
+    cache.delete(CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _huey_immediate(settings):
     from huey.contrib.djhuey import HUEY
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
     path("console/", include("premura.console.urls")),
     path("portal/", include("premura.portal.urls")),
+    path("shop/", include("premura.shop.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

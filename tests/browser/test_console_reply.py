@@ -32,7 +32,7 @@ def test_agent_logs_in_opens_a_case_and_replies_in_italian(page, live_server, ag
     reply.wait_for()
     assert "il pacco è in consegna oggi" in reply.inner_text()
     assert "Marco Rossi" in reply.inner_text()
-    assert "Marco Rossi ha assegnato il caso a Marco Rossi" in page.locator(".timeline").inner_text()
+    assert "Marco Rossi ha preso in carico il caso" in page.locator(".timeline").inner_text()
     stored = Message.objects.get(case=case, direction="outbound")
     assert stored.author_name == "Marco Rossi"
 

@@ -39,7 +39,8 @@ def test_reply_is_signed_and_appears_in_the_timeline(marco_client, case):
     assert case.owner.display_name == "Marco Rossi"
     html = marco_client.get(reverse("console:case", args=[case.pk])).content.decode()
     assert "Il pacco arriverà domani." in html
-    assert "Marco Rossi ha assegnato il caso a Marco Rossi" in html
+    assert "Marco Rossi ha preso in carico il caso" in html
+    assert "ha assegnato il caso a Marco Rossi" not in html
 
 
 def test_htmx_reply_returns_the_refreshed_case_body(marco_client, case):

@@ -132,7 +132,7 @@ def test_read_token_tells_expired_from_invalid(anna_order, made_days_ago, settin
     assert invalid.value.expired is False
 
 
-def test_the_invalid_link_page_follows_the_language_switch(client):
+def test_the_invalid_link_page_follows_the_language_switch(client, db):
     client.cookies["django_language"] = "en"
     response = client.get("/portal/o/garbage/")
     assert response.status_code == 403

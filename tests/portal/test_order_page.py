@@ -49,9 +49,9 @@ def test_it_shows_the_shipment_carrier_link_and_promise(client, anna_order, anna
 
 def test_it_shows_lines_total_and_city_only(client, anna_path):
     body = english_page(client, anna_path)
-    assert "<td>Moka Bialetti 6 tazze</td>" in body
-    assert '<td class="num">49.90\u00a0€</td>' in body
-    assert '<td class="num">54.90\u00a0€</td>' in body
+    assert '<td class="line-name">Moka Bialetti 6 tazze</td>' in body
+    assert '<td class="num line-total">€49.90</td>' in body
+    assert '<td class="num">€54.90</td>' in body
     assert "Shipping to Milano" in body
     assert "Via Roma 1" not in body
     assert "20121" not in body
@@ -87,8 +87,8 @@ def test_a_refund_shows_its_expected_arrival(client, anna_order, anna_path):
     )
     body = english_page(client, anna_path)
     local = timezone.localtime(expected, ROME).date()
-    assert "12.50\u00a0€ · <strong>Refund sent to your bank</strong>" in body
-    assert f"expected by {dateformat.format(local, 'j F Y')}" in body
+    expected_by = dateformat.format(local, "j F Y")
+    assert f"Refund €12.50 · <strong>Sent to the bank, expected by {expected_by}</strong>" in body
 
 
 def test_the_page_is_in_the_customer_language(client, customer, anna_path):

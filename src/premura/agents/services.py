@@ -15,12 +15,14 @@ def admin_group() -> Group:
     """The administrators' group, with the desk-management permission and every model permission
     of Premura's apps and Django's auth (so the Django admin works for them)."""
     group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
-    if created or not group.permissions.filter(codename="manage_desk").exists():
+    needed = {"manage_desk", "change_shopsettings"}  # the last permissions added to the list
+    if created or group.permissions.filter(codename__in=needed).count() < len(needed):
         group.permissions.set(
             Permission.objects.filter(
                 content_type__app_label__in=[
                     "auth",
                     "core",
+                    "shop",
                     "customers",
                     "commerce",
                     "shipping",

@@ -11,11 +11,16 @@ from premura.customers.models import Customer
 _NOT_REVENUE = (OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.PENDING)
 
 
-def lifetime_value(customer: Customer) -> Decimal:
-    """The total of the customer's orders that were paid and not cancelled or refunded."""
-    total = (
+def lifetime_value(customer: Customer) -> list[tuple[str, Decimal]]:
+    """The totals of the customer's orders that were paid and not cancelled or refunded, one
+    (currency, total) pair per currency of those orders, ordered by currency code; empty when there
+    are none. Amounts in different currencies are never added together.
+    """
+    rows = (
         Order.objects.filter(customer=customer)
         .exclude(status__in=_NOT_REVENUE)
-        .aggregate(total=Sum("total"))["total"]
+        .values("currency")
+        .annotate(total=Sum("total"))
+        .order_by("currency")
     )
-    return total or Decimal("0")
+    return [(row["currency"], row["total"]) for row in rows]

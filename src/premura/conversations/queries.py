@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from premura.agents.models import Agent
 from premura.commerce.models import Order
@@ -30,16 +30,18 @@ class InboxView:
     label: str
 
 
+# A view names a list of cases, so its label has its own context: Italian says it in the plural
+# ("Risolti", "Non assegnati") where a case's status is singular ("Risolto").
 INBOX_VIEWS = [
-    InboxView("mine", _("Mine")),
-    InboxView("unassigned", _("Unassigned")),
-    InboxView("open", _("All open")),
-    InboxView("waiting", _("Waiting")),
-    InboxView(CaseStatus.WAITING_ON_CUSTOMER, _("Waiting on customer")),
-    InboxView(CaseStatus.WAITING_ON_CARRIER, _("Waiting on carrier")),
-    InboxView(CaseStatus.WAITING_ON_BANK, _("Waiting on bank")),
-    InboxView(CaseStatus.SOLVED, _("Solved")),
-    InboxView("all", _("All cases")),
+    InboxView("mine", pgettext_lazy("inbox view", "Mine")),
+    InboxView("unassigned", pgettext_lazy("inbox view", "Unassigned")),
+    InboxView("open", pgettext_lazy("inbox view", "All open")),
+    InboxView("waiting", pgettext_lazy("inbox view", "Waiting")),
+    InboxView(CaseStatus.WAITING_ON_CUSTOMER, pgettext_lazy("inbox view", "Waiting on customer")),
+    InboxView(CaseStatus.WAITING_ON_CARRIER, pgettext_lazy("inbox view", "Waiting on carrier")),
+    InboxView(CaseStatus.WAITING_ON_BANK, pgettext_lazy("inbox view", "Waiting on bank")),
+    InboxView(CaseStatus.SOLVED, pgettext_lazy("inbox view", "Solved")),
+    InboxView("all", pgettext_lazy("inbox view", "All cases")),
 ]
 INBOX_VIEW_SLUGS = frozenset(v.slug for v in INBOX_VIEWS)
 

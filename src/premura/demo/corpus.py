@@ -8,10 +8,21 @@ example.com/.net/.org domains, so generated data can never write to a real perso
 
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 SHOP_NAME = "Bottega Premura"
+# The shop's identity (premura.shop): the addresses are on the reserved .example domain.
+DEMO_SHOP = {
+    "name": SHOP_NAME,
+    "support_email": "assistenza@bottega-premura.example",
+    "website": "https://www.bottega-premura.example/",
+    "time_zone": "Europe/Rome",
+    "languages": ["it", "en"],
+    "legal_footer": (
+        "Bottega Premura S.r.l. · Via dei Mille 12, 40121 Bologna (BO)\n"
+        "P.IVA e codice fiscale 12345678903 · REA BO-543210"
+    ),
+}
 DEMO_PASSWORD = "premura-demo"
 DEMO_SOURCE = "demo"  # Order.source of every demo order
 DEMO_EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
@@ -1089,11 +1100,6 @@ def ascii_fold(text: str) -> str:
     """Lower-case letters and digits only, accents dropped: "D'Angelo" -> "dangelo" (for e-mails)."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(c for c in plain.lower() if c.isalnum())
-
-
-def money_text(amount: Decimal | float, language: str) -> str:
-    """An amount in euros as a customer writes it: "34,90 €" in Italian, "€34.90" in English."""
-    return f"{amount:.2f} €".replace(".", ",") if language == "it" else f"€{amount:.2f}"
 
 
 def date_text(year: int, month: int, day: int, language: str) -> str:

@@ -40,6 +40,7 @@ from premura.demo.corpus import (
     DEMO_AGENTS,
     DEMO_EMAIL_DOMAINS,
     DEMO_PASSWORD,
+    DEMO_SHOP,
     DEMO_SOURCE,
     TEAMS,
     agent_signature,
@@ -66,6 +67,7 @@ from premura.shipping.services import (
     create_shipment,
     record_tracking_events,
 )
+from premura.shop.services import configure_shop
 
 DEMO_USERNAMES = [a.username for a in DEMO_AGENTS]
 # A solved case that nobody reopens is closed this long after its solution (as close_solved_cases does).
@@ -166,6 +168,7 @@ def load_demo(
         # The desk exists before the shop's history begins.
         beginning = min([p.created_at for p in people], default=now) - timedelta(days=1)
         with frozen_at(beginning):
+            configure_shop(**DEMO_SHOP)
             teams = _ensure_teams()
             agents = _create_agents(teams)
             for code, name, template in CARRIERS:

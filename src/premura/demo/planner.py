@@ -18,6 +18,7 @@ from typing import Any
 from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState, RefundStatus
 from premura.conversations.models import CaseStatus, Priority
 from premura.core.models import Channel
+from premura.core.money import format_money
 from premura.customers.models import Language, Tier
 from premura.demo.corpus import (
     AGENT_GREETINGS,
@@ -54,7 +55,6 @@ from premura.demo.corpus import (
     agent_signature,
     ascii_fold,
     date_text,
-    money_text,
 )
 from premura.shipping.models import TrackingStatus
 
@@ -929,7 +929,7 @@ def _case_context(
     if plan is not None:
         context["number"] = plan.number
         context["placed"] = _date_text(plan.placed_at.astimezone(ROME).date(), lang)
-        context["amount"] = money_text(plan.total, lang)
+        context["amount"] = format_money(plan.total, "EUR", lang)
         clothing = [line.name for line in plan.lines if line.category == CLOTHING_CATEGORY]
         context["product"] = clothing[0] if clothing else rng.choice(plan.lines).name
         if plan.shipment is not None:

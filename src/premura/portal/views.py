@@ -35,6 +35,7 @@ from premura.portal.queries import (
     order_cases,
 )
 from premura.portal.services import open_case_from_portal
+from premura.shop.queries import shop_settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def page_language(request: HttpRequest, customer: Customer) -> str:
 
 
 def customer_time_zone(customer: Customer) -> zoneinfo.ZoneInfo:
+    """The customer's own time zone, else the shop's."""
     try:
-        return zoneinfo.ZoneInfo(customer.time_zone or DEFAULT_TIME_ZONE)
+        return zoneinfo.ZoneInfo(customer.time_zone or shop_settings().time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
 

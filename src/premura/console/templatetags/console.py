@@ -1,6 +1,8 @@
 from django import template
 
+from premura.agents.models import Agent
 from premura.conversations.models import CaseStatus, Priority
+from premura.core.models import AuditEvent
 
 register = template.Library()
 
@@ -20,3 +22,13 @@ def priority_label(value: str) -> str:
         return Priority(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def took_the_case(event: AuditEvent) -> bool:
+    """Whether a "case.assigned" event gave the case to the person who did it ("Marco took the
+    case", not "Marco assigned the case to Marco"): the owner recorded is the actor's agent."""
+    owner_id = event.data.get("owner_id")
+    if event.actor_id is None or owner_id is None:
+        return False
+    return Agent.objects.filter(pk=owner_id, user_id=event.actor_id).exists()

@@ -21,3 +21,9 @@ DATETIME_INPUT_FORMATS = [
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
+
+# Premura's own names (read by premura.core.templatetags.dates): the month abbreviated.
+SHORT_MONTH_DATE_FORMAT = "j M Y"
+SHORT_MONTH_DATETIME_FORMAT = "j M Y, H:i"
+SHORT_MONTH_DAY_FORMAT = "j M"
+SHORT_MONTH_DAY_TIME_FORMAT = "j M, H:i"

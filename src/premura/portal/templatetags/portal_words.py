@@ -1,17 +1,15 @@
-"""How the portal says things to a customer: statuses in plain words, amounts with their currency.
+"""How the portal says things to a customer: statuses in plain words.
 
 The models' own labels are written for agents ("Waiting on bank", "Captured"); a customer reads
 what it means for them.
 """
-
-from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from premura.commerce.models import Payment, PaymentMethod, PaymentState, Refund, RefundStatus
+from premura.commerce.models import Payment, PaymentMethod, PaymentState
 from premura.conversations.models import Case, CaseStatus
 from premura.core.models import Channel
 from premura.shipping.models import Shipment, TrackingStatus
@@ -50,15 +48,6 @@ PAYMENT_STATE_WORDS = {
     PaymentState.FAILED: _("Payment failed"),
 }
 
-REFUND_STATUS_WORDS = {
-    RefundStatus.REQUESTED: _("Refund being prepared"),
-    RefundStatus.SUBMITTED: _("Refund sent to your bank"),
-    RefundStatus.COMPLETED: _("Refund arrived"),
-    RefundStatus.FAILED: _("The refund did not go through: we are looking into it"),
-}
-
-CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF"}
-
 
 @register.filter
 def case_status_words(case: Case) -> str:
@@ -90,15 +79,3 @@ def payment_state_words(payment: Payment) -> str:
     if payment.state == PaymentState.AUTHORIZED and payment.method == PaymentMethod.CARD:
         return _("Amount authorised on the card")
     return PAYMENT_STATE_WORDS.get(payment.state, payment.get_state_display())
-
-
-@register.filter
-def refund_status_words(refund: Refund) -> str:
-    return REFUND_STATUS_WORDS.get(refund.status, refund.get_status_display())
-
-
-@register.filter
-def money(amount: Decimal, currency: str) -> str:
-    """`54,90 €` in Italian, `54.90 €` in English: the number in the page's language."""
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    return f"{formats.number_format(amount, 2, use_l10n=True)}\u00a0{symbol}"
