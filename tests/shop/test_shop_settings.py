@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from premura.core.audit import events_for
-from premura.core.demo import DEMO_SHOP, load_demo
 from premura.core.models import AuditEvent
+from premura.demo.corpus import DEMO_SHOP
+from premura.demo.loader import load_demo
 from premura.portal.links import order_path
 from premura.shop.models import CACHE_KEY, ShopSettings
 from premura.shop.queries import shop_settings
