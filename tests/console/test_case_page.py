@@ -82,6 +82,14 @@ def test_unknown_status_or_owner_changes_nothing(marco_client, case):
     assert (case.status, case.owner) == ("new", None)
 
 
+@pytest.mark.parametrize("owner", ["²", "99999999999999999999", "١٢"])
+def test_an_owner_id_that_cannot_exist_is_refused_not_an_error(marco_client, case, owner):
+    response = marco_client.post(reverse("console:case_assign", args=[case.pk]), {"owner": owner})
+    assert response.status_code in (302, 422)
+    case.refresh_from_db()
+    assert case.owner is None
+
+
 def test_agent_opens_a_case_for_a_caller(marco_client, agent, customer, anna_order, bruno_order):
     url = reverse("console:new_case")
     refused = marco_client.post(

@@ -100,3 +100,34 @@ def test_the_page_size_is_a_setting(marco_client, customer, settings):
         make_case(customer, subject=f"Caso {n}")
     first = marco_client.get(reverse("console:inbox"))
     assert len(first.context["cases"]) == 10 and first.context["has_next"] is True
+
+
+BAD_NUMBERS = ["99999999999999999999", "9223372036854775808", "²", "١٢", "-3", "0", "1e3", " "]
+
+
+@pytest.mark.parametrize("name", ["owner", "team", "page"])
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_a_number_that_cannot_be_an_id_or_a_page_is_ignored(marco_client, customer, name, value):
+    case = make_case(customer, subject="Pacco in ritardo")
+    response = marco_client.get(reverse("console:inbox"), {"view": "open", name: value})
+    assert response.status_code == 200
+    assert rows_of(response) == [case.pk]
+    assert response.context["page"] == 1
+    assert (response.context["filters"].owner, response.context["filters"].team) == ("", "")
+
+
+def test_a_valid_owner_or_team_is_kept_in_canonical_form(marco_client, agent, team, customer):
+    mine = make_case(customer, subject="Mio", owner=agent, team=team)
+    make_case(customer, subject="Di nessuno")
+    response = marco_client.get(reverse("console:inbox"), {"owner": f"0{agent.pk}", "team": str(team.pk)})
+    assert rows_of(response) == [mine.pk]
+    assert (response.context["filters"].owner, response.context["filters"].team) == (
+        str(agent.pk),
+        str(team.pk),
+    )
+
+
+def test_a_page_past_the_last_one_is_empty_not_an_error(marco_client, customer):
+    make_case(customer)
+    response = marco_client.get(reverse("console:inbox"), {"page": "10000"})
+    assert (response.status_code, response.context["page"], rows_of(response)) == (200, 10000, [])

@@ -1,3 +1,5 @@
+"""The console's forms, and the parsing of ids and numbers that come from a request."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -5,6 +7,28 @@ from premura.commerce.models import Order
 from premura.conversations.models import CaseReason, Priority
 from premura.core.models import Channel
 from premura.customers.models import CustomerIdentity, IdentityKind
+
+# Ids are 64-bit in the database; anything larger cannot name a row and would overflow the query.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: str | None) -> int | None:
+    """A positive id written in ASCII digits, or None for anything else.
+
+    str.isdigit() accepts "²" and "١٢" (int() refuses the first) and 20-digit numbers overflow the
+    database's integers: a value from a request goes through here before it reaches a query.
+    """
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def parse_page(value: str | None, *, maximum: int) -> int:
+    """A page number from 1 to `maximum`; anything else is the first page."""
+    number = parse_id(value)
+    return number if number is not None and number <= maximum else 1
 
 
 class NewCaseForm(forms.Form):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
 from premura.commerce.queries import lifetime_value
-from premura.console.forms import NewCaseForm
+from premura.console.forms import NewCaseForm, parse_id, parse_page
 from premura.conversations import services
 from premura.conversations.exceptions import CaseError
 from premura.conversations.models import CaseStatus, Priority
@@ -38,6 +38,8 @@ from premura.shipping.queries import order_with_details
 
 # Counts beside the views stop here: "999+" costs a bounded index scan, an exact count does not.
 COUNT_CAP = 999
+# Nobody pages further than this; beyond it an OFFSET costs more than it is worth.
+MAX_PAGE = 10_000
 
 
 def agent_required(view):
@@ -59,13 +61,21 @@ def capped_count(queryset) -> str:
     return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
 
 
+def _id_filter(value: str) -> str:
+    """An id filter as the inbox takes it: a valid id in canonical form, or "" (no filter)."""
+    number = parse_id(value)
+    return str(number) if number is not None else ""
+
+
 def _filters_from(request: HttpRequest) -> InboxFilters:
+    """The inbox filters from the query string; values that cannot be valid are ignored."""
     view = request.GET.get("view", "open")
+    owner = request.GET.get("owner", "")
     return InboxFilters(
         view=view if view in INBOX_VIEW_SLUGS else "open",
         status=request.GET.get("status", ""),
-        owner=request.GET.get("owner", ""),
-        team=request.GET.get("team", ""),
+        owner=owner if owner == "none" else _id_filter(owner),
+        team=_id_filter(request.GET.get("team", "")),
         channel=request.GET.get("channel", ""),
         priority=request.GET.get("priority", ""),
         q=request.GET.get("q", "")[:200],
@@ -75,10 +85,7 @@ def _filters_from(request: HttpRequest) -> InboxFilters:
 @agent_required
 def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
     filters = _filters_from(request)
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = parse_page(request.GET.get("page"), maximum=MAX_PAGE)
     size = settings.INBOX_PAGE_SIZE
     rows = list(inbox_cases(agent, filters)[(page - 1) * size : page * size + 1])
     query = request.GET.copy()
@@ -179,7 +186,8 @@ def case_note(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
 @agent_required
 def case_assign(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
     owner_id = request.POST.get("owner", "")
-    owner = Agent.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
+    owner_pk = parse_id(owner_id)
+    owner = Agent.objects.filter(pk=owner_pk).first() if owner_pk is not None else None
     if owner_id and owner is None:
         messages.error(request, _("That agent does not exist."))
         return _after_action(request, agent, case_id)
