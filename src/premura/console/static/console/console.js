@@ -19,6 +19,15 @@
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
+  // The header's forms (language, availability) come back to the page as it is now. Filters and
+  // pages change the address through htmx (hx-push-url) after the header was rendered, so the
+  // `next` written in the page may be stale; the server still refuses other hosts.
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("input[data-current-url]").forEach(function (input) {
+      input.value = window.location.pathname + window.location.search;
+    });
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) {
