@@ -199,6 +199,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 PORTAL_LINK_MAX_AGE_DAYS = envint("PORTAL_LINK_MAX_AGE_DAYS", 30)
 # Page size of the console's inbox views.
 INBOX_PAGE_SIZE = envint("INBOX_PAGE_SIZE", 25)
+# Files an agent attaches to one reply: how many, and how large each may be.
+ATTACHMENT_MAX_COUNT = envint("ATTACHMENT_MAX_COUNT", 5)
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

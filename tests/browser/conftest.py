@@ -45,3 +45,13 @@ def page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def agent_page(page, live_server, client, agent):
+    """The browser page, logged in as Marco (the session cookie of a forced login)."""
+    client.force_login(agent.user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return page

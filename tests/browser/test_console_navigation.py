@@ -9,15 +9,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def inbox_page_two(page, live_server, client, agent, customer):
+def inbox_page_two(agent_page, live_server, customer):
     """Marco on the second page of the inbox filtered by priority: an address htmx pushed."""
+    page = agent_page
     for n in range(27):
         make_case(customer, subject=f"Caso {n}", priority="normal")
     make_case(customer, subject="Urgente", priority="urgent")
-    client.force_login(agent.user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
     page.goto(f"{live_server.url}/console/?view=open")
     with page.expect_response(lambda r: "priority=normal" in r.url):
         page.locator(".filters select[name=priority]").select_option("normal")

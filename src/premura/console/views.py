@@ -3,27 +3,35 @@
 from functools import wraps
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
 from premura.commerce.queries import lifetime_value
-from premura.console.forms import NewCaseForm, parse_id, parse_page
+from premura.console.forms import NewCaseForm, NoteForm, ReplyForm, parse_id, parse_page
 from premura.conversations import services
-from premura.conversations.exceptions import CaseError
+from premura.conversations.attachments import (
+    ATTACHMENT_TYPES,
+    INLINE_TYPES,
+    served_content_type,
+    shows_inline,
+)
+from premura.conversations.exceptions import CaseError, EmptyMessage
 from premura.conversations.models import CaseStatus, Priority
 from premura.conversations.queries import (
     INBOX_VIEW_SLUGS,
     INBOX_VIEWS,
     InboxFilters,
+    access_attachment,
     access_case,
     allowed_statuses,
     customer_cases,
@@ -121,6 +129,7 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
 
 
 def _case_context(case, agent: Agent) -> dict:
+    """The case page; a refused action replaces the empty forms with its own (_refused)."""
     return {
         "agent": agent,
         "case": case,
@@ -135,6 +144,11 @@ def _case_context(case, agent: Agent) -> dict:
         "statuses": allowed_statuses(case),
         "priorities": Priority.choices,
         "waiting_statuses": [(s, label) for s, label in allowed_statuses(case) if s != case.status],
+        "reply_form": ReplyForm(),
+        "note_form": NoteForm(),
+        "controls_error": "",
+        "inline_types": INLINE_TYPES,
+        "attachment_accept": ",".join(f".{extension}" for extension in ATTACHMENT_TYPES),
     }
 
 
@@ -152,34 +166,73 @@ def _after_action(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespo
     return redirect("console:case", case_id=case_id)
 
 
+# The element of the case page that each refused form replaces (see _refused).
+_FORM_TARGETS = {"case_controls": "#case-controls", "reply_form": "#reply-form", "note_form": "#note-form"}
+
+
+def _refused(request: HttpRequest, agent: Agent, case_id: int, partial: str, **forms) -> HttpResponse:
+    """A refused action answers 422: its error beside its form, what was typed kept.
+
+    With htmx only that form is swapped, so the other boxes keep what they hold; a plain POST gets
+    the whole case page. The case is read again: a rolled-back action may have changed the object.
+    """
+    context = {**_case_context(access_case(agent, case_id), agent), **forms}
+    if request.htmx:
+        response = render(request, f"console/case.html#{partial}", context, status=422)
+        return reswap(retarget(response, _FORM_TARGETS[partial]), "outerHTML")
+    return render(request, "console/case.html", context, status=422)
+
+
 def _run_action(request: HttpRequest, agent: Agent, case_id: int, action) -> HttpResponse:
     """Run a case action on the locked case; a refused one writes nothing and says why."""
     try:
         with transaction.atomic():
             action(access_case(agent, case_id, lock=True))
     except CaseError as error:
-        messages.error(request, str(error))
+        return _refused(request, agent, case_id, "case_controls", controls_error=str(error))
     return _after_action(request, agent, case_id)
+
+
+def _attempt(form, agent: Agent, case_id: int, action) -> None:
+    """Run a form's action on the locked case: its CaseError becomes the form's error (the body's
+    when the message is empty) and nothing is written."""
+    try:
+        with transaction.atomic():
+            action(access_case(agent, case_id, lock=True))
+    except EmptyMessage as error:
+        form.add_error("body", str(error))
+    except CaseError as error:
+        form.add_error(None, str(error))
 
 
 @require_POST
 @agent_required
 def case_reply(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
-    new_status = request.POST.get("status") or None
-    return _run_action(
-        request,
-        agent,
-        case_id,
-        lambda case: services.reply(case, agent, request.POST.get("body", ""), new_status=new_status),
-    )
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        _attempt(
+            form,
+            agent,
+            case_id,
+            lambda case: services.reply(
+                case, agent, data["body"], new_status=data["status"] or None, attachments=data["attachments"]
+            ),
+        )
+    if form.errors:
+        return _refused(request, agent, case_id, "reply_form", reply_form=form)
+    return _after_action(request, agent, case_id)
 
 
 @require_POST
 @agent_required
 def case_note(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
-    return _run_action(
-        request, agent, case_id, lambda case: services.add_note(case, agent, request.POST.get("body", ""))
-    )
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        _attempt(form, agent, case_id, lambda case: services.add_note(case, agent, form.cleaned_data["body"]))
+    if form.errors:
+        return _refused(request, agent, case_id, "note_form", note_form=form)
+    return _after_action(request, agent, case_id)
 
 
 @require_POST
@@ -189,8 +242,9 @@ def case_assign(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespons
     owner_pk = parse_id(owner_id)
     owner = Agent.objects.filter(pk=owner_pk).first() if owner_pk is not None else None
     if owner_id and owner is None:
-        messages.error(request, _("That agent does not exist."))
-        return _after_action(request, agent, case_id)
+        return _refused(
+            request, agent, case_id, "case_controls", controls_error=_("That agent does not exist.")
+        )
     return _run_action(request, agent, case_id, lambda case: services.assign(case, owner, actor=request.user))
 
 
@@ -210,6 +264,30 @@ def case_priority(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespo
     return _run_action(
         request, agent, case_id, lambda case: services.change_priority(case, priority, actor=request.user)
     )
+
+
+@require_GET
+@agent_required
+def attachment(request: HttpRequest, agent: Agent, case_id: int, attachment_id: int) -> HttpResponse:
+    """A file of a case the agent may see: safe images inline (the timeline's previews), anything
+    else as a download. Never SVG or HTML inline, never sniffed by the browser."""
+    file = access_attachment(access_case(agent, case_id), attachment_id)
+    try:
+        inline = shows_inline(file)
+        content = file.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        content,
+        as_attachment=not inline,
+        filename=file.filename,
+        content_type=file.content_type if inline else served_content_type(file),
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Opened on its own, the file is a sandboxed document that can run nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @agent_required

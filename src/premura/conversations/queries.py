@@ -16,6 +16,7 @@ from premura.commerce.models import Order
 from premura.conversations.models import (
     OPEN_STATUSES,
     WAITING_STATUSES,
+    Attachment,
     Case,
     CasePhase,
     CaseStatus,
@@ -193,6 +194,17 @@ def allowed_statuses(case: Case) -> list[tuple[str, str]]:
         for value, label in CaseStatus.choices
         if value == case.status or case.can_move_to(value)
     ]
+
+
+def access_attachment(case: Case, attachment_id: int) -> Attachment:
+    """A file on a message of this case, internal notes included (agents see them); else a 404.
+
+    `case` comes from access_case: the file is reached through a case the actor may see.
+    """
+    try:
+        return Attachment.objects.get(pk=attachment_id, message__case=case)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
 
 
 def timeline(case: Case) -> list:

@@ -7,12 +7,14 @@ states"; decision 0005).
 """
 
 import datetime
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent, Team
 from premura.commerce.models import Order
+from premura.conversations.attachments import NewAttachment, attach_upload
 from premura.conversations.exceptions import CaseChanged, CaseError, EmptyMessage, InvalidStatusChange
 from premura.conversations.models import (
     Case,
@@ -178,12 +180,21 @@ def sign(body: str, agent: Agent) -> str:
 
 
 @transaction.atomic
-def reply(case: Case, agent: Agent, body: str, *, new_status: str | None = None) -> Message:
+def reply(
+    case: Case,
+    agent: Agent,
+    body: str,
+    *,
+    new_status: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+) -> Message:
     """Reply to the customer, signed by the agent. A new case becomes open, unless new_status says
     otherwise (e.g. waiting_on_customer). An unowned case becomes the replying agent's.
 
     The caller holds the case's row lock (`access_case(..., lock=True)` in its transaction).
     Raises EmptyMessage, or what `change_status` raises for `new_status` (nothing is written).
+    `attachments` are stored on the reply, last, so a refused reply writes no file; the caller has
+    checked their count, size and type (conversations.attachments.accepted_content_type).
     """
     body = _clean_body(body)
     now = clock.now()
@@ -204,6 +215,8 @@ def reply(case: Case, agent: Agent, body: str, *, new_status: str | None = None)
     target = new_status or (CaseStatus.OPEN if case.status == CaseStatus.NEW else None)
     if target and target != case.status:
         change_status(case, target, actor=agent.user)
+    for attachment in attachments:
+        attach_upload(message, attachment.upload, content_type=attachment.content_type)
     return message
 
 

@@ -3,39 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from premura.conversations.attachments import accepted_content_type
 from premura.conversations.models import CaseReason
 
 MESSAGE_MAX_LENGTH = 5000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-
-# What a customer may attach, told apart by the file's first bytes, never by the name or by the
-# content type the browser sends: both are whatever the sender says. Extension -> content type.
-ATTACHMENT_TYPES = {
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "pdf": "application/pdf",
-}
-
-
-def sniff_content_type(head: bytes) -> str:
-    """The content type that the first bytes of a file show, or "" when not one we accept."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
-        return "image/heic"
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    return ""
 
 
 class ContactForm(forms.Form):
@@ -70,11 +42,8 @@ class ContactForm(forms.Form):
             return None
         if upload.size > ATTACHMENT_MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 10 MB."), code="too_large")
-        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-        upload.seek(0)
-        content_type = sniff_content_type(upload.read(16))
-        upload.seek(0)
-        if not content_type or ATTACHMENT_TYPES.get(extension) != content_type:
+        content_type = accepted_content_type(upload)
+        if not content_type:
             raise forms.ValidationError(
                 _("Only photos (JPEG, PNG, GIF, WebP, HEIC) and PDF files can be attached."),
                 code="file_type",

@@ -1,34 +1,13 @@
 """What the portal writes: a case opened from the contact form, with its optional attachment."""
 
-import os
-
-from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils.text import get_valid_filename
 
 from premura.commerce.models import Order
-from premura.conversations.models import Attachment, Case, Message
+from premura.conversations.attachments import attach_upload
+from premura.conversations.models import Case
 from premura.conversations.services import open_case
 from premura.core.models import Channel
-
-
-def _safe_filename(name: str, content_type: str) -> str:
-    base = os.path.basename(name.replace("\\", "/"))
-    try:
-        return get_valid_filename(base)[-200:]
-    except SuspiciousFileOperation:
-        return "attachment." + content_type.rsplit("/", 1)[-1]
-
-
-def attach_upload(message: Message, upload: UploadedFile, *, content_type: str) -> Attachment:
-    """Store an uploaded file on a message. The caller has checked its size and `content_type`."""
-    filename = _safe_filename(upload.name, content_type)
-    attachment = Attachment(message=message, filename=filename, content_type=content_type, size=upload.size)
-    attachment.file.save(filename, upload, save=False)
-    attachment.save()
-    return attachment
-
 
 # The subject agents read in the inbox: the start of the customer's own message.
 SUBJECT_LENGTH = 80
