@@ -90,36 +90,6 @@ def test_an_owner_id_that_cannot_exist_is_refused_not_an_error(marco_client, cas
     assert case.owner is None
 
 
-def test_agent_opens_a_case_for_a_caller(marco_client, agent, customer, anna_order, bruno_order):
-    url = reverse("console:new_case")
-    refused = marco_client.post(
-        url,
-        {
-            "email": "anna.colombo@example.it",
-            "order_number": "PRM-100002",
-            "channel": "phone",
-            "priority": "normal",
-            "subject": "Telefonata",
-            "body": "Chiede del pacco",
-        },
-    )
-    assert "Questo ordine appartiene a un altro cliente." in refused.content.decode()
-    response = marco_client.post(
-        url,
-        {
-            "email": "Anna.Colombo@example.it",
-            "order_number": "prm-100001",
-            "channel": "phone",
-            "priority": "high",
-            "subject": "Telefonata",
-            "body": "Chiede del pacco",
-        },
-    )
-    case = customer.cases.get()
-    assert response["Location"] == reverse("console:case", args=[case.pk])
-    assert (case.order, case.owner, case.channel, case.priority) == (anna_order, agent, "phone", "high")
-
-
 def test_missing_case_is_404(marco_client, db):
     assert marco_client.get(reverse("console:case", args=[424242])).status_code == 404
 

@@ -62,7 +62,7 @@ def test_the_console_new_case_form_records_the_agent_as_author(client, agent, cu
     client.post(
         reverse("console:new_case"),
         {
-            "email": "anna.colombo@example.it",
+            "customer": customer.pk,
             "order_number": "PRM-100001",
             "channel": "phone",
             "priority": "normal",

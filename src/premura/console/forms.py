@@ -10,7 +10,8 @@ from premura.commerce.models import Order
 from premura.conversations.attachments import NewAttachment, accepted_content_type
 from premura.conversations.models import CaseReason, Priority
 from premura.core.models import Channel
-from premura.customers.models import CustomerIdentity, IdentityKind
+from premura.customers.models import Customer, IdentityKind
+from premura.customers.services import CustomerError, NewIdentity, normalise_identity
 
 # Ids are 64-bit in the database; anything larger cannot name a row and would overflow the query.
 MAX_ID = 2**63 - 1
@@ -96,9 +97,20 @@ class NoteForm(forms.Form):
 
 
 class NewCaseForm(forms.Form):
-    """A case an agent opens for a customer: a phone call, a message from another channel."""
+    """A case an agent opens for a customer: a phone call, a message from another channel.
 
-    email = forms.EmailField(label=_("Customer e-mail"))
+    The customer is either one found by the search (`customer`, an id) or a new one entered on
+    the spot: a name plus an e-mail address or a phone number (`new_*`), created by
+    customers.services when the case is opened (console.views.new_case).
+    """
+
+    customer = forms.CharField(required=False, widget=forms.HiddenInput)
+    customer_query = forms.CharField(label=_("Find the customer"), required=False, max_length=200)
+    new_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    new_email = forms.CharField(label=_("E-mail"), required=False, max_length=254, widget=forms.EmailInput)
+    new_phone = forms.CharField(
+        label=_("Phone"), required=False, max_length=40, widget=forms.TextInput(attrs={"type": "tel"})
+    )
     order_number = forms.CharField(label=_("Order number"), required=False, max_length=32)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
@@ -108,29 +120,64 @@ class NewCaseForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 6}))
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        identity = (
-            CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL, value=email)
-            .select_related("customer")
-            .first()
-        )
-        if identity is None:
-            raise forms.ValidationError(_("No customer has this e-mail address."))
-        self.cleaned_data["customer"] = identity.customer
-        return email
+    def clean_customer(self) -> Customer | None:
+        value = self.cleaned_data["customer"]
+        if not value:
+            return None
+        customer = Customer.objects.filter(pk=parse_id(value)).first() if parse_id(value) else None
+        if customer is None:
+            raise forms.ValidationError(_("This customer does not exist any more: search again."))
+        return customer
+
+    def clean_new_email(self) -> str:
+        return self._identity(IdentityKind.EMAIL, self.cleaned_data["new_email"])
+
+    def clean_new_phone(self) -> str:
+        return self._identity(IdentityKind.PHONE, self.cleaned_data["new_phone"])
+
+    def _identity(self, kind: str, value: str) -> str:
+        """The identity as customers.services stores it; its error is the field's."""
+        if not value:
+            return ""
+        try:
+            return normalise_identity(kind, value)
+        except CustomerError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean(self):
         cleaned = super().clean()
+        customer = cleaned.get("customer")
+        is_new = any(self.data.get(f"new_{field}", "").strip() for field in ("name", "email", "phone"))
+        if customer is not None and is_new:
+            raise forms.ValidationError(
+                _("You chose a customer from the list and also entered a new one: clear one of the two.")
+            )
+        if customer is None and not is_new and "customer" not in self.errors:
+            raise forms.ValidationError(
+                _("Find the customer, or enter a new one with a name and an e-mail or phone.")
+            )
+        if is_new:
+            if not cleaned.get("new_name", "").strip():
+                self.add_error("new_name", _("Enter the new customer's name."))
+            if not (self.data.get("new_email", "").strip() or self.data.get("new_phone", "").strip()):
+                self.add_error("new_email", _("Enter an e-mail address or a phone number."))
         number = (cleaned.get("order_number") or "").strip().upper()
         cleaned["order"] = None
-        customer = cleaned.get("customer")
-        if number and customer is not None:
+        if number and (customer is not None or is_new):
             order = Order.objects.filter(number=number).first()
             if order is None:
                 self.add_error("order_number", _("No order has this number."))
-            elif order.customer_id != customer.pk:
+            elif customer is None or order.customer_id != customer.pk:
                 self.add_error("order_number", _("This order belongs to another customer."))
             else:
                 cleaned["order"] = order
         return cleaned
+
+    def new_identities(self) -> list[NewIdentity]:
+        """The new customer's e-mail and phone, for customers.services.create_customer."""
+        data = self.cleaned_data
+        return [
+            NewIdentity(kind, data[field])
+            for kind, field in ((IdentityKind.EMAIL, "new_email"), (IdentityKind.PHONE, "new_phone"))
+            if data.get(field)
+        ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.inbox, name="inbox"),
     path("cases/new/", views.new_case, name="new_case"),
+    path("cases/new/customers/", views.customer_search, name="customer_search"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/reply/", views.case_reply, name="case_reply"),
     path("cases/<int:case_id>/note/", views.case_note, name="case_note"),

@@ -26,7 +26,7 @@ from premura.conversations.attachments import (
     shows_inline,
 )
 from premura.conversations.exceptions import CaseError, EmptyMessage
-from premura.conversations.models import CaseStatus, Priority
+from premura.conversations.models import Case, CaseStatus, Priority
 from premura.conversations.queries import (
     INBOX_VIEW_SLUGS,
     INBOX_VIEWS,
@@ -42,6 +42,9 @@ from premura.conversations.queries import (
     view_cases,
 )
 from premura.core.models import Channel
+from premura.customers.models import Customer
+from premura.customers.queries import matching_customer_ids
+from premura.customers.services import CustomerError, create_customer
 from premura.shipping.queries import order_with_details
 
 # Counts beside the views stop here: "999+" costs a bounded index scan, an exact count does not.
@@ -290,25 +293,74 @@ def attachment(request: HttpRequest, agent: Agent, case_id: int, attachment_id: 
     return response
 
 
+# How many customers the new-case search lists.
+MATCHES_SHOWN = 10
+
+
+def _customer_matches(query: str, selected: str) -> dict:
+    """The customers a new-case search finds (customers.queries), and the one already chosen."""
+    query = query.strip()[:200]
+    ids = matching_customer_ids(query, limit=MATCHES_SHOWN) if query else []
+    chosen = parse_id(selected)
+    customers = Customer.objects.filter(pk__in=[*ids, *([chosen] if chosen else [])])
+    matches = list(customers.prefetch_related("identities").order_by("search_name", "pk"))
+    return {"matches": matches, "query": query, "selected": str(chosen or "")}
+
+
+@require_GET
+@agent_required
+def customer_search(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """The new-case form's search as the agent types: the list of matching customers."""
+    context = _customer_matches(request.GET.get("customer_query", ""), request.GET.get("customer", ""))
+    return render(request, "console/new_case.html#customer_matches", context)
+
+
+def _open_case_for_caller(form: NewCaseForm, agent: Agent, user) -> Case | None:
+    """Open the case, creating the caller first when they are a new customer: both or neither.
+    A refusal of either service becomes the form's error."""
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            customer = data["customer"] or create_customer(
+                full_name=data["new_name"],
+                identities=form.new_identities(),
+                preferred_channel=Channel.EMAIL if data["new_email"] else Channel.PHONE,
+                actor=user,
+            )
+            return services.open_case(
+                customer=customer,
+                order=data["order"],
+                subject=data["subject"],
+                body=data["body"],
+                channel=data["channel"],
+                priority=data["priority"],
+                reason=data["reason"],
+                owner=agent,
+                team=agent.team,
+                written_by=agent,
+                actor=user,
+            )
+    except (CustomerError, CaseError) as error:
+        form.add_error(None, str(error))
+        return None
+
+
 @agent_required
 def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
-    form = NewCaseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        case = services.open_case(
-            customer=form.cleaned_data["customer"],
-            order=form.cleaned_data["order"],
-            subject=form.cleaned_data["subject"],
-            body=form.cleaned_data["body"],
-            channel=form.cleaned_data["channel"],
-            priority=form.cleaned_data["priority"],
-            reason=form.cleaned_data["reason"],
-            owner=agent,
-            team=agent.team,
-            written_by=agent,
-            actor=request.user,
-        )
-        return redirect("console:case", case_id=case.pk)
-    return render(request, "console/new_case.html", {"agent": agent, "form": form})
+    if "find" in request.POST:  # the search button, for a browser without JavaScript
+        form = NewCaseForm(initial=request.POST.dict())
+    else:
+        form = NewCaseForm(request.POST or None)
+    if form.is_bound and form.is_valid():
+        case = _open_case_for_caller(form, agent, request.user)
+        if case is not None:
+            return redirect("console:case", case_id=case.pk)
+    context = {
+        "agent": agent,
+        "form": form,
+        **_customer_matches(form["customer_query"].value() or "", form["customer"].value() or ""),
+    }
+    return render(request, "console/new_case.html", context, status=422 if form.errors else 200)
 
 
 @require_POST

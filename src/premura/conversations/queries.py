@@ -22,7 +22,8 @@ from premura.conversations.models import (
     CaseStatus,
 )
 from premura.conversations.search import case_ids_matching_text
-from premura.customers.models import Customer, CustomerIdentity, IdentityKind, fold_name
+from premura.customers.models import Customer
+from premura.customers.queries import matching_customer_ids
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,9 @@ SEARCH_LIMIT = 500
 
 
 def matching_case_ids(query: str) -> list[int]:
-    """Cases matching a search box query: a case number, an order number, a customer e-mail, a
-    customer name (prefix) or words in the messages. Each matcher is an index lookup, bounded.
+    """Cases matching a search box query: a case number, an order number, a customer e-mail or
+    phone, a customer name (prefix) or words in the messages. Each matcher is an index lookup,
+    bounded.
     """
     query = query.strip()
     ids: list[int] = []
@@ -142,25 +144,11 @@ def matching_case_ids(query: str) -> list[int]:
     order_ids = list(Order.objects.filter(number=query.upper()).values_list("pk", flat=True))
     if order_ids:
         ids += Case.objects.filter(order_id__in=order_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
+    customer_ids = matching_customer_ids(query)
+    if customer_ids:
+        ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
     if "@" in query:
-        customer_ids = CustomerIdentity.objects.filter(
-            kind=IdentityKind.EMAIL, value=query.lower()
-        ).values_list("customer_id", flat=True)
-        ids += Case.objects.filter(customer_id__in=list(customer_ids)).values_list("pk", flat=True)[
-            :SEARCH_LIMIT
-        ]
         return ids
-    name = fold_name(query)
-    if len(name) >= 3 and not number:
-        customer_ids = list(
-            Customer.objects.filter(search_name__gte=name, search_name__lt=name + "\uffff").values_list(
-                "pk", flat=True
-            )[:100]
-        )
-        if customer_ids:
-            ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[
-                :SEARCH_LIMIT
-            ]
     if not number and not order_ids:
         ids += case_ids_matching_text(query, limit=SEARCH_LIMIT)
     return ids
