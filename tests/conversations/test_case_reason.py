@@ -31,7 +31,7 @@ def test_the_console_new_case_form_sets_the_reason_and_the_case_page_shows_it(ma
     marco_client.post(
         reverse("console:new_case"),
         {
-            "email": "anna.colombo@example.it",
+            "customer": customer.pk,
             "channel": "phone",
             "priority": "normal",
             "reason": "return",
@@ -51,7 +51,7 @@ def test_the_new_case_form_may_leave_the_reason_out(marco_client, customer):
     marco_client.post(
         reverse("console:new_case"),
         {
-            "email": "anna.colombo@example.it",
+            "customer": customer.pk,
             "channel": "phone",
             "priority": "normal",
             "reason": "",
