@@ -12,12 +12,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from premura.secret_key import installation_secret_key
+from premura.secret_key import configured_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("PREMURA_VAR_DIR", PROJECT_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# var/ holds the database, the Huey queue, uploads and the secret key: only our own user reads it.
+# The umask makes every file a Premura process creates (SQLite and its -wal/-shm, huey's queue,
+# uploads) 0600 and every directory 0700, whoever created var/ first.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def envstr(name: str, default: str = "") -> str:
@@ -64,8 +69,9 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", False)
-# Unset: a random key made for this installation at first start (premura/secret_key.py).
-SECRET_KEY = envstr("SECRET_KEY", "") or installation_secret_key(VAR_DIR)
+# SECRET_KEY_FILE or SECRET_KEY, refused if weak; unset: a random key made for this installation
+# at first start (premura/secret_key.py).
+SECRET_KEY = configured_secret_key(os.environ, VAR_DIR)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
