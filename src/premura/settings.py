@@ -217,3 +217,11 @@ LOGGING = {
     # The worker (run_huey) gives the huey logger a handler of its own, with timestamps.
     "loggers": {"huey": {"propagate": False}},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Security: the defences of docs/architecture.md "Security" and their settings, kept together.
+# ---------------------------------------------------------------------------------------------
+
+# Uploads land under var/media, readable by our own user only (the umask above does the rest).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
