@@ -225,3 +225,6 @@ LOGGING = {
 # Uploads land under var/media, readable by our own user only (the umask above does the rest).
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+
+# Phone numbers written without a country code belong to this region (ISO 3166 code).
+PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "IT").upper()

@@ -6,8 +6,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from premura.agents.exceptions import AgentError
 from premura.agents.models import ADMIN_GROUP, Agent, Role, Team
+from premura.core import text
 from premura.core.audit import record_event
 
 
@@ -59,9 +62,19 @@ def create_agent(
     role: str = Role.AGENT,
     signature: str = "",
 ) -> Agent:
-    """Create a login and its agent profile. Raises IntegrityError if the username is taken."""
+    """Create a login and its agent profile. Raises IntegrityError if the username is taken.
+
+    The username, display name and e-mail go into mail headers: a line break or a control
+    character in them, or an e-mail that is not one, raises AgentError and nothing is written.
+    The e-mail is stored normalised (premura.core.text.normalise_email).
+    """
+    username = text.single_line(username, field=_("username"), error=AgentError)
+    display_name = text.single_line(display_name, field=_("display name"), error=AgentError).strip()
+    if not display_name:
+        raise AgentError(_("The display name is empty."))
+    email = text.normalise_email(email, error=AgentError) if email.strip() else ""
     user = get_user_model().objects.create_user(username=username, password=password, email=email)
-    first, _, last = display_name.partition(" ")
+    first, _space, last = display_name.partition(" ")
     user.first_name, user.last_name = first, last
     user.save(update_fields=["first_name", "last_name"])
     agent = Agent.objects.create(user=user, display_name=display_name, team=team, signature=signature)

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -29,7 +27,7 @@ from premura.commerce.models import (
     Refund,
     RefundStatus,
 )
-from premura.core import clock
+from premura.core import clock, text
 from premura.core.audit import record_event
 from premura.customers.models import Customer
 
@@ -126,13 +124,20 @@ def import_order(
         )
     if payment is not None:
         _check_payment(payment, total)
-    email = (email or customer.primary_email).strip().lower()
+    email = (email or customer.primary_email).strip()
     if not email:
         raise OrderError(_("The order needs an e-mail address: the customer has none."))
-    try:
-        validate_email(email)
-    except DjangoValidationError:
-        raise OrderError(_("%(value)s is not an e-mail address.") % {"value": email}) from None
+    email = text.normalise_email(email, error=OrderError)
+    for field, value in (
+        (_("order number"), number),
+        (_("shipping name"), address.name),
+        (_("street"), address.street),
+        (_("postcode"), address.postcode),
+        (_("city"), address.city),
+        (_("province"), address.province),
+        (_("country"), address.country),
+    ):
+        text.single_line(value, field=field, error=OrderError)
     placed_at = _utc(placed_at) or clock.now()
     try:
         with transaction.atomic():

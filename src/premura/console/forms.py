@@ -10,6 +10,7 @@ from premura.commerce.models import Order
 from premura.conversations.attachments import NewAttachment, accepted_content_type
 from premura.conversations.models import CaseReason, Priority
 from premura.core.models import Channel
+from premura.core.text import validate_single_line
 from premura.customers.models import Customer, IdentityKind
 from premura.customers.services import CustomerError, NewIdentity, normalise_identity
 
@@ -106,18 +107,22 @@ class NewCaseForm(forms.Form):
 
     customer = forms.CharField(required=False, widget=forms.HiddenInput)
     customer_query = forms.CharField(label=_("Find the customer"), required=False, max_length=200)
-    new_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    new_name = forms.CharField(
+        label=_("Name"), required=False, max_length=200, validators=[validate_single_line]
+    )
     new_email = forms.CharField(label=_("E-mail"), required=False, max_length=254, widget=forms.EmailInput)
     new_phone = forms.CharField(
         label=_("Phone"), required=False, max_length=40, widget=forms.TextInput(attrs={"type": "tel"})
     )
-    order_number = forms.CharField(label=_("Order number"), required=False, max_length=32)
+    order_number = forms.CharField(
+        label=_("Order number"), required=False, max_length=32, validators=[validate_single_line]
+    )
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
     reason = forms.ChoiceField(
         label=_("Contact reason"), choices=[("", "—"), *CaseReason.choices], required=False
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200, validators=[validate_single_line])
     body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 6}))
 
     def clean_customer(self) -> Customer | None:

@@ -147,7 +147,7 @@ def matching_case_ids(query: str) -> list[int]:
     customer_ids = matching_customer_ids(query)
     if customer_ids:
         ids += Case.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True)[:SEARCH_LIMIT]
-    if "@" in query:
+    if "@" in query or "\uff20" in query:  # an address (full-width "＠" too): no words to search
         return ids
     if not number and not order_ids:
         ids += case_ids_matching_text(query, limit=SEARCH_LIMIT)

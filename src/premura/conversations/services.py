@@ -28,6 +28,7 @@ from premura.conversations.models import (
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
+from premura.core.text import single_line
 from premura.customers.models import Customer
 
 # Statuses that a customer's new message reopens: they were waiting on the customer, or solved.
@@ -70,7 +71,7 @@ def open_case(
     is unknown.
     """
     body = _clean_body(body)
-    subject = subject.strip() or body.splitlines()[0][:120]
+    subject = single_line(subject, field=_("subject"), error=CaseError).strip() or body.splitlines()[0][:120]
     if order is not None and order.customer_id != customer.pk:
         raise CaseError(_("The order belongs to another customer."))
     if reason and reason not in CaseReason.values:

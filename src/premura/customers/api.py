@@ -10,7 +10,7 @@ from ninja.responses import Status
 from premura.api.errors import errors
 from premura.api.pagination import LimitOffset
 from premura.customers import services
-from premura.customers.models import Customer, CustomerIdentity, IdentityKind, fold_name
+from premura.customers.models import Customer, IdentityKind, fold_name
 from premura.customers.schemas import CustomerFilters, CustomerIn, CustomerOut, CustomerPatch
 
 router = Router(tags=["customers"])
@@ -26,11 +26,8 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]):
     """Customers, by name; `email` finds the one with that address, `q` those whose name starts so."""
     customers = _customers()
     if filters.email:
-        customers = customers.filter(
-            pk__in=CustomerIdentity.objects.filter(
-                kind=IdentityKind.EMAIL, value=filters.email.strip().lower()
-            ).values("customer_id")
-        )
+        found = services.find_customer(IdentityKind.EMAIL, filters.email)
+        customers = customers.filter(pk=found.pk if found is not None else None)
     if filters.q and (name := fold_name(filters.q)):
         customers = customers.filter(search_name__gte=name, search_name__lt=name + "\uffff")
     return customers.order_by("search_name", "pk")

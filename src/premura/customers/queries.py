@@ -17,7 +17,7 @@ def matching_customer_ids(query: str, *, limit: int = 100) -> list[int]:
     those whose name starts with the query. At most `limit` ids, in no particular order.
     """
     query = query.strip()
-    if "@" in query:
+    if "@" in query or "\uff20" in query:  # "＠", the full-width at sign, is "@" once normalised
         return _ids_with_identity([IdentityKind.EMAIL], IdentityKind.EMAIL, query, limit)
     if _PHONE_LIKE.fullmatch(query):
         return _ids_with_identity(PHONE_KINDS, IdentityKind.PHONE, query, limit)

@@ -1,9 +1,12 @@
 """Customer actions: create a customer with their identities, update their preferences.
 
-Identities are stored normalised (e-mails lower-cased, phones as "+<country><number>", handles
-without "@"), so the same address written two ways names the same person; (kind, value) is unique.
+Identities are stored normalised (e-mails by `normalise_email`: NFKC, IDNA domain, lower case;
+phones in E.164 by `phonenumbers`; handles without "@"), so the same address written two ways
+names the same person; (kind, value) is unique. Every lookup by address goes through
+`normalise_identity` too (`find_customer`, the console's search box, the API's e-mail filter).
 """
 
+import contextlib
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
@@ -11,22 +14,22 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+import phonenumbers
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from premura.core import clock
+from premura.core import clock, text
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.exceptions import CustomerError, IdentityTaken
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier
 
-# Phones written without a country code are Italian.
-DEFAULT_COUNTRY_CODE = "39"
 PHONE_KINDS = frozenset({IdentityKind.PHONE, IdentityKind.WHATSAPP})
 HANDLE_KINDS = frozenset({IdentityKind.INSTAGRAM, IdentityKind.X})
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+# Digits and the punctuation people write numbers with; letters ("333-CALL-ME") are refused,
+# although phonenumbers would read them as a keypad would.
+_PHONE_CHARACTERS = re.compile(r"[+\d\s().\-/]+")
 
 
 @dataclass(frozen=True)
@@ -50,33 +53,45 @@ def normalise_identity(kind: str, value: str) -> str:
     if not value:
         raise CustomerError(_("The %(kind)s is empty.") % {"kind": IdentityKind(kind).label})
     if kind == IdentityKind.EMAIL:
-        value = value.lower()
-        try:
-            validate_email(value)
-        except DjangoValidationError:
-            raise CustomerError(_("%(value)s is not an e-mail address.") % {"value": value}) from None
-        return value
+        return normalise_email(value)
     if kind in PHONE_KINDS:
         return normalise_phone(value)
-    value = value.lstrip("@")
+    value = text.single_line(value, field=IdentityKind(kind).label, error=CustomerError).lstrip("@")
     return value.lower() if kind in HANDLE_KINDS else value
+
+
+def normalise_email(value: str) -> str:
+    """The stored form of an e-mail address (premura.core.text.normalise_email); raises CustomerError."""
+    return text.normalise_email(value, error=CustomerError)
 
 
 def normalise_phone(value: str) -> str:
     """A phone number in E.164 form: "+39 333 123-4567" and "0039 3331234567" -> "+393331234567".
 
-    A number without a country code is taken as Italian. Raises CustomerError if it is not a number.
+    Parsed by phonenumbers (Google's libphonenumber); a number without a country code belongs to
+    PHONE_DEFAULT_REGION (Italy unless set). Raises CustomerError unless it is a valid number.
     """
-    digits = _PHONE_PUNCTUATION.sub("", value.strip())
-    if digits.startswith("+"):
-        digits = digits[1:]
-    elif digits.startswith("00"):
-        digits = digits[2:]
-    else:
-        digits = DEFAULT_COUNTRY_CODE + digits
-    if not digits.isdigit() or not 8 <= len(digits) <= 15:
+    value = value.strip()
+    international = "+" + value[2:] if value.startswith("00") else value
+    number = None
+    if _PHONE_CHARACTERS.fullmatch(value):
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            number = phonenumbers.parse(international, settings.PHONE_DEFAULT_REGION)
+    if number is None or not phonenumbers.is_valid_number(number):
         raise CustomerError(_("%(value)s is not a phone number.") % {"value": value})
-    return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_customer(kind: str, value: str) -> Customer | None:
+    """The customer known by this address, written in any of its spellings; None if there is none
+    or the value is not a valid address of that kind.
+    """
+    try:
+        value = normalise_identity(kind, value)
+    except CustomerError:
+        return None
+    identity = CustomerIdentity.objects.filter(kind=kind, value=value).select_related("customer").first()
+    return identity.customer if identity is not None else None
 
 
 def _check_time_zone(name: str) -> None:
@@ -117,7 +132,7 @@ def create_customer(
     IdentityTaken if an identity already belongs to someone, CustomerError for invalid values;
     either way nothing is written.
     """
-    full_name = " ".join((full_name or "").split())
+    full_name = " ".join(text.single_line(full_name or "", field=_("name"), error=CustomerError).split())
     if not full_name:
         raise CustomerError(_("The customer's name is empty."))
     _check_choice(language, Language, _("language"))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
-from premura.core import clock
+from premura.core import clock, text
 from premura.core.audit import record_event
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
@@ -81,13 +81,15 @@ def create_shipment(
 ) -> Shipment:
     """Create a shipment of `order`. Not idempotent: the same carrier and tracking number again
     raises DuplicateShipment. Raises ShipmentError for an unknown carrier or an empty tracking
-    number. Nothing is written when it raises.
+    number, or one with a line break or a control character. Nothing is written when it raises.
     """
     try:
         carrier = Carrier.objects.get(code=carrier_code.strip().lower())
     except Carrier.DoesNotExist:
         raise ShipmentError(_("Unknown carrier: %(code)s") % {"code": carrier_code}) from None
-    tracking_number = "".join(tracking_number.split())
+    tracking_number = "".join(
+        text.single_line(tracking_number, field=_("tracking number"), error=ShipmentError).split()
+    )
     if not tracking_number:
         raise ShipmentError(_("The tracking number is empty."))
     try:

@@ -1,0 +1,67 @@
+"""Text that crosses the edge: single-line fields and e-mail addresses, checked once for everyone.
+
+Subjects, names, order and tracking numbers, handles and addresses end up in mail headers and
+URLs, where a CR/LF starts a new header and a control character confuses whoever reads it next.
+Services refuse them with `single_line` (raising their own domain error, so the API answers 422
+through its usual mapping); forms use `validate_single_line`. E-mail addresses have one stored
+form, `normalise_email`, so the same address written two ways names the same person.
+"""
+
+import unicodedata
+
+import email_validator
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# Control characters (C0, DEL, C1: tab, CR, LF, NUL, ESC, NEL...) and the Unicode line and
+# paragraph separators. Formatting characters (Cf) stay: names in several scripts need the
+# zero-width joiners.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+class InvalidText(ValueError):
+    """A value refused at the edge; its message names the field and is safe to show."""
+
+
+def is_single_line(value: str) -> bool:
+    return not any(unicodedata.category(character) in _FORBIDDEN_CATEGORIES for character in value)
+
+
+def single_line(value: str, *, field: str, error: type[Exception] = InvalidText) -> str:
+    """`value` unchanged if it is one line without control characters; else raises `error`.
+
+    `field` names the field in the message ("subject"); services pass their own domain error
+    (`CaseError`, `CustomerError`...) so every entry point reports it as it reports the others.
+    """
+    if not is_single_line(value):
+        raise error(
+            _("The %(field)s must be a single line, without line breaks or control characters.")
+            % {"field": field}
+        )
+    return value
+
+
+def validate_single_line(value: str) -> None:
+    """Django validator for form fields: a ValidationError (code "single_line") for CR/LF and controls."""
+    if not is_single_line(value):
+        raise ValidationError(
+            _("Enter a single line, without line breaks or control characters."), code="single_line"
+        )
+
+
+def normalise_email(value: str, *, error: type[Exception] = InvalidText) -> str:
+    """The stored form of an e-mail address; raises `error` if it is not one.
+
+    NFKC first (full-width "ａｎｎａ＠ｅｘａｍｐｌｅ．ｉｔ" becomes "anna@example.it"), then the syntax check
+    of the email-validator library (no DNS look-up), then the domain as IDNA ASCII ("caffè.it" and
+    "xn--caff-8oa.it" are one domain) and everything lower-cased. Idempotent.
+
+    >>> normalise_email(" Anna.Colombo@CAFFÈ.it ")
+    'anna.colombo@xn--caff-8oa.it'
+    """
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    try:
+        address = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise error(_("%(value)s is not an e-mail address.") % {"value": text}) from None
+    return f"{address.local_part.lower()}@{address.ascii_domain.lower()}"
