@@ -4,6 +4,8 @@ Tracking statuses follow AfterShip's nine normalised tags; each event keeps the 
 beside the normalised status, so a wrong mapping can be corrected later without losing anything.
 """
 
+from urllib.parse import quote
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class Carrier(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    # "{tracking_number}" is replaced by the shipment's tracking number.
+    # "{tracking_number}" is replaced by the shipment's tracking number, percent-encoded.
     tracking_url_template = models.CharField(_("tracking page URL"), max_length=300, blank=True)
 
     class Meta:
@@ -73,8 +75,11 @@ class Shipment(models.Model):
 
     @property
     def tracking_url(self) -> str:
+        """The carrier's tracking page. The number is percent-encoded as one path or query value:
+        it comes from a shop or an API client, and must never add a parameter, a path or a host.
+        """
         template = self.carrier.tracking_url_template
-        return template.replace("{tracking_number}", self.tracking_number) if template else ""
+        return template.replace("{tracking_number}", quote(self.tracking_number, safe="")) if template else ""
 
     @property
     def is_late(self) -> bool:
