@@ -102,7 +102,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "premura.core.security.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.middleware.security.SecurityMiddleware",
+    "premura.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -212,10 +214,31 @@ ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler masks the tokens of portal links (premura.core.security.MaskPortalLinks).
+    "filters": {"mask_portal_links": {"()": "premura.core.security.MaskPortalLinks"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_portal_links"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_portal_links"],
+        },
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    # The worker (run_huey) gives the huey logger a handler of its own, with timestamps.
-    "loggers": {"huey": {"propagate": False}},
+    "loggers": {
+        # The worker (run_huey) gives the huey logger a handler of its own, with timestamps.
+        "huey": {"propagate": False},
+        # Django's own loggers through our handlers, not the defaults that would not mask links.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -228,3 +251,16 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Phone numbers written without a country code belong to this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "IT").upper()
+
+# Requests whose Content-Length is over this are refused with 413 before their body is read
+# (premura.core.security). The largest legitimate request is a form with a 10 MB attachment.
+MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+# Django's own caps once the body is read: form fields and JSON bodies held in memory (a JSON
+# body over this is a 400), and the size above which an uploaded file is spooled to var/ on disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Served over HTTPS: browsers must never try plain HTTP again for a year (HSTS).
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SITE_URL.startswith("https://") else 0)
+# Links leaving the site carry no path: no URL of ours (a case, an order) reaches another site.
+SECURE_REFERRER_POLICY = "same-origin"

@@ -11,9 +11,23 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def open_link(client, link: str) -> str:
+    """Open a signed link as a customer does: the path of the order page it redirects to."""
+    response = client.get(link)
+    assert response.status_code == 302, response.status_code
+    return response["Location"]
+
+
 @pytest.fixture
-def anna_path(anna_order):
+def anna_link(anna_order):
+    """The signed link of Anna's order, as e-mails carry it."""
     return order_path(anna_order)
+
+
+@pytest.fixture
+def anna_path(client, anna_link):
+    """The page of Anna's order, reached in `client` through her link (the session holds it)."""
+    return open_link(client, anna_link)
 
 
 @pytest.fixture

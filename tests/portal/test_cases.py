@@ -6,6 +6,7 @@ from premura.conversations import services
 from premura.conversations.models import Attachment, CaseStatus, Message
 from premura.portal.links import order_path
 from tests.factories.conversations import make_case
+from tests.portal.conftest import open_link
 
 NOTE = "Nota interna: cliente già rimborsato due volte, attenzione"
 
@@ -157,7 +158,7 @@ def test_anna_case_on_another_order_is_not_reachable_with_this_order_token(clien
     no_order = make_case(customer, subject="Senza ordine")
     for case in (elsewhere, no_order):
         assert client.get(case_path(anna_path, case)).status_code == 404
-    assert client.get(f"{order_path(other_order)}cases/{elsewhere.pk}/").status_code == 200
+    assert client.get(f"{open_link(client, order_path(other_order))}cases/{elsewhere.pk}/").status_code == 200
 
 
 def test_bruno_attachment_is_not_reachable_with_anna_token(client, anna_path, anna_case, bruno_case):

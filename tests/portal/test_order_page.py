@@ -17,7 +17,7 @@ ROME = zoneinfo.ZoneInfo("Europe/Rome")
 
 def english_page(client, path):
     client.cookies["django_language"] = "en"
-    response = client.get(path)
+    response = client.get(path, follow=True)  # a signed link redirects to the order's page
     assert response.status_code == 200
     return response.content.decode()
 

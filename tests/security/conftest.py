@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 
+from premura.portal.links import order_path
 from tests.api.conftest import _fast_password_hashing, admin_api, agent_api  # noqa: F401
 
 
@@ -12,3 +13,12 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def anna_portal(client, anna_order, settings, tmp_path) -> str:
+    """Anna opens the link of her order in `client`; the path of the portal page it leads to."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    response = client.get(order_path(anna_order))
+    assert response.status_code == 302
+    return response["Location"]

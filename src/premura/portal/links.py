@@ -48,7 +48,7 @@ def make_token(order: Order) -> str:
 
 def order_path(order: Order) -> str:
     """The portal page of the order, as a path ("/portal/o/<token>/")."""
-    return reverse("portal:order", kwargs={"token": make_token(order)})
+    return reverse("portal:link", kwargs={"token": make_token(order)})
 
 
 def order_link(order: Order) -> str:

@@ -1,15 +1,17 @@
 """Read side of the portal and its access getters: the one place that decides what a link shows.
 
-A token grants one order of one customer (links.py). Everything else a portal URL names (a case, an
-attachment) is looked up *through* that order, so an id changed in the URL reaches nothing else.
+A token grants one order of one customer (links.py); the session holds the tokens of the links
+this browser opened (sessions.py). Everything else a portal URL names (a case, an attachment) is
+looked up *through* that order, so an id changed in the URL reaches nothing else.
 """
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from premura.commerce.models import Order
 from premura.conversations.models import Attachment, Case, Direction, Message
 from premura.portal.links import InvalidLink, read_token
+from premura.portal.sessions import remembered_token
 from premura.shipping.queries import order_with_details
 
 
@@ -22,6 +24,19 @@ def access_order(token: str) -> Order:
         raise InvalidLink from None
     # The order must still belong to the customer the link was made for.
     if order.customer_id != grant.customer_id:
+        raise InvalidLink
+    return order
+
+
+def access_session_order(request: HttpRequest, order_id: int) -> Order:
+    """The order of the URL, if this session opened a link to it that is still valid (checked again
+    as `access_order` checks a link). Raises InvalidLink otherwise: no link, expired, changed hands.
+    """
+    token = remembered_token(request, order_id)
+    if token is None:
+        raise InvalidLink
+    order = access_order(token)
+    if order.pk != order_id:
         raise InvalidLink
     return order
 

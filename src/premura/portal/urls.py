@@ -4,8 +4,14 @@ from premura.portal import views
 
 app_name = "portal"
 urlpatterns = [
-    path("o/<str:token>/", views.order_page, name="order"),
-    path("o/<str:token>/contact/", views.contact, name="contact"),
-    path("o/<str:token>/cases/<int:case_id>/", views.case_page, name="case"),
-    path("o/<str:token>/cases/<int:case_id>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    # The signed link of the e-mails: exchanged for the session, then left (decision 0005).
+    path("o/<str:token>/", views.open_link, name="link"),
+    path("orders/<int:order_id>/", views.order_page, name="order"),
+    path("orders/<int:order_id>/contact/", views.contact, name="contact"),
+    path("orders/<int:order_id>/cases/<int:case_id>/", views.case_page, name="case"),
+    path(
+        "orders/<int:order_id>/cases/<int:case_id>/files/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
 ]

@@ -1,9 +1,12 @@
 """The customer portal: one order opened from a signed link, its tracking, its cases, a contact form.
 
-No password: the token in the URL is the access (links.py). Every view goes through `portal_view`,
-which turns the token into its one order and refuses anything else; the getters in queries.py
-reach cases and files only through that order. Pages work as plain POST + redirect; with htmx the
-same URLs answer the forms with a fragment.
+No password: the signed link is the access (links.py). Opening it (`open_link`) keeps its token in
+the session and redirects to the order's page, whose URL holds no token: later URLs, Referer
+headers and access logs never carry it (decision 0005). Every other view goes through
+`portal_view`, which reads the order's token back from the session, checks it again (signature,
+age, owner) and refuses anything else; the getters in queries.py reach cases and files only
+through that order. Pages work as plain POST + redirect; with htmx the same URLs answer the forms
+with a fragment.
 """
 
 import logging
@@ -31,10 +34,12 @@ from premura.portal.queries import (
     access_attachment,
     access_case,
     access_order,
+    access_session_order,
     customer_messages,
     order_cases,
 )
 from premura.portal.services import open_case_from_portal
+from premura.portal.sessions import remember_link
 from premura.shop.queries import shop_settings
 
 logger = logging.getLogger(__name__)
@@ -69,29 +74,45 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def portal_view(view):
-    """Give the view the order its token grants, in the customer's language and time zone.
+def _invalid_link(request: HttpRequest, error: InvalidLink) -> HttpResponse:
+    return _private(render(request, "portal/invalid_link.html", {"expired": error.expired}, status=403))
 
-    A bad or expired token gets the invalid-link page (403) and nothing else; a 404 raised by the
-    view (a case of another order) gets the portal's own not-found page.
+
+@require_GET
+def open_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link from an e-mail: checked, kept in the session, then left for a URL without it.
+
+    A bad or expired token gets the invalid-link page (403) and the session is left as it was.
+    """
+    try:
+        order = access_order(token)
+    except InvalidLink as error:
+        return _invalid_link(request, error)
+    remember_link(request, order, token)
+    return _private(redirect("portal:order", order_id=order.pk))
+
+
+def portal_view(view):
+    """Give the view the order that this session opened a link for, in the customer's language and
+    time zone.
+
+    No link for this order in the session, or one that is no longer valid (expired, the order
+    changed hands), gets the invalid-link page (403) and nothing else; a 404 raised by the view
+    (a case of another order) gets the portal's own not-found page.
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, token: str, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, order_id: int, **kwargs) -> HttpResponse:
         try:
-            order = access_order(token)
+            order = access_session_order(request, order_id)
         except InvalidLink as error:
-            return _private(
-                render(request, "portal/invalid_link.html", {"expired": error.expired}, status=403)
-            )
+            return _invalid_link(request, error)
         language = page_language(request, order.customer)
         with translation.override(language), timezone.override(customer_time_zone(order.customer)):
             try:
-                response = view(request, order, token, **kwargs)
+                response = view(request, order, **kwargs)
             except Http404:
-                response = render(
-                    request, "portal/not_found.html", {"order": order, "token": token}, status=404
-                )
+                response = render(request, "portal/not_found.html", {"order": order}, status=404)
         response.headers["Content-Language"] = language
         return _private(response)
 
@@ -100,30 +121,30 @@ def portal_view(view):
 
 @require_GET
 @portal_view
-def order_page(request: HttpRequest, order: Order, token: str) -> HttpResponse:
-    context = {"order": order, "token": token, "cases": order_cases(order)}
+def order_page(request: HttpRequest, order: Order) -> HttpResponse:
+    context = {"order": order, "cases": order_cases(order)}
     return render(request, "portal/order.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @portal_view
-def contact(request: HttpRequest, order: Order, token: str) -> HttpResponse:
+def contact(request: HttpRequest, order: Order) -> HttpResponse:
     form = ContactForm()
     if request.method == "POST":
         form = ContactForm(request.POST, request.FILES)
         if form.is_valid() and form.is_from_a_bot:
             logger.info("portal contact form: honeypot filled on order %s, no case opened", order.pk)
-            return render(request, "portal/contact.html", {"order": order, "token": token, "received": True})
+            return render(request, "portal/contact.html", {"order": order, "received": True})
         case = _open_case(order, form) if form.is_valid() else None
         if case is not None and request.htmx:
-            context = {"order": order, "token": token, "case": case, "received": True}
+            context = {"order": order, "case": case, "received": True}
             return render(request, "portal/contact.html#sent", context)
         if case is not None:
             message = _("Thank you: we have received your message. Your case number is %(number)s.")
             messages.success(request, message % {"number": case.number})
-            return redirect("portal:case", token=token, case_id=case.pk)
+            return redirect("portal:case", order_id=order.pk, case_id=case.pk)
     template = "portal/contact.html#form" if request.htmx else "portal/contact.html"
-    return render(request, template, {"order": order, "token": token, "form": form})
+    return render(request, template, {"order": order, "form": form})
 
 
 def _open_case(order: Order, form: ContactForm):
@@ -143,7 +164,7 @@ def _open_case(order: Order, form: ContactForm):
 
 @require_http_methods(["GET", "POST"])
 @portal_view
-def case_page(request: HttpRequest, order: Order, token: str, case_id: int) -> HttpResponse:
+def case_page(request: HttpRequest, order: Order, case_id: int) -> HttpResponse:
     case = access_case(order, case_id)
     # A closed case stays closed: whoever writes again opens a new one (conversations.services).
     can_reply = case.status != CaseStatus.CLOSED
@@ -154,13 +175,12 @@ def case_page(request: HttpRequest, order: Order, token: str, case_id: int) -> H
         if form.is_valid() and _reply(case, form):
             if not request.htmx:
                 messages.success(request, _("Your reply has been sent."))
-                return redirect("portal:case", token=token, case_id=case.pk)
+                return redirect("portal:case", order_id=order.pk, case_id=case.pk)
             form, sent = ReplyForm(), True
     elif request.method == "POST":
         status = 409
     context = {
         "order": order,
-        "token": token,
         "case": case,
         "thread": customer_messages(case),
         "form": form,
@@ -182,9 +202,7 @@ def _reply(case, form: ReplyForm) -> bool:
 
 @require_GET
 @portal_view
-def attachment(
-    request: HttpRequest, order: Order, token: str, case_id: int, attachment_id: int
-) -> HttpResponse:
+def attachment(request: HttpRequest, order: Order, case_id: int, attachment_id: int) -> HttpResponse:
     file = access_attachment(access_case(order, case_id), attachment_id)
     return FileResponse(
         file.file.open("rb"), as_attachment=True, filename=file.filename, content_type=file.content_type
