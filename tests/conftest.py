@@ -43,6 +43,17 @@ def _fresh_shop_settings():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits count in the cache (premura.core.throttle): each test starts with none counted,
+    whatever ids and addresses earlier tests used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _huey_immediate(settings):
     from huey.contrib.djhuey import HUEY
 

@@ -5,6 +5,7 @@ DATABASE_URL and REDIS_URL switch to the scale path (PostgreSQL, Redis). Busines
 (SLA targets, calendars, compensation) lives in the database, not here.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from premura.core.throttle import parse_rate
 from premura.secret_key import configured_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "huey.contrib.djhuey",
+    "axes",  # failed log-ins, by username and by address (settings.py, "Security")
     "premura.core",
     "premura.shop",
     "premura.customers",
@@ -114,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "premura.urls"
@@ -264,3 +268,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SITE_URL.startswith("https://") else 0)
 # Links leaving the site carry no path: no URL of ours (a case, an order) reaches another site.
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Reverse proxies in front of Premura that append the client's address to X-Forwarded-For: 0 when
+# clients connect directly. Rate limits by address count the address the outermost proxy saw.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+
+# Log-ins (console and admin), by django-axes: after LOGIN_FAILURE_LIMIT failures for a username,
+# or from an address, both are refused with 429 for LOGIN_COOLOFF_MINUTES (every attempt in the
+# meantime starts the wait again). A success clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "premura.core.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "premura.console.lockout.login_locked_out"
+AXES_VERBOSE = False
+
+# Rate limits (premura.core.throttle; "10/h", "5/10m", "100/m"): answered with 429 and Retry-After.
+# Messages from the portal (contact form and replies), per order and per address.
+THROTTLE_PORTAL_ORDER = envstr("THROTTLE_PORTAL_ORDER", "10/h")
+THROTTLE_PORTAL_IP = envstr("THROTTLE_PORTAL_IP", "30/h")
+# API requests per token.
+THROTTLE_API_TOKEN = envstr("THROTTLE_API_TOKEN", "1200/m")
+for _rate in (THROTTLE_PORTAL_ORDER, THROTTLE_PORTAL_IP, THROTTLE_API_TOKEN):
+    parse_rate(_rate)  # a typo stops the start, not the first throttled request

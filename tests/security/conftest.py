@@ -1,18 +1,9 @@
 """The API personas of tests/api, for the security tests that go through the API."""
 
 import pytest
-from django.core.cache import cache
 
 from premura.portal.links import order_path
-from tests.api.conftest import _fast_password_hashing, admin_api, agent_api  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Throttles count in the cache: every test starts with no request counted."""
-    cache.clear()
-    yield
-    cache.clear()
+from tests.api.conftest import admin_api, agent_api  # noqa: F401
 
 
 @pytest.fixture

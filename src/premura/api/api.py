@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from premura.agents.api import router as agents_router
 from premura.api.auth import ApiTokenAuth
 from premura.api.errors import register_error_handlers
+from premura.api.throttling import TokenRateThrottle, register_throttle_handler
 from premura.commerce.api import router as orders_router
 from premura.conversations.api import router as cases_router
 from premura.customers.api import router as customers_router
@@ -26,8 +27,10 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=ApiTokenAuth(),
+    throttle=TokenRateThrottle(),
 )
 register_error_handlers(api)
+register_throttle_handler(api)
 
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", orders_router)

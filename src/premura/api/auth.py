@@ -51,6 +51,7 @@ class ApiTokenAuth(HttpBearer):
         _touch(api_token)
         agent.user = user
         request.user = user
+        request.api_token_id = api_token.pk  # what the rate limit counts (api/throttling.py)
         return agent
 
 

@@ -27,6 +27,8 @@ from premura.conversations.exceptions import CaseError
 from premura.conversations.models import CaseStatus
 from premura.conversations.services import receive_message
 from premura.core.models import Channel
+from premura.core.throttle import client_ip, parse_rate
+from premura.core.throttle import hit as throttle_hit
 from premura.customers.models import Customer
 from premura.portal.forms import ContactForm, ReplyForm
 from premura.portal.links import InvalidLink
@@ -109,14 +111,37 @@ def portal_view(view):
             return _invalid_link(request, error)
         language = page_language(request, order.customer)
         with translation.override(language), timezone.override(customer_time_zone(order.customer)):
+            wait = _throttle_post(request, order)
             try:
-                response = view(request, order, **kwargs)
+                if wait is not None:
+                    response = render(request, "portal/too_many.html", {"order": order}, status=429)
+                    response["Retry-After"] = str(wait)
+                else:
+                    response = view(request, order, **kwargs)
             except Http404:
                 response = render(request, "portal/not_found.html", {"order": order}, status=404)
         response.headers["Content-Language"] = language
         return _private(response)
 
     return wrapper
+
+
+def _throttle_post(request: HttpRequest, order: Order) -> int | None:
+    """Seconds to wait if this POST goes over the portal's rates (per order, per address), else None.
+
+    Every form of the portal writes (a case, a message): a script must not fill the desk.
+    """
+    if request.method != "POST":
+        return None
+    limits = [
+        ("portal-order", str(order.pk), parse_rate(settings.THROTTLE_PORTAL_ORDER)),
+        ("portal-ip", client_ip(request), parse_rate(settings.THROTTLE_PORTAL_IP)),
+    ]
+    for scope, key, rate in limits:
+        wait = throttle_hit(scope, key, rate)
+        if wait is not None:
+            return wait
+    return None
 
 
 @require_GET
