@@ -83,10 +83,15 @@ def create_agent(
 
 
 @transaction.atomic
-def set_role(agent: Agent, role: str) -> None:
-    """Administrators can reach the Django admin and the admin-only API; agents cannot."""
+def set_role(agent: Agent, role: str, *, actor: Any = None) -> None:
+    """Administrators can reach the Django admin and the admin-only API; agents cannot.
+
+    The one place that grants or removes the administrator role. Idempotent; a change of role
+    records an `agent.role_changed` event with its actor.
+    """
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
+    before = agent.role
     user = agent.user
     if role == Role.ADMIN:
         user.groups.add(admin_group())
@@ -97,6 +102,8 @@ def set_role(agent: Agent, role: str) -> None:
     # has_perm caches the user's permissions on the instance.
     for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(cache, None)
+    if role != before:
+        record_event(agent, "agent.role_changed", actor=actor, role=[before, role])
 
 
 def set_availability(agent: Agent, is_available: bool) -> None:

@@ -4,9 +4,21 @@ from premura.conversations.models import Attachment, Case, Message
 
 
 class MessageInline(admin.StackedInline):
+    """Messages are read here, never written: what a customer or an agent wrote changes only
+    through the services, which record who did it."""
+
     model = Message
     extra = 0
     raw_id_fields = ("author_agent", "author_customer", "on_behalf_of")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Case)
@@ -23,5 +35,16 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
+    """Files customers and agents sent: read-only, like the messages they belong to."""
+
     list_display = ("filename", "content_type", "size", "message")
     raw_id_fields = ("message",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
