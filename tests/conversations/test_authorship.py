@@ -14,6 +14,7 @@ from premura.core import clock
 from premura.portal.links import order_path
 from premura.portal.services import attach_upload
 from tests.factories.conversations import make_case
+from tests.portal.conftest import open_link
 
 CALLED_AT = datetime.datetime(2026, 12, 3, 10, 15, tzinfo=datetime.UTC)
 SUMMARY = "Cliente molto arrabbiata, ha già avuto un rimborso: verificare col magazzino."
@@ -41,7 +42,7 @@ def phone_case(agent, customer, anna_order):
 
 def portal_page(client, anna_order, path="") -> str:
     client.cookies["django_language"] = "en"
-    response = client.get(order_path(anna_order) + path)
+    response = client.get(open_link(client, order_path(anna_order)) + path)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -126,7 +127,7 @@ def test_a_file_on_the_summary_cannot_be_downloaded_from_the_portal(client, phon
     def attach(message) -> str:
         png = SimpleUploadedFile("foto.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
         attachment = attach_upload(message, png, content_type="image/png")
-        return order_path(anna_order) + f"cases/{phone_case.pk}/files/{attachment.pk}/"
+        return open_link(client, order_path(anna_order)) + f"cases/{phone_case.pk}/files/{attachment.pk}/"
 
     on_the_summary = attach(phone_case.messages.get())
     on_her_message = attach(services.receive_message(phone_case, body="Ecco la foto", channel="web_form"))

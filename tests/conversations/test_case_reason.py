@@ -10,6 +10,7 @@ from premura.conversations.exceptions import CaseError
 from premura.conversations.models import Case, CaseReason
 from premura.portal.links import order_path
 from tests.factories.conversations import make_case
+from tests.portal.conftest import open_link
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def marco_client(client, agent):
 
 
 def test_the_portal_form_sets_the_reason(client, anna_order):
-    path = order_path(anna_order) + "contact/"
+    path = open_link(client, order_path(anna_order)) + "contact/"
     for reason in ("refund", "refund", "delivery"):
         client.post(path, {"category": reason, "message": "Dov'è il rimborso?", "website": ""})
     counts = dict(Case.objects.values_list("reason").annotate(n=Count("pk")))

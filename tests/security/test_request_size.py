@@ -37,9 +37,11 @@ def test_a_300_mb_upload_to_the_portal_is_refused_unread(client, anna_portal, se
 
 def test_the_api_answers_413_in_json(client, settings):
     settings.MAX_REQUEST_BYTES = 25 * 1024 * 1024
-    response = huge(client, "/api/v1/cases", HTTP_ACCEPT_LANGUAGE="en")
+    response = huge(client, "/api/v1/cases")
     assert response.status_code == 413
     assert response.json() == {"detail": "The request is too large: the limit is 25 MB."}
+    italian = huge(client, "/api/v1/cases", HTTP_ACCEPT_LANGUAGE="it")
+    assert italian.json() == {"detail": "La richiesta è troppo grande: il limite è 25 MB."}
 
 
 @pytest.mark.parametrize("path", ["/console/login/", "/admin/login/"])

@@ -161,3 +161,11 @@ def test_social_handles_and_names_are_one_line(db, kind):
     with pytest.raises(CustomerError):
         create_customer(full_name="Anna\x00Colombo", identities=[NewIdentity(kind, "anna")])
     assert row_counts() == before
+
+
+def test_a_portal_message_with_a_control_character_still_opens_its_case(client, anna_portal):
+    """The portal's subject is derived from the message: it is made one line, never refused."""
+    body = "La moka\x1b è arrivata\u2028rotta.\r\nGrazie"
+    response = client.post(f"{anna_portal}contact/", {"category": "damaged", "message": body, "website": ""})
+    assert response.status_code == 302
+    assert Case.objects.get().subject == "La moka è arrivata rotta. Grazie"

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import get_template
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
@@ -92,9 +93,16 @@ class RequestSizeLimitMiddleware:
 
     @staticmethod
     def _too_large(request: HttpRequest) -> HttpResponse:
+        # Answered before LocaleMiddleware: the language is chosen here, as it would choose it;
+        # the API speaks English unless the request asks for another language.
+        is_api = request.path.startswith("/api/")
+        language = translation.get_language_from_request(request)
+        if is_api and not request.headers.get("Accept-Language"):
+            language = "en"
         megabytes = settings.MAX_REQUEST_BYTES // (1024 * 1024)
-        detail = _("The request is too large: the limit is %(size)s MB.") % {"size": megabytes}
-        if request.path.startswith("/api/"):
+        with translation.override(language):
+            detail = _("The request is too large: the limit is %(size)s MB.") % {"size": megabytes}
+        if is_api:
             return JsonResponse({"detail": detail}, status=413)
         return HttpResponse(detail, status=413, content_type="text/plain; charset=utf-8")
 

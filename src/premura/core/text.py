@@ -27,6 +27,13 @@ def is_single_line(value: str) -> bool:
     return not any(unicodedata.category(character) in _FORBIDDEN_CATEGORIES for character in value)
 
 
+def one_line(value: str) -> str:
+    """`value` made one line for display: whitespace runs (line breaks included) become one space,
+    other control characters go. For text we derive a single-line field from, never for input."""
+    printable = "".join(c if unicodedata.category(c) not in _FORBIDDEN_CATEGORIES else " " for c in value)
+    return " ".join(printable.split())
+
+
 def single_line(value: str, *, field: str, error: type[Exception] = InvalidText) -> str:
     """`value` unchanged if it is one line without control characters; else raises `error`.
 

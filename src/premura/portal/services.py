@@ -8,6 +8,7 @@ from premura.conversations.attachments import attach_upload
 from premura.conversations.models import Case
 from premura.conversations.services import open_case
 from premura.core.models import Channel
+from premura.core.text import one_line
 
 # The subject agents read in the inbox: the start of the customer's own message.
 SUBJECT_LENGTH = 80
@@ -15,7 +16,7 @@ SUBJECT_LENGTH = 80
 
 def subject_from(body: str) -> str:
     """The message on one line, cut after a whole word to at most SUBJECT_LENGTH characters."""
-    text = " ".join(body.split())
+    text = one_line(body)
     if len(text) <= SUBJECT_LENGTH:
         return text
     return text[: SUBJECT_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
