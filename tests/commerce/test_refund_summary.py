@@ -66,7 +66,7 @@ def test_console_and_portal_say_the_same_about_a_credited_refund(client, agent, 
     case = make_case(customer, order=anna_order)
     line = "Rimborso 12,50\u00a0€ · <strong>Accreditato il 1 dicembre 2026</strong>"
 
-    portal = client.get(order_path(anna_order)).content.decode()
+    portal = client.get(order_path(anna_order), follow=True).content.decode()
     client.force_login(agent.user)
     console = client.get(reverse("console:case", args=[case.pk])).content.decode()
 

@@ -101,6 +101,7 @@ def test_the_console_customer_search_finds_any_spelling(customer, other_customer
         ("02 1234 5678", "+390212345678"),
         ("+41 79 123 45 67", "+41791234567"),
         ("+44 7911 123456", "+447911123456"),
+        ("+44 7665 757832", "+447665757832"),  # a pager block: possible, if not in the metadata
     ],
 )
 def test_phones_are_stored_in_e164(written, stored):

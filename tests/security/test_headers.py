@@ -96,7 +96,7 @@ def test_static_files_stay_cacheable(client):
     assert "no-store" not in response.get("Cache-Control", "")
 
 
-def test_hsts_is_sent_over_https(client, settings):
+def test_hsts_is_sent_over_https(client, settings, db):
     settings.SECURE_HSTS_SECONDS = 31536000
     assert client.get("/console/login/", secure=True)["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/console/login/")
@@ -122,5 +122,5 @@ def test_hsts_follows_the_site_url(site_url, seconds, tmp_path):
     assert shown.stdout.strip() == str(seconds)
 
 
-def test_the_referrer_policy_keeps_our_urls_on_our_site(client):
+def test_the_referrer_policy_keeps_our_urls_on_our_site(client, db):
     assert client.get("/console/login/")["Referrer-Policy"] == "same-origin"

@@ -69,7 +69,9 @@ def normalise_phone(value: str) -> str:
     """A phone number in E.164 form: "+39 333 123-4567" and "0039 3331234567" -> "+393331234567".
 
     Parsed by phonenumbers (Google's libphonenumber); a number without a country code belongs to
-    PHONE_DEFAULT_REGION (Italy unless set). Raises CustomerError unless it is a valid number.
+    PHONE_DEFAULT_REGION (Italy unless set). Raises CustomerError unless it has a possible length
+    for its country: the ranges operators assign change faster than any metadata, so a number is
+    not refused for lying outside the known ones (pagers, new mobile blocks).
     """
     value = value.strip()
     international = "+" + value[2:] if value.startswith("00") else value
@@ -77,7 +79,7 @@ def normalise_phone(value: str) -> str:
     if _PHONE_CHARACTERS.fullmatch(value):
         with contextlib.suppress(phonenumbers.NumberParseException):
             number = phonenumbers.parse(international, settings.PHONE_DEFAULT_REGION)
-    if number is None or not phonenumbers.is_valid_number(number):
+    if number is None or not phonenumbers.is_possible_number(number):
         raise CustomerError(_("%(value)s is not a phone number.") % {"value": value})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
