@@ -77,7 +77,9 @@ def test_an_agent_sends_a_photo_and_sees_its_preview(case_page):
     preview = page.locator(".msg-outbound img.preview")
     preview.wait_for()
     assert preview.get_attribute("alt") == "etichetta.png"
-    page.wait_for_function("document.querySelector('.msg-outbound img.preview').complete")
+    # A function, not an expression string: Playwright evals expression strings in the page, which
+    # the Content-Security-Policy forbids (script-src 'self').
+    page.wait_for_function("() => document.querySelector('.msg-outbound img.preview').complete")
     assert preview.evaluate("img => img.naturalWidth") == 1  # served inline, decoded by the browser
     assert page.locator(".msg-outbound a[download]").inner_text() == "📎 etichetta.png"
     reply = Message.objects.get(case=case, direction="outbound")

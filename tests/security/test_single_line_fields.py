@@ -64,7 +64,7 @@ def test_the_console_refuses_a_case_subject_with_a_line_break(client, agent, cus
             "body": "Chiede del pacco",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Enter a single line, without line breaks or control characters." in response.content.decode()
     assert Case.objects.count() == 0
 
