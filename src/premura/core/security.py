@@ -132,7 +132,7 @@ _PORTAL_LINK = re.compile(r"/portal/o/[^/\s\"']+")
 class MaskPortalLinks(logging.Filter):
     """Log handlers' filter: the token of a signed portal link never reaches a log line.
 
-    The portal leaves the link's URL at once (decision 0005), but the first request, and a refused
+    The portal leaves the link's URL at once (decision 0006), but the first request, and a refused
     (expired, tampered) link, still name it: runserver's access log and django.request's warnings.
     """
 

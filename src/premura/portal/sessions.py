@@ -1,4 +1,4 @@
-"""The portal's session: the signed links this browser opened, by order (decision 0005).
+"""The portal's session: the signed links this browser opened, by order (decision 0006).
 
 The link's token is kept as it is, so every page checks it again exactly as the link was checked
 (signature, PORTAL_LINK_MAX_AGE_DAYS, the order still the customer's): the session never grants

@@ -4,7 +4,7 @@ from premura.portal import views
 
 app_name = "portal"
 urlpatterns = [
-    # The signed link of the e-mails: exchanged for the session, then left (decision 0005).
+    # The signed link of the e-mails: exchanged for the session, then left (decision 0006).
     path("o/<str:token>/", views.open_link, name="link"),
     path("orders/<int:order_id>/", views.order_page, name="order"),
     path("orders/<int:order_id>/contact/", views.contact, name="contact"),

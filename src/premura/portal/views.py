@@ -2,7 +2,7 @@
 
 No password: the signed link is the access (links.py). Opening it (`open_link`) keeps its token in
 the session and redirects to the order's page, whose URL holds no token: later URLs, Referer
-headers and access logs never carry it (decision 0005). Every other view goes through
+headers and access logs never carry it (decision 0006). Every other view goes through
 `portal_view`, which reads the order's token back from the session, checks it again (signature,
 age, owner) and refuses anything else; the getters in queries.py reach cases and files only
 through that order. Pages work as plain POST + redirect; with htmx the same URLs answer the forms
