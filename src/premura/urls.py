@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from premura.api.api import api
+from premura.api.errors import api_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("portal/", include("premura.portal.urls")),
     path("shop/", include("premura.shop.urls")),
     path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # every other /api/ path: the API's JSON 404
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -51,14 +51,14 @@ def test_a_taken_username_is_a_conflict(admin_api, agent):
         {"username": "marco", "password": "una-password-lunga-2026", "display_name": "Marco Bis"},
     )
     assert response.status_code == 409
-    assert response.json() == {"detail": "This conflicts with an existing record: a unique value is taken."}
+    assert response.json() == {"detail": "This username is taken."}
     assert row_counts() == before
 
 
 @pytest.mark.parametrize(
     ("body", "detail"),
     [
-        ({"password": "corta"}, "body.password: Value error, This password is too short."),
+        ({"password": "corta"}, "body.password: This password is too short."),
         ({"role": "boss"}, "body.role: Input should be 'admin' or 'agent'"),
         ({"username": "con spazi"}, "body.username: String should match pattern"),
         ({"team_id": 555}, "body.team_id: There is no team with id 555."),

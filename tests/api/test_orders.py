@@ -95,8 +95,11 @@ def test_a_duplicate_number_is_a_conflict(agent_api, customer):
     ("overrides", "detail"),
     [
         ({"total": "70.00"}, "The total 70.00 is not the lines' sum 64.90 plus shipping 4.90."),
-        ({"lines": []}, "body.lines: List should have at least 1 item after validation, not 0"),
-        ({"shipping_total": "-1"}, "body.shipping_total: Input should be greater than or equal to 0"),
+        ({"lines": []}, "body.lines: List should have at least 1 item"),
+        (
+            {"shipping_total": "-1"},
+            "body.shipping_total: an amount is a string such as '19.90', not negative, with at most two decimals",
+        ),
         ({"customer_id": 987654}, "body.customer_id: There is no customer with id 987654."),
         (
             {"payment": {"method": "card", "state": "captured", "amount": "80.00"}},

@@ -6,6 +6,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from premura.agents.models import Role
+from premura.api.schemas import Id, InputSchema, Text
 
 
 class TeamOut(Schema):
@@ -25,14 +26,14 @@ class AgentOut(Schema):
     is_active: bool = Field(..., alias="user.is_active")
 
 
-class AgentIn(Schema):
-    username: str = Field(..., min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
-    password: str = Field(..., min_length=1, max_length=128)
-    display_name: str = Field(..., min_length=1, max_length=100)
+class AgentIn(InputSchema):
+    username: str = Text(150, min_length=1, pattern=r"^[\w.@+-]+$")
+    password: str = Text(128, min_length=1, description="Checked by the desk's password rules.")
+    display_name: str = Text(100, min_length=1)
     email: str = Field("", max_length=254)
-    team_id: int | None = None
+    team_id: Id | None = None
     role: Role = Role.AGENT
-    signature: str = ""
+    signature: str = Field("", max_length=2000)
 
     @field_validator("password")
     @classmethod

@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 
 from premura.agents.api import router as agents_router
 from premura.api.auth import ApiTokenAuth
-from premura.api.errors import register_error_handlers
+from premura.api.errors import StrictJsonParser, register_error_handlers
 from premura.api.throttling import TokenRateThrottle, register_throttle_handler
 from premura.commerce.api import router as orders_router
 from premura.conversations.api import router as cases_router
@@ -28,6 +28,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     auth=ApiTokenAuth(),
     throttle=TokenRateThrottle(),
+    parser=StrictJsonParser(),
 )
 register_error_handlers(api)
 register_throttle_handler(api)

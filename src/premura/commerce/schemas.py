@@ -2,61 +2,56 @@
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
+from pydantic import Strict
 
+from premura.api.schemas import Id, InputSchema, Money, PastMoment, QueryId, QuerySchema, Text
 from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
 
-Money = Field(..., ge=0, max_digits=12, decimal_places=2)
+# More of one product in one order is a typing mistake, not a sale.
+MAX_QUANTITY = 100_000
 
 
-class OrderLineIn(Schema):
-    sku: str = Field(..., min_length=1, max_length=64)
-    name: str = Field(..., min_length=1, max_length=200)
+class OrderLineIn(InputSchema):
+    sku: str = Text(64, min_length=1)
+    name: str = Text(200, min_length=1)
     category: str = Field("", max_length=100)
-    quantity: int = Field(1, ge=1)
-    unit_price: Decimal = Money
-    total: Decimal | None = Field(
-        None,
-        ge=0,
-        max_digits=12,
-        decimal_places=2,
-        description="After discounts; quantity × unit_price if absent.",
-    )
+    quantity: Annotated[int, Strict()] = Field(1, ge=1, le=MAX_QUANTITY)
+    unit_price: Money
+    total: Money | None = Field(None, description="After discounts; quantity × unit_price if absent.")
 
 
-class PaymentIn(Schema):
+class PaymentIn(InputSchema):
     method: PaymentMethod
     state: PaymentState
-    amount: Decimal = Money
+    amount: Money
     provider: str = Field("", max_length=32)
     external_id: str = Field("", max_length=64)
-    authorized_at: AwareDatetime | None = None
-    captured_at: AwareDatetime | None = None
+    authorized_at: PastMoment | None = None
+    captured_at: PastMoment | None = None
 
 
-class AddressIn(Schema):
-    name: str = Field(..., min_length=1, max_length=200)
-    street: str = Field(..., min_length=1, max_length=200)
-    postcode: str = Field(..., min_length=1, max_length=16)
-    city: str = Field(..., min_length=1, max_length=100)
+class AddressIn(InputSchema):
+    name: str = Text(200, min_length=1)
+    street: str = Text(200, min_length=1)
+    postcode: str = Text(16, min_length=1)
+    city: str = Text(100, min_length=1)
     province: str = Field("", max_length=8)
     country: str = Field("IT", pattern=r"^[A-Za-z]{2}$")
 
 
-class OrderIn(Schema):
-    number: str = Field(..., min_length=1, max_length=32)
-    customer_id: int
+class OrderIn(InputSchema):
+    number: str = Text(32, min_length=1)
+    customer_id: Id
     email: str | None = Field(None, max_length=254, description="The customer's primary e-mail if absent.")
     status: OrderStatus = OrderStatus.PAID
-    placed_at: AwareDatetime | None = None
+    placed_at: PastMoment | None = None
     currency: str = Field("EUR", pattern=r"^[A-Za-z]{3}$")
     lines: list[OrderLineIn] = Field(..., min_length=1, max_length=500)
-    shipping_total: Decimal = Money
-    total: Decimal = Field(
-        ..., ge=0, max_digits=12, decimal_places=2, description="Sum of line totals + shipping."
-    )
+    shipping_total: Money
+    total: Money = Field(..., description="Sum of line totals + shipping.")
     payment: PaymentIn | None = None
     address: AddressIn
     source: str = Field("manual", min_length=1, max_length=32)
@@ -144,6 +139,8 @@ class OrderDetailOut(OrderOut):
         return {field: getattr(obj, f"shipping_{field}") for field in AddressOut.model_fields}
 
 
-class OrderFilters(Schema):
-    customer: int | None = Field(None, description="A customer id.")
-    number: str | None = Field(None, description="An order number, exactly (case-insensitive).")
+class OrderFilters(QuerySchema):
+    customer: QueryId | None = Field(None, description="A customer id.")
+    number: str | None = Field(
+        None, max_length=32, description="An order number, exactly (case-insensitive)."
+    )

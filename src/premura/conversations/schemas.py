@@ -5,6 +5,7 @@ import enum
 
 from ninja import Field, Schema
 
+from premura.api.schemas import Flag, Id, InputSchema, QueryId, QuerySchema, Text, optional_not_null
 from premura.conversations.models import CaseReason, CaseStatus, Priority
 from premura.conversations.queries import INBOX_VIEWS
 from premura.core.models import Channel
@@ -13,13 +14,19 @@ from premura.core.models import Channel
 InboxViewName = enum.StrEnum("InboxViewName", [(view.slug, view.slug) for view in INBOX_VIEWS])
 
 
-class CaseFilters(Schema):
+# The longest message the API takes: a long e-mail thread, not a book.
+MAX_BODY_LENGTH = 50_000
+
+
+class CaseFilters(QuerySchema):
     view: InboxViewName = Field(InboxViewName("all"), description="An inbox view, as in the console.")
     status: CaseStatus | None = None
     owner: str | None = Field(
-        None, pattern=r"^(\d+|none)$", description="An agent id, or 'none' for unassigned."
+        None,
+        pattern=r"^([1-9]\d{0,17}|none)$",
+        description="An agent id, or 'none' for unassigned.",
     )
-    team: int | None = Field(None, description="A team id.")
+    team: QueryId | None = Field(None, description="A team id.")
     channel: Channel | None = None
     priority: Priority | None = None
     q: str | None = Field(
@@ -29,36 +36,36 @@ class CaseFilters(Schema):
     )
 
 
-class CaseIn(Schema):
-    customer_id: int
-    subject: str = Field(..., min_length=1, max_length=200)
-    body: str = Field(
-        ...,
+class CaseIn(InputSchema):
+    customer_id: Id
+    subject: str = Text(200, min_length=1)
+    body: str = Text(
+        MAX_BODY_LENGTH,
         min_length=1,
         description="The first message, as the token's agent wrote it on the customer's behalf.",
     )
     channel: Channel = Channel.EMAIL
-    order_id: int | None = Field(None, description="An order of this customer.")
+    order_id: Id | None = Field(None, description="An order of this customer.")
     priority: Priority = Priority.NORMAL
     reason: CaseReason | None = Field(None, description="Why the customer got in touch.")
 
 
-class CasePatch(Schema):
+class CasePatch(InputSchema):
     """Only the fields sent change. `owner_id: null` unassigns the case."""
 
-    status: CaseStatus | None = None
-    priority: Priority | None = None
-    owner_id: int | None = None
+    status: CaseStatus = optional_not_null()
+    priority: Priority = optional_not_null()
+    owner_id: Id | None = Field(None, description="An agent's id; null unassigns the case.")
 
 
-class MessageIn(Schema):
-    body: str = Field(..., min_length=1)
-    internal: bool = Field(False, description="An internal note: agents see it, the customer never does.")
+class MessageIn(InputSchema):
+    body: str = Text(MAX_BODY_LENGTH, min_length=1)
+    internal: Flag = Field(False, description="An internal note: agents see it, the customer never does.")
 
 
-class InboundMessageIn(Schema):
-    body: str = Field(..., min_length=1)
-    channel: Channel | None = Field(None, description="The case's channel if absent.")
+class InboundMessageIn(InputSchema):
+    body: str = Text(MAX_BODY_LENGTH, min_length=1)
+    channel: Channel = optional_not_null("The case's channel if absent.")
     external_id: str = Field("", max_length=255, description="The channel's message id: a repeat is a 409.")
 
 

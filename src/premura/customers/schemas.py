@@ -3,9 +3,19 @@
 import datetime
 import zoneinfo
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from premura.api.schemas import (
+    Flag,
+    InputSchema,
+    LocalTime,
+    LocalTimeOut,
+    QuerySchema,
+    Text,
+    optional_not_null,
+)
 from premura.core.models import Channel
 from premura.customers.models import IdentityKind, Language, Tier
 
@@ -16,14 +26,14 @@ def _known_time_zone(value: str | None) -> str | None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}") from None
+        raise ValueError(_("unknown time zone %(zone)r") % {"zone": value}) from None
     return value
 
 
-class IdentityIn(Schema):
+class IdentityIn(InputSchema):
     kind: IdentityKind
-    value: str = Field(..., min_length=1, max_length=254)
-    is_primary: bool = False
+    value: str = Text(254, min_length=1)
+    is_primary: Flag = False
 
 
 class IdentityOut(Schema):
@@ -33,30 +43,33 @@ class IdentityOut(Schema):
     is_primary: bool
 
 
-class CustomerIn(Schema):
-    full_name: str = Field(..., min_length=1, max_length=200)
+TIME_ZONE_DESCRIPTION = "An IANA time zone, e.g. 'Europe/Rome'."
+
+
+class CustomerIn(InputSchema):
+    full_name: str = Text(200, min_length=1)
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
     language: Language = Language.ITALIAN
     preferred_channel: Channel = Channel.EMAIL
-    time_zone: str = "Europe/Rome"
-    quiet_hours_start: datetime.time | None = None
-    quiet_hours_end: datetime.time | None = None
-    marketing_consent: bool = False
+    time_zone: str = Field("Europe/Rome", min_length=1, max_length=64, description=TIME_ZONE_DESCRIPTION)
+    quiet_hours_start: LocalTime | None = None
+    quiet_hours_end: LocalTime | None = None
+    marketing_consent: Flag = False
     tier: Tier = Tier.STANDARD
-    notes: str = ""
+    notes: str = Field("", max_length=10_000)
 
     _time_zone = field_validator("time_zone")(_known_time_zone)
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(InputSchema):
     """Only the fields sent are changed; quiet hours are cleared by sending both as null."""
 
-    language: Language | None = None
-    preferred_channel: Channel | None = None
-    time_zone: str | None = None
-    quiet_hours_start: datetime.time | None = None
-    quiet_hours_end: datetime.time | None = None
-    marketing_consent: bool | None = None
+    language: Language = optional_not_null()
+    preferred_channel: Channel = optional_not_null()
+    time_zone: str = optional_not_null(TIME_ZONE_DESCRIPTION)
+    quiet_hours_start: LocalTime | None = None
+    quiet_hours_end: LocalTime | None = None
+    marketing_consent: Flag = optional_not_null()
 
     _time_zone = field_validator("time_zone")(_known_time_zone)
 
@@ -67,8 +80,8 @@ class CustomerOut(Schema):
     language: str
     preferred_channel: str
     time_zone: str
-    quiet_hours_start: datetime.time | None
-    quiet_hours_end: datetime.time | None
+    quiet_hours_start: LocalTimeOut | None
+    quiet_hours_end: LocalTimeOut | None
     marketing_consent: bool
     marketing_consent_at: datetime.datetime | None
     tier: str
@@ -77,6 +90,8 @@ class CustomerOut(Schema):
     identities: list[IdentityOut]
 
 
-class CustomerFilters(Schema):
-    email: str | None = Field(None, description="An e-mail address, matched exactly (case-insensitive).")
-    q: str | None = Field(None, description="The start of the customer's name.")
+class CustomerFilters(QuerySchema):
+    email: str | None = Field(
+        None, max_length=254, description="An e-mail address, matched exactly (case-insensitive)."
+    )
+    q: str | None = Field(None, max_length=200, description="The start of the customer's name.")

@@ -3,22 +3,24 @@
 import datetime
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
 
+from premura.api.schemas import Id, InputSchema, PastMoment, PlannedDate, QueryId, QuerySchema, Text
 from premura.shipping.models import TrackingStatus
 
 
-class ShipmentIn(Schema):
-    order_id: int
-    carrier: str = Field(..., min_length=1, max_length=32, description="The carrier's code, e.g. 'brt'.")
-    tracking_number: str = Field(..., min_length=1, max_length=64)
-    promised_delivery_date: datetime.date | None = None
-    estimated_delivery_date: datetime.date | None = None
-    shipped_at: AwareDatetime | None = None
+class ShipmentIn(InputSchema):
+    order_id: Id
+    carrier: str = Text(32, min_length=1, description="The carrier's code, e.g. 'brt'.")
+    tracking_number: str = Text(64, min_length=1)
+    promised_delivery_date: PlannedDate | None = None
+    estimated_delivery_date: PlannedDate | None = None
+    shipped_at: PastMoment | None = None
 
 
-class TrackingEventIn(Schema):
-    occurred_at: AwareDatetime
+class TrackingEventIn(InputSchema):
+    occurred_at: PastMoment = Field(
+        ..., description="When the carrier saw it: from 2000 to now (a day of clock skew allowed)."
+    )
     status: TrackingStatus
     raw_code: str = Field(..., min_length=1, max_length=64)
     raw_description: str = Field("", max_length=300)
@@ -67,7 +69,7 @@ class TrackingEventResult(Schema):
     delivered_at: datetime.datetime | None
 
 
-class ShipmentFilters(Schema):
-    order: int | None = Field(None, description="An order id.")
+class ShipmentFilters(QuerySchema):
+    order: QueryId | None = Field(None, description="An order id.")
     status: TrackingStatus | None = None
-    carrier: str | None = Field(None, description="A carrier code.")
+    carrier: str | None = Field(None, max_length=32, description="A carrier code.")
