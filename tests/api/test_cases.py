@@ -100,12 +100,9 @@ def test_invalid_input_lists_every_field(agent_api):
     response = agent_api.post("/api/v1/cases", {"customer_id": "anna"})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {
-            "field": "body.customer_id",
-            "message": "Input should be a valid integer",
-        },
-        {"field": "body.subject", "message": "Field required"},
-        {"field": "body.body", "message": "Field required"},
+        {"field": "body.customer_id", "message": "Input should be a valid integer", "type": "int_type"},
+        {"field": "body.subject", "message": "Field required", "type": "missing"},
+        {"field": "body.body", "message": "Field required", "type": "missing"},
     ]
 
 
@@ -114,7 +111,13 @@ def test_an_unknown_customer_is_named(agent_api):
     assert response.status_code == 422
     assert response.json() == {
         "detail": "body.customer_id: There is no customer with id 424242.",
-        "errors": [{"field": "body.customer_id", "message": "There is no customer with id 424242."}],
+        "errors": [
+            {
+                "field": "body.customer_id",
+                "message": "There is no customer with id 424242.",
+                "type": "unknown_reference",
+            }
+        ],
     }
 
 

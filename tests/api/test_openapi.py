@@ -9,7 +9,8 @@ def test_the_schema_declares_the_errors_of_creating_a_case(db):
     schema = response.json()
     assert schema["info"]["title"] == "Premura API"
     responses = schema["paths"]["/api/v1/cases"]["post"]["responses"]
-    assert sorted(responses) == ["201", "401", "403", "422"]
+    # 409: a request with the same Idempotency-Key is still in progress.
+    assert sorted(responses) == ["201", "401", "403", "409", "422"]
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     assert responses["401"]["content"] == error
     assert responses["422"]["content"] == error

@@ -98,7 +98,8 @@ def test_a_duplicate_number_is_a_conflict(agent_api, customer):
         ({"lines": []}, "body.lines: List should have at least 1 item"),
         (
             {"shipping_total": "-1"},
-            "body.shipping_total: an amount is a string such as '19.90', not negative, with at most two decimals",
+            "body.shipping_total: an amount is a string such as '19.90', not negative, "
+            "with at most two decimals",
         ),
         ({"customer_id": 987654}, "body.customer_id: There is no customer with id 987654."),
         (

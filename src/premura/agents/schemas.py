@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from premura.agents.models import Role
-from premura.api.schemas import Id, InputSchema, Text
+from premura.agents.models import Agent, Role
+from premura.api.schemas import Id, InputSchema, Text, domain_rule
 
 
 class TeamOut(Schema):
@@ -25,6 +25,14 @@ class AgentOut(Schema):
     is_available: bool
     is_active: bool = Field(..., alias="user.is_active")
 
+    @staticmethod
+    def resolve_role(agent: Agent) -> str:
+        # Lists annotate is_admin in their one query (agents.api); a single agent asks its user.
+        is_admin = getattr(agent, "is_admin", None)
+        if is_admin is None:
+            return agent.role
+        return Role.ADMIN if is_admin else Role.AGENT
+
 
 class AgentIn(InputSchema):
     username: str = Text(150, min_length=1, pattern=r"^[\w.@+-]+$")
@@ -41,5 +49,5 @@ class AgentIn(InputSchema):
         try:
             validate_password(value)
         except DjangoValidationError as exc:
-            raise ValueError(" ".join(exc.messages)) from None
+            raise domain_rule(" ".join(exc.messages)) from None
         return value

@@ -23,10 +23,12 @@ from django.db import IntegrityError, models
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import get_language, gettext_lazy, ngettext_lazy
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from django.views.decorators.csrf import csrf_exempt
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from premura.api.schemas import DOMAIN_RULE_TYPE
 from premura.core.exceptions import Conflict, DomainError
 
 logger = logging.getLogger("premura.api")
@@ -35,6 +37,14 @@ logger = logging.getLogger("premura.api")
 class FieldError(Schema):
     field: str
     message: str
+    type: str = Field(
+        ...,
+        description=(
+            "What is wrong: pydantic's error type (missing, string_too_long, ...), 'domain_rule' for a "
+            "rule the schema cannot state (a weak password, an unknown time zone, a date in the future), "
+            "'unknown_reference' for an id that names nothing, 'json_invalid' for a body that is not JSON."
+        ),
+    )
 
 
 class Error(Schema):
@@ -79,6 +89,11 @@ def referenced(queryset: models.QuerySet[M] | type[M], pk: int, field: str) -> M
             _("There is no %(model)s with id %(id)s.")
             % {"model": queryset.model._meta.verbose_name, "id": pk},
         ) from None
+
+
+# The error type of a refusal the schema cannot state (see premura.api.schemas.domain_rule).
+DOMAIN_RULE = DOMAIN_RULE_TYPE
+UNKNOWN_REFERENCE = "unknown_reference"
 
 
 class MalformedBody(ValueError):
@@ -171,6 +186,8 @@ def _validation_message(error: dict[str, Any]) -> str:
     """One pydantic error in the active language."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind == DOMAIN_RULE:
+        return str(error.get("msg", ""))
     if kind == "value_error" and "error" in ctx:
         # Our own validators raise ValueError with a message already translated.
         return str(ctx["error"])
@@ -310,6 +327,7 @@ def log_server_error(request: HttpRequest, exc: BaseException) -> str:
     return error_id
 
 
+@csrf_exempt  # a POST to an unknown path is a 404, not the CSRF failure page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any /api/ path the API does not have: the API's JSON 404, not the site's HTML page."""
     return JsonResponse({"detail": _("Not found.")}, status=404)
@@ -358,7 +376,11 @@ def register_error_handlers(api: NinjaAPI) -> None:
         if isinstance(exc.__cause__, MalformedBody):  # raised by StrictJsonParser, wrapped by ninja
             message = _("The body must be one JSON object.")
             return _response(
-                api, request, 422, f"body: {message}", errors=[{"field": "body", "message": message}]
+                api,
+                request,
+                422,
+                f"body: {message}",
+                errors=[{"field": "body", "message": message, "type": "json_invalid"}],
             )
         return _response(api, request, exc.status_code, str(exc))
 
@@ -370,7 +392,10 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     @handle(ValidationError)
     def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        fields = [{"field": _field_name(e.get("loc")), "message": _validation_message(e)} for e in exc.errors]
+        fields = [
+            {"field": _field_name(e.get("loc")), "message": _validation_message(e), "type": e.get("type", "")}
+            for e in exc.errors
+        ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or _("Invalid input.")
         return _response(api, request, 422, detail, errors=fields)
 
@@ -381,7 +406,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
             request,
             422,
             f"{exc.field}: {exc.message}",
-            errors=[{"field": exc.field, "message": exc.message}],
+            errors=[{"field": exc.field, "message": exc.message, "type": UNKNOWN_REFERENCE}],
         )
 
     # Domain errors (each app's exceptions.py derives from these two): their message is written

@@ -40,3 +40,33 @@ class ApiToken(models.Model):
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), key_hint=raw[:12])
         return token, raw
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an ``Idempotency-Key`` header, and the response it got (premura.api.idempotency).
+
+    While the request runs, ``response_status`` is null: a duplicate arriving then gets a 409.
+    Rows live IDEMPOTENCY_KEY_TTL (24 hours) and are purged by a periodic task.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    # "POST /api/v1/cases": the same key on another operation is another request.
+    operation = models.CharField(_("operation"), max_length=300)
+    # SHA-256 of the canonical JSON body and the query string.
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    # When the request that holds the key started (a claim of a stale row moves it).
+    started_at = models.DateTimeField(_("started at"))
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} ({self.key})"

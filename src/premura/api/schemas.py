@@ -26,8 +26,21 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from premura.core import clock
+
+DOMAIN_RULE_TYPE = "domain_rule"
+
+
+def domain_rule(message: str) -> PydanticCustomError:
+    """The error a validator raises for a rule the OpenAPI document cannot state (a password's
+    strength, a time zone's name, a date not in the future): its type is 'domain_rule', so clients
+    (and the schemathesis run in tests/api/test_openapi_conformance.py) tell it from a value the
+    schema itself refuses. Raise it with a translated message.
+    """
+    return PydanticCustomError(DOMAIN_RULE_TYPE, message)
+
 
 # The largest primary key the database stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
@@ -50,7 +63,7 @@ class InputSchema(QuerySchema):
     model_config = ConfigDict(extra="forbid")
 
 
-def optional_not_null(description: str | None = None) -> Any:
+def optional_not_null(description: str | None = None, **constraints: Any) -> Any:
     """A field of a PATCH body that may be left out but, when sent, may not be null.
 
     The default (None, meaning "not sent") stays out of the OpenAPI document, so clients and
@@ -60,7 +73,7 @@ def optional_not_null(description: str | None = None) -> Any:
     def drop_default(schema: dict[str, Any]) -> None:
         schema.pop("default", None)
 
-    return Field(None, description=description, json_schema_extra=drop_default)
+    return Field(None, description=description, json_schema_extra=drop_default, **constraints)
 
 
 # An object named in a body by its id: a JSON integer, 1 .. MAX_ID.
@@ -125,18 +138,18 @@ def _text_only(value: Any) -> Any:
 def _past_moment(value: datetime.datetime) -> datetime.datetime:
     # Comparing aware datetimes never overflows, even at year 1 with +14:00.
     if value < EARLIEST:
-        raise ValueError(_("the date is before 2000"))
+        raise domain_rule(_("the date is before 2000"))
     if value > clock.now() + CLOCK_SKEW:
-        raise ValueError(_("the date is in the future"))
+        raise domain_rule(_("the date is in the future"))
     return value
 
 
 def _planned_date(value: datetime.date) -> datetime.date:
     today = clock.now().date()
     if value < EARLIEST.date():
-        raise ValueError(_("the date is before 2000"))
+        raise domain_rule(_("the date is before 2000"))
     if value > today + PLANNING_HORIZON:
-        raise ValueError(_("the date is more than a year ahead"))
+        raise domain_rule(_("the date is more than a year ahead"))
     return value
 
 

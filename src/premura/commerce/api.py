@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from premura.api.errors import errors, referenced
+from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce import services
 from premura.commerce.models import Order
@@ -46,6 +47,7 @@ def get_order_by_number(request: HttpRequest, number: str):
 
 
 @router.post("/orders", response={201: OrderDetailOut, **errors(401, 403, 409, 422)})
+@idempotent
 def import_order(request: HttpRequest, payload: OrderIn):
     """Import an order from a shop. A number already imported is a 409; amounts that do not add up
     (total = sum of lines + shipping) are a 422.

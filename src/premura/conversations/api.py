@@ -9,6 +9,7 @@ from ninja.responses import Status
 from premura.agents.models import Agent
 from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
+from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce.models import Order
 from premura.conversations import services
@@ -53,6 +54,7 @@ def get_case(request: HttpRequest, case_id: int):
 
 
 @router.post("/cases", response={201: CaseDetailOut, **errors(401, 403, 422)})
+@idempotent
 def open_case(request: HttpRequest, payload: CaseIn):
     """Open a case for a customer, its first message written by the token's agent on the
     customer's behalf (the portal does not show it to the customer). An order of another
@@ -105,6 +107,7 @@ def list_messages(request: HttpRequest, case_id: int):
 
 
 @router.post("/cases/{int:case_id}/messages", response={201: MessageOut, **errors(401, 403, 404, 422)})
+@idempotent
 def post_message(request: HttpRequest, case_id: int, payload: MessageIn):
     """Reply to the customer as the token's agent (signed), or add an internal note (`internal`)."""
     agent = current_agent(request)
@@ -118,6 +121,7 @@ def post_message(request: HttpRequest, case_id: int, payload: MessageIn):
 
 
 @router.post("/cases/{int:case_id}/inbound", response={201: MessageOut, **errors(401, 403, 404, 409, 422)})
+@idempotent
 def receive_message(request: HttpRequest, case_id: int, payload: InboundMessageIn):
     """Record a message the customer sent (e.g. on a channel Premura does not receive itself). A
     case waiting on the customer, or solved, reopens; on a closed case the message opens a

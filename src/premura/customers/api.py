@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from premura.api.errors import errors
+from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.customers import services
 from premura.customers.models import Customer, IdentityKind, fold_name
@@ -39,6 +40,7 @@ def get_customer(request: HttpRequest, customer_id: int):
 
 
 @router.post("/customers", response={201: CustomerOut, **errors(401, 403, 409, 422)})
+@idempotent
 def create_customer(request: HttpRequest, payload: CustomerIn):
     """Create a customer with their identities (e-mail, phone...). An identity that already belongs
     to someone is a 409; e-mails are stored lower-cased, phones as +39...

@@ -14,6 +14,7 @@ from premura.api.schemas import (
     LocalTimeOut,
     QuerySchema,
     Text,
+    domain_rule,
     optional_not_null,
 )
 from premura.core.models import Channel
@@ -26,7 +27,7 @@ def _known_time_zone(value: str | None) -> str | None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(_("unknown time zone %(zone)r") % {"zone": value}) from None
+        raise domain_rule(_("unknown time zone %(zone)r") % {"zone": value}) from None
     return value
 
 
@@ -66,7 +67,7 @@ class CustomerPatch(InputSchema):
 
     language: Language = optional_not_null()
     preferred_channel: Channel = optional_not_null()
-    time_zone: str = optional_not_null(TIME_ZONE_DESCRIPTION)
+    time_zone: str = optional_not_null(TIME_ZONE_DESCRIPTION, min_length=1, max_length=64)
     quiet_hours_start: LocalTime | None = None
     quiet_hours_end: LocalTime | None = None
     marketing_consent: Flag = optional_not_null()

@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from premura.api.errors import errors, referenced
+from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce.models import Order
 from premura.shipping import services
@@ -50,6 +51,7 @@ def get_shipment(request: HttpRequest, shipment_id: int):
 
 
 @router.post("/shipments", response={201: ShipmentDetailOut, **errors(401, 403, 409, 422)})
+@idempotent
 def create_shipment(request: HttpRequest, payload: ShipmentIn):
     """Create a shipment of an order. The same carrier and tracking number twice is a 409."""
     shipment = services.create_shipment(
@@ -79,6 +81,7 @@ def list_tracking_events(request: HttpRequest, shipment_id: int):
     "/shipments/{int:shipment_id}/events",
     response={201: TrackingEventResult, 200: TrackingEventResult, **errors(401, 403, 404, 422)},
 )
+@idempotent
 def record_tracking_event(request: HttpRequest, shipment_id: int, payload: TrackingEventIn):
     """Record a carrier's tracking event: 201 with the event and the shipment's resulting status.
 
