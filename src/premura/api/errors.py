@@ -336,7 +336,7 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
 def _field_name(loc: Any) -> str:
     """("body", "payload", "subject") -> "body.subject": the source and the field, not the parameter."""
     parts = [str(part) for part in loc or ()]
-    if len(parts) >= 3 and parts[0] == "body" and parts[1] == "payload":
+    if len(parts) >= 2 and parts[0] == "body" and parts[1] == "payload":
         del parts[1]
     return ".".join(parts)
 
