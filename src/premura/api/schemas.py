@@ -76,8 +76,22 @@ def optional_not_null(description: str | None = None, **constraints: Any) -> Any
     return Field(None, description=description, json_schema_extra=drop_default, **constraints)
 
 
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 7.0 as an integer, so the API does too; 7.5, "7" and true stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def StrictInt(ge: int, le: int) -> Any:  # noqa: N802 (reads as a type)
+    """A JSON integer (7 or 7.0; not "7", not true) from `ge` to `le`."""
+    # The bounds sit on the integer and the validator outside them, so the OpenAPI document
+    # says minimum/maximum.
+    return Annotated[int, Strict(), Field(ge=ge, le=le), BeforeValidator(_integral)]
+
+
 # An object named in a body by its id: a JSON integer, 1 .. MAX_ID.
-Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+Id = StrictInt(1, MAX_ID)
 # The same in a query string (text, so not strict).
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # true or false, nothing else.

@@ -2,12 +2,10 @@
 
 import datetime
 from decimal import Decimal
-from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import Strict
 
-from premura.api.schemas import Id, InputSchema, Money, PastMoment, QueryId, QuerySchema, Text
+from premura.api.schemas import Id, InputSchema, Money, PastMoment, QueryId, QuerySchema, StrictInt, Text
 from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
 
 # More of one product in one order is a typing mistake, not a sale.
@@ -18,7 +16,7 @@ class OrderLineIn(InputSchema):
     sku: str = Text(64, min_length=1)
     name: str = Text(200, min_length=1)
     category: str = Field("", max_length=100)
-    quantity: Annotated[int, Strict()] = Field(1, ge=1, le=MAX_QUANTITY)
+    quantity: StrictInt(1, MAX_QUANTITY) = 1  # type: ignore[valid-type]
     unit_price: Money
     total: Money | None = Field(None, description="After discounts; quantity × unit_price if absent.")
 
