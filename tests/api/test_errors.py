@@ -6,6 +6,7 @@ import logging
 import pytest
 from django.db import IntegrityError
 from django.test import Client
+from django.utils import translation
 
 from premura.api.errors import known_constraint
 from premura.conversations import services
@@ -75,7 +76,8 @@ def test_an_unknown_integrity_error_is_a_500_not_a_409(agent_api, customer, monk
 )
 def test_sqlite_unique_violations_are_matched_to_known_constraints(message, expected):
     rule = known_constraint(IntegrityError(message))
-    assert (str(rule.message) if rule else None) == expected
+    with translation.override("en"):
+        assert (str(rule.message) if rule else None) == expected
 
 
 class FakeDiag:
@@ -93,6 +95,7 @@ def _postgres_error(constraint_name, table_name, detail):
     return exc
 
 
+@translation.override("en")
 def test_postgres_unique_violations_are_matched_by_name_then_by_columns():
     by_name = _postgres_error("message_channel_external_id_unique", "conversations_message", "")
     assert str(known_constraint(by_name).message) == (
