@@ -1,4 +1,4 @@
-"""Idempotency-Key on the API's create POSTs (premura.api.idempotency; decision 0006), case by case
+"""Idempotency-Key on the API's create POSTs (premura.api.idempotency; decision 0007), case by case
 as Zulip's docs/subsystems/idempotency.md lists them."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on every POST that creates something (docs/decisions/0006-api-idempotency-keys.md).
+"""``Idempotency-Key`` on every POST that creates something (docs/decisions/0007-api-idempotency-keys.md).
 
 A client that is not sure its POST arrived (a timeout, a dropped connection, a proxy replaying
 it) sends it again with the same ``Idempotency-Key`` header, and nothing is created twice. The
