@@ -1,9 +1,10 @@
 """Full-text search of message text (docs/architecture.md, "Search").
 
-SQLite: an FTS5 index kept by triggers (migration 0002). PostgreSQL: a GIN index on
-to_tsvector('simple', body). Both are queried the same way: every word of the query is reduced
-to its Italian or English stem and matched as a prefix, so "ordini" finds "ordine" and
-"refunded" finds "refund", and accents are folded on SQLite.
+SQLite: an FTS5 index kept by triggers (migration 0002). PostgreSQL: a GIN index on the column
+`search_vector`, which PostgreSQL generates as to_tsvector('simple', body) and stores (migration
+0007), so a search never computes it per message. Both are queried the same way: every word of
+the query is reduced to its Italian or English stem and matched as a prefix, so "ordini" finds
+"ordine" and "refunded" finds "refund", and accents are folded on SQLite.
 """
 
 import re
@@ -48,7 +49,7 @@ def case_ids_matching_text(query: str, limit: int = 500) -> list[int]:
             tsquery = " & ".join(f"{word}:*" for word in (_NON_WORD.sub("", t) for t in terms) if word)
             cursor.execute(
                 "SELECT DISTINCT case_id FROM (SELECT case_id FROM conversations_message "
-                "WHERE to_tsvector('simple', body) @@ to_tsquery('simple', %s) "
+                "WHERE search_vector @@ to_tsquery('simple', %s) "
                 "ORDER BY id DESC LIMIT %s) m",
                 [tsquery, limit * 4],
             )
