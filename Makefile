@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Portal links printed by `make run` point at the server it starts, unless SITE_URL is set.
+SITE_URL ?= http://$(HOST):$(PORT)
+RUN_ENV := SITE_URL='$(SITE_URL)'
 
 .PHONY: install run demo web worker test lint messages clean
 
@@ -23,12 +26,13 @@ run: install
 	@echo ""
 	@echo "  Premura is starting on http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password premura-demo): admin (administrator), marco, sara, luca (agents)"
-	@echo "  Customer portal: a signed link is printed by 'premura portal_link PRM-100001'"
+	@echo "  Customer portal of order PRM-100001 (another: $(RUN_ENV) $(BIN)/premura portal_link NUMBER):"
+	@$(RUN_ENV) $(BIN)/premura portal_link PRM-100001 | sed 's/^/    /'
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/premura run_huey & \
-	  $(BIN)/premura runserver --noreload $(HOST):$(PORT)
+	  $(RUN_ENV) $(BIN)/premura run_huey & \
+	  $(RUN_ENV) $(BIN)/premura runserver --noreload $(HOST):$(PORT)
 
 demo: install
 	$(BIN)/premura migrate --noinput
