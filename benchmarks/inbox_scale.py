@@ -3,8 +3,9 @@
     python benchmarks/inbox_scale.py [--cases N] [--requests R] [--db PATH] [--keep] [--reuse] [--json]
     python benchmarks/inbox_scale.py --sizes 10000,100000,1000000      # the same, side by side
 
-The data's shape, and what is timed, follow /work/shared/benchmarks.md: N cases over 730 days, about
-3 messages each, N/3 customers, 5 teams, 30 agents, one rare product word in 0.1% of the cases.
+The data's shape, and what is timed, follow ../shared/benchmarks.md (beside the repository): N cases
+over 730 days, about 3 messages each, N/3 customers, 5 teams, 30 agents, one rare product word in
+0.1% of the cases.
 Requests go one at a time through the whole Django stack (django.test.Client, DEBUG off, logged in
 as an agent); p50 and p95 are over R requests after 2 warm-ups. A request that answers with an
 error is reported with its HTTP status, never with a time. Target: every p95 under 100 ms.

@@ -2,20 +2,24 @@
 
 import gzip
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 import premura
+from premura.core.management.commands.serve import Command
 from premura.core.serving import default_workers, loggable_path, loggable_referrer
 
+PREMURA = [sys.executable, "-m", "premura"]
 STATIC_FILE = Path(premura.__file__).parent / "console" / "static" / "console" / "console.css"
 
 
@@ -34,9 +38,10 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.fixture
-def server(tmp_path):
-    """`premura serve` with one worker on a free port, against a fresh database of its own."""
+@pytest.fixture(scope="module")
+def served_env(tmp_path_factory):
+    """The environment of the served process: a fresh database of its own, migrated once."""
+    tmp_path = tmp_path_factory.mktemp("serve")
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'premura.sqlite3'}",
@@ -45,14 +50,19 @@ def server(tmp_path):
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     env.pop("REDIS_URL", None)
-    premura_cli = [sys.executable, "-m", "premura"]
-    subprocess.run([*premura_cli, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
+    subprocess.run([*PREMURA, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
+    return env
+
+
+@pytest.fixture
+def server(served_env, tmp_path):
+    """`premura serve` with one worker on a free port."""
     port = free_port()
     stdout, stderr = tmp_path / "stdout.log", tmp_path / "stderr.log"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [*premura_cli, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-            env=env,
+            [*PREMURA, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env=served_env,
             stdout=out,
             stderr=err,
         )
@@ -100,6 +110,33 @@ def test_serve_answers_the_login_page_and_static_files_then_stops_on_sigterm(ser
     assert "Booting worker" in stderr.read_text()
 
 
+def test_a_proxy_on_localhost_says_https_with_x_forwarded_proto(server):
+    """Behind Caddy or nginx on the same machine, a login form posted over HTTPS passes Django's
+    origin check with no CSRF_TRUSTED_ORIGINS: gunicorn trusts X-Forwarded-Proto from localhost."""
+    base, *_ = server
+    host = base.removeprefix("http://")
+    status, headers, body = fetch(f"{base}/console/login/", {"X-Forwarded-Proto": "https"})
+    assert status == 200
+    csrf_cookie = headers["Set-Cookie"].split(";")[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = {"csrfmiddlewaretoken": token, "username": "nobody", "password": "wrong-password"}
+
+    def post(proto_headers: dict) -> int:
+        request = urllib.request.Request(
+            f"{base}/console/login/",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Cookie": csrf_cookie, "Origin": f"https://{host}", **proto_headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert post({"X-Forwarded-Proto": "https"}) == 200  # the form again: wrong password, no 403
+    assert post({}) == 403  # an https origin on a plain-http request
+
+
 def test_the_access_log_holds_neither_query_strings_nor_portal_tokens(server):
     base, process, stdout, _ = server
 
@@ -141,3 +178,12 @@ def test_loggable_referrer_keeps_the_origin_and_the_masked_path():
     assert loggable_referrer("https://shop.example/portal/o/tok/?x=1") == "https://shop.example/portal/o/***/"
     assert loggable_referrer("-") == "-"
     assert loggable_referrer("") == "-"
+
+
+def test_the_systemd_unit_starts_serve_with_options_it_has():
+    unit = (Path(__file__).resolve().parents[2] / "deploy" / "systemd" / "premura-web.service").read_text()
+    [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    program, command, *arguments = exec_start.removeprefix("ExecStart=").split()
+    assert program.endswith("/bin/premura") and command == "serve"
+    options = Command().create_parser("premura", "serve").parse_args(arguments)
+    assert options.bind == "127.0.0.1:8000"
