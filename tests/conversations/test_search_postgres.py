@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from premura.conversations.models import Message
+from premura.conversations.models import Case, Message
+from premura.conversations.queries import InboxFilters, inbox_cases
 from premura.conversations.search import case_ids_matching_text
 from tests.factories.conversations import make_case
 
@@ -39,3 +40,24 @@ def test_the_stored_vector_follows_an_edited_body(customer):
             [case.pk],
         )
         assert cursor.fetchall() == [(True,)]
+
+
+def test_a_search_page_reads_its_matches_by_key_never_walking_the_activity_index(agent, customer):
+    """At a million cases PostgreSQL walked case_activity_idx backwards until 26 of a rare word's
+    matches came by (525,000 rows, 240 ms). Even pushed towards an ordered index (no explicit sort
+    allowed), the search page cannot be read that way: its order is an expression no index has."""
+    for k in range(30):
+        make_case(customer, body=f"Il frullatore numero {k} è rotto" if k % 3 == 0 else "Pacco in ritardo")
+    page = inbox_cases(agent, InboxFilters(q="frullatore"))[:26]
+    sql, params = page.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "case_activity_idx" not in plan, plan
+    assert [c.pk for c in page] == [
+        c.pk
+        for c in Case.objects.filter(messages__body__contains="frullatore").order_by(
+            "-last_activity_at", "-pk"
+        )
+    ]

@@ -32,7 +32,12 @@ def search_terms(query: str) -> list[str]:
 
 
 def case_ids_matching_text(query: str, limit: int = 500) -> list[int]:
-    """Ids of the cases whose messages contain every word of `query`, newest messages first."""
+    """Ids of the cases whose messages contain every word of `query`: at most `limit`, those with
+    the newest matching messages first.
+
+    Reads the newest 4 x limit matching messages and keeps their cases in that order: a word that
+    matches half the desk costs as much as a rare one.
+    """
     terms = search_terms(query)
     if not terms:
         return []
@@ -40,17 +45,19 @@ def case_ids_matching_text(query: str, limit: int = 500) -> list[int]:
         if connection.vendor == "sqlite":
             match = " AND ".join('"{}"*'.format(t.replace('"', "")) for t in terms)
             cursor.execute(
-                f"SELECT DISTINCT m.case_id FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
+                f"SELECT m.case_id FROM (SELECT rowid FROM {SQLITE_FTS_TABLE} "
                 f"WHERE {SQLITE_FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT %s) f "
-                "JOIN conversations_message m ON m.id = f.rowid",
-                [match, limit * 4],
+                "JOIN conversations_message m ON m.id = f.rowid "
+                "GROUP BY m.case_id ORDER BY max(f.rowid) DESC LIMIT %s",
+                [match, limit * 4, limit],
             )
         else:
             tsquery = " & ".join(f"{word}:*" for word in (_NON_WORD.sub("", t) for t in terms) if word)
             cursor.execute(
-                "SELECT DISTINCT case_id FROM (SELECT case_id FROM conversations_message "
+                "SELECT case_id FROM (SELECT id, case_id FROM conversations_message "
                 "WHERE search_vector @@ to_tsquery('simple', %s) "
-                "ORDER BY id DESC LIMIT %s) m",
-                [tsquery, limit * 4],
+                "ORDER BY id DESC LIMIT %s) m "
+                "GROUP BY case_id ORDER BY max(id) DESC LIMIT %s",
+                [tsquery, limit * 4, limit],
             )
-        return [row[0] for row in cursor.fetchall()][:limit]
+        return [row[0] for row in cursor.fetchall()]
