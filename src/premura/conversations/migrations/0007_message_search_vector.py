@@ -33,6 +33,6 @@ def run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("conversations", "0005_channel_indexes")]
+    dependencies = [("conversations", "0006_case_reason_and_message_authorship")]
 
     operations = [migrations.RunPython(run(POSTGRES_FORWARD), run(POSTGRES_BACKWARD))]
