@@ -13,7 +13,9 @@ page type, over the requests that started after a warm-up; any answer other than
 error and makes the exit status 1.
 
 Agents wait for each answer, so a slow server also receives fewer requests: compare the throughput
-too. The load generator runs on the same machine as the server and takes some of its CPU.
+too. The load generator runs on the same machine as the server and takes some of its CPU; the
+report gives the server's own CPU time per request and the load average, so that a figure taken
+on a busy machine can be told from a slow server.
 """
 
 import argparse
@@ -250,6 +252,29 @@ def start_server(port: int, workers: int | None, log_path: Path) -> subprocess.P
     return process
 
 
+def server_cpu_s(master_pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by the server: its master and live workers, and the
+    workers that already exited (counted in the master's children time). None off Linux."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry), int(fields[1])
+            if pid == master_pid:
+                total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+            elif ppid == master_pid:
+                total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / tick
+
+
 def worker_count(log_path: Path) -> int:
     return log_path.read_text().count("Booting worker")
 
@@ -263,9 +288,14 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def run_load(args, port: int, cookies: list[str], samples: dict) -> tuple[Recorder, float]:
+def run_load(
+    args, port: int, cookies: list[str], samples: dict, master_pid: int
+) -> tuple[Recorder, float, dict]:
+    """The agents' requests, the elapsed time, and what the machine did meanwhile: the server's CPU
+    seconds within the counted window and the load average (other processes share the CPUs)."""
     recorder = Recorder()
     start = time.monotonic()
+    machine = {"loadavg_start": round(os.getloadavg()[0], 2)}
     stop = start + args.duration
     threads = [
         threading.Thread(
@@ -278,15 +308,24 @@ def run_load(args, port: int, cookies: list[str], samples: dict) -> tuple[Record
     for thread in threads:
         thread.start()
     last_report = start
+    cpu_at_warmup = None
     while any(thread.is_alive() for thread in threads):
         time.sleep(1)
         now = time.monotonic()
+        if cpu_at_warmup is None and now - start >= args.warmup:
+            cpu_at_warmup = server_cpu_s(master_pid)
+        if "cpu_end" not in machine and now >= stop:
+            machine["cpu_end"] = server_cpu_s(master_pid)
         if now - last_report >= 10:
             last_report = now
             log(f"  {now - start:5.0f} s: {len(recorder.samples)} requests")
         if now > stop + REQUEST_TIMEOUT_S + 5:  # a request that never ends: stop waiting for it
             break
-    return recorder, time.monotonic() - start
+    cpu_end = machine.pop("cpu_end", None) or server_cpu_s(master_pid)
+    if cpu_at_warmup is not None and cpu_end is not None:
+        machine["server_cpu_s"] = round(cpu_end - cpu_at_warmup, 1)
+    machine["loadavg_end"] = round(os.getloadavg()[0], 2)
+    return recorder, time.monotonic() - start, machine
 
 
 def figures(recorder: Recorder, args) -> dict:
@@ -328,6 +367,15 @@ def print_report(report: dict) -> None:
         cells = "".join(f"{value:>9}" for value in (f["requests"], f["per_s"], *times))
         errors = ", ".join(f"{k}: {v}" for k, v in f["errors"].items()) or "none"
         print(f"{kind:<8}{cells}  {errors}")
+    m = report["machine"]
+    if "server_cpu_ms_per_request" in m:
+        window = report["duration_s"] - report["warmup_s"]
+        print(
+            f"\nserver CPU: {m['server_cpu_s']} s in {window:g} s "
+            f"({m['server_cpu_ms_per_request']} ms per request, {m['server_cpu_s'] / window:.2f} of "
+            f"{report['cpus']} CPUs)"
+        )
+    print(f"load average (1 min) {m['loadavg_start']} at the start, {m['loadavg_end']} at the end")
 
 
 def main(argv=None) -> int:
@@ -356,7 +404,7 @@ def _main(args, temp_dir: Path) -> int:
     process = start_server(port, args.workers, server_log)
     try:
         log(f"{args.agents} agents for {args.duration:g} s…")
-        recorder, elapsed = run_load(args, port, cookies, samples)
+        recorder, elapsed, machine = run_load(args, port, cookies, samples, process.pid)
     finally:
         workers = worker_count(server_log)
         stop_server(process)
@@ -373,7 +421,11 @@ def _main(args, temp_dir: Path) -> int:
         "workers": workers,
         "cpus": os.cpu_count(),
         "figures": figures(recorder, args),
+        "machine": machine,
     }
+    counted = report["figures"]["all"]["requests"]
+    if "server_cpu_s" in machine and counted:
+        machine["server_cpu_ms_per_request"] = round(machine["server_cpu_s"] * 1000 / counted, 1)
     print_report(report)
     if args.json:
         print(json.dumps(report, separators=(",", ":")))
