@@ -950,6 +950,10 @@ class Bench:
                 low = name.lower()
                 if f.get("type") in ("submit", "button", "file"):
                     continue
+                # The form finds the customer by id (`customer`); the search box and the fields of a
+                # customer made on the spot (`new_*`) stay empty, as when the agent picks one.
+                if low.startswith("new_") or low.endswith("_query"):
+                    continue
                 if "email" in low:
                     data[name] = email
                 elif "order" in low:
@@ -971,6 +975,9 @@ class Bench:
                     data[name] = f["options"][0] if f["options"] else ""
                 elif f.get("value") is not None:
                     data[name] = f["value"]
+            # The customer's id travels in a field the customer search fills in when the agent
+            # picks one; the page as served does not have it yet.
+            data["customer"] = str(customer_id)
             return data
 
         before = {}
