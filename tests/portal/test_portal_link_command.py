@@ -18,7 +18,7 @@ def test_portal_link_is_on_the_site_url(anna_order, client, settings):
     call_command("portal_link", "PRM-100001", stdout=out)
     url = out.getvalue().strip()
     assert url.startswith("http://127.0.0.1:8123/portal/o/")
-    assert client.get(url.removeprefix("http://127.0.0.1:8123")).status_code == 200
+    assert client.get(url.removeprefix("http://127.0.0.1:8123"), follow=True).status_code == 200
 
 
 def make_run_commands(**env: str) -> list[str]:

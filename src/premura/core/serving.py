@@ -25,7 +25,7 @@ ACCESS_LOG_FORMAT = '%(h)s - %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 # A customer's portal link carries a signed token in its path: whoever reads the logs must not be
 # able to open the customer's order with it.
 _PORTAL_TOKEN = re.compile(r"(/portal/o/)[^/?#]+")
-TOKEN_MASK = "***"
+TOKEN_MASK = "[link]"  # as premura.core.security.MaskPortalLinks writes it in the other logs
 
 
 def available_cpus() -> int:
