@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "premura.shipping",
     "premura.agents",
     "premura.conversations",
+    "premura.channels",
     "premura.console",
     "premura.portal",
     "premura.api",
