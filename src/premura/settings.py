@@ -204,6 +204,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "assistenza@localhost")
+# The SMTP server that mail to customers leaves through, for mailboxes that name none of their own
+# (channels.Mailbox). Empty EMAIL_HOST: no server; the outbox keeps the mail, visibly not sent.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 
 # Served over HTTPS (SITE_URL says so): the session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", SITE_URL.startswith("https://"))

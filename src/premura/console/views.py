@@ -16,6 +16,7 @@ from django_htmx.http import reswap, retarget
 
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
+from premura.channels.outbox import deliveries_by_message, reply_by_email
 from premura.commerce.queries import lifetime_value
 from premura.console.forms import NewCaseForm, NoteForm, ReplyForm, parse_id, parse_page
 from premura.conversations import services
@@ -137,6 +138,7 @@ def _case_context(case, agent: Agent) -> dict:
         "agent": agent,
         "case": case,
         "timeline": timeline(case),
+        "deliveries": deliveries_by_message(case),
         "customer": case.customer,
         "identities": case.customer.identities.all(),
         "lifetime_value": lifetime_value(case.customer),
@@ -218,8 +220,16 @@ def case_reply(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse
             form,
             agent,
             case_id,
-            lambda case: services.reply(
-                case, agent, data["body"], new_status=data["status"] or None, attachments=data["attachments"]
+            # The reply and its outbox row commit together: the e-mail goes out after the commit.
+            lambda case: reply_by_email(
+                case,
+                services.reply(
+                    case,
+                    agent,
+                    data["body"],
+                    new_status=data["status"] or None,
+                    attachments=data["attachments"],
+                ),
             ),
         )
     if form.errors:

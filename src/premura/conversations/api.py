@@ -11,6 +11,7 @@ from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
+from premura.channels.outbox import reply_by_email
 from premura.commerce.models import Order
 from premura.conversations import services
 from premura.conversations.queries import InboxFilters, access_case, inbox_cases
@@ -117,6 +118,7 @@ def post_message(request: HttpRequest, case_id: int, payload: MessageIn):
             message = services.add_note(case, agent, payload.body)
         else:
             message = services.reply(case, agent, payload.body)
+            reply_by_email(case, message)
     return Status(201, message)
 
 

@@ -32,3 +32,9 @@ def took_the_case(event: AuditEvent) -> bool:
     if event.actor_id is None or owner_id is None:
         return False
     return Agent.objects.filter(pk=owner_id, user_id=event.actor_id).exists()
+
+
+@register.filter
+def outbound_of(deliveries: dict, message) -> object | None:
+    """The outbox row that delivers `message` by e-mail, from the case page's `deliveries`."""
+    return deliveries.get(message.pk)
