@@ -213,6 +213,11 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 
+# Inbound mail (channels): the largest message the LMTP listener takes (bigger: 552, the sending
+# server bounces it), and how often `premura poll_imap` (without --once) polls the IMAP mailboxes.
+EMAIL_MAX_MESSAGE_BYTES = envint("EMAIL_MAX_MESSAGE_BYTES", 50 * 1024 * 1024)
+IMAP_POLL_SECONDS = envint("IMAP_POLL_SECONDS", 60)
+
 # Served over HTTPS (SITE_URL says so): the session and CSRF cookies never travel in clear.
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -252,6 +257,8 @@ LOGGING = {
         # Django's own loggers through our handlers, not the defaults that would not mask links.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # aiosmtpd logs every LMTP command at INFO; premura.channels.lmtp logs each stored message.
+        "mail.log": {"level": "WARNING"},
     },
 }
 

@@ -214,3 +214,107 @@ class EmailDeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outbound_id} #{self.number}: {self.result or 'running'}"
+
+
+# --- Inbound e-mail: raw first (channels/inbound.py, channels/imap.py, channels/lmtp.py) ---------
+
+
+class InboundSource(models.TextChoices):
+    LMTP = "lmtp", _("LMTP delivery")
+    IMAP = "imap", _("IMAP polling")
+
+
+class InboundState(models.TextChoices):
+    RECEIVED = "received", _("received")
+    PROCESSED = "processed", _("processed")
+    UNREADABLE = "unreadable", _("could not be read")
+
+
+class InboundEmail(models.Model):
+    """One message as it reached a mailbox: the exact bytes, before anything reads them.
+
+    The raw bytes live in the database (a BinaryField), not in file storage, on purpose: the row is
+    committed in ONE transaction with what makes it durable for the sender. The LMTP listener
+    answers 250 only after that commit, and the IMAP poller commits the row together with its
+    UIDVALIDITY/last-UID checkpoint. A file written beside a transaction could be orphaned (file
+    written, commit lost) or missing (commit done, file lost with a disk), and a backup of the
+    database alone would not hold the mail. Messages are bounded by EMAIL_MAX_MESSAGE_BYTES.
+
+    `message_id` is the Message-ID header as found in the raw header block (without <>), empty
+    when there is none; (mailbox, message_id) is unique when it is not empty, so the same message
+    delivered twice is stored once (channels.inbound.accept_inbound). Processing (parse, thread,
+    acknowledge) reads the row later and moves `state` from received to processed or unreadable;
+    an unreadable row is kept, never deleted.
+    """
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="inbound_emails", verbose_name=_("mailbox")
+    )
+    raw = models.BinaryField(_("raw message"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    envelope_sender = models.CharField(_("envelope sender"), max_length=998, blank=True)
+    envelope_recipients = models.JSONField(_("envelope recipients"), default=list, blank=True)
+    source = models.CharField(_("source"), max_length=8, choices=InboundSource.choices)
+    imap_uid = models.PositiveBigIntegerField(_("IMAP UID"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=clock.now)
+    state = models.CharField(
+        _("state"), max_length=12, choices=InboundState.choices, default=InboundState.RECEIVED
+    )
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "message_id"],
+                condition=~models.Q(message_id=""),
+                name="inbound_email_once_per_message_id",
+            )
+        ]
+        indexes = [
+            # The processing sweeper reads what is still waiting, oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(state="received"),
+                name="inbound_email_waiting",
+            ),
+            # Threading looks up In-Reply-To/References among every stored Message-ID.
+            models.Index(fields=["message_id"], name="inbound_email_message_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id or f"{self.mailbox} #{self.pk}"
+
+
+class ImapCheckpoint(models.Model):
+    """How far the IMAP poller has read one mailbox folder: the folder's UIDVALIDITY and the
+    highest UID stored. It moves only in the transaction that stores the message with that UID
+    (channels.imap), so after a crash the next poll starts right after the last committed message.
+
+    A row of its own, not fields on Mailbox: the admin saves whole Mailbox rows and would put an
+    old checkpoint back. Keyed by folder too, so pointing a mailbox at another folder reads that
+    folder from its start.
+    """
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.CASCADE, related_name="imap_checkpoints", verbose_name=_("mailbox")
+    )
+    folder = models.CharField(_("IMAP folder"), max_length=255)
+    uidvalidity = models.PositiveBigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
+    last_uid = models.PositiveBigIntegerField(_("last UID stored"), default=0)
+    polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("IMAP checkpoint")
+        verbose_name_plural = _("IMAP checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "folder"], name="imap_checkpoint_per_folder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.folder} {self.uidvalidity}:{self.last_uid}"

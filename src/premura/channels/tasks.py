@@ -1,9 +1,9 @@
 """Background entry points of channels: ids in, one service call (style.md §5)."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from premura.channels import outbox
+from premura.channels import imap, outbox
 
 
 @db_task()
@@ -15,3 +15,11 @@ def deliver_outbound_task(outbound_id: int) -> str:
 @db_periodic_task(crontab(minute="*"))
 def deliver_due_outbound_task() -> int:
     return outbox.deliver_due()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("channels-poll-imap")
+def poll_imap_task() -> int:
+    """Every minute: new mail of every active IMAP mailbox. The lock keeps a slow poll from
+    overlapping the next (the checkpoint's conditional UPDATE would stop the second anyway)."""
+    return sum(result.stored for result in imap.poll_all())
