@@ -29,7 +29,7 @@ def test_the_form_opens_exactly_one_case_on_the_order(client, customer, anna_ord
     assert response.status_code == 302
     assert response.headers["Location"] == f"{anna_path}cases/{case.pk}/"
     assert (case.customer, case.order, case.channel) == (customer, anna_order, "web_form")
-    message = case.messages.get()
+    message = case.messages.get(direction="inbound")
     assert (message.body, message.direction, message.channel) == (BODY, "inbound", "web_form")
     assert message.author_customer == customer
 
@@ -120,7 +120,7 @@ def test_an_attachment_is_stored_on_the_first_message(client, anna_path):
     post(client, contact_path(anna_path), attachment=upload)
     case = Case.objects.get()
     attachment = Attachment.objects.get()
-    assert attachment.message == case.messages.get()
+    assert attachment.message == case.messages.get(direction="inbound")
     assert (attachment.filename, attachment.content_type, attachment.size) == (
         "manico_rotto.png",
         "image/png",

@@ -1,8 +1,10 @@
-"""What the portal writes: a case opened from the contact form, with its optional attachment."""
+"""What the portal writes: a case opened from the contact form, with its optional attachment and
+its acknowledgement by e-mail."""
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from premura.channels.acknowledgements import acknowledge
 from premura.commerce.models import Order
 from premura.conversations.attachments import attach_upload
 from premura.conversations.models import Case
@@ -42,4 +44,5 @@ def open_case_from_portal(
     )
     if upload is not None:
         attach_upload(case.messages.get(), upload, content_type=content_type)
+    acknowledge(case)
     return case
