@@ -125,10 +125,13 @@ MIDDLEWARE = [
 ROOT_URLCONF = "premura.urls"
 WSGI_APPLICATION = "premura.wsgi.application"
 
+# A directory of the shop's own templates, searched before Premura's: e.g. the acknowledgement's
+# text, channels/emails/acknowledgement_body.txt (docs/architecture.md, "Acknowledgement").
+TEMPLATE_OVERRIDES_DIR = envstr("TEMPLATE_OVERRIDES_DIR")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [*([Path(TEMPLATE_OVERRIDES_DIR)] if TEMPLATE_OVERRIDES_DIR else []), BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from premura.channels.models import OutboundEmail
 from premura.conversations.models import Attachment, Case, Message
 from premura.core.models import AuditEvent
 from premura.portal import forms
@@ -67,11 +68,43 @@ def test_with_htmx_it_answers_with_the_confirmation_fragment(client, anna_path):
     assert "<html" not in body
 
 
+def test_the_case_gets_one_acknowledgement_by_e_mail_queued_with_it(client, customer, agent, anna_path):
+    response = post(client, contact_path(anna_path))
+    case = Case.objects.get()
+    row = OutboundEmail.objects.get()
+    assert (row.case, row.kind, row.status, row.to_address) == (
+        case,
+        "acknowledgement",
+        "queued",
+        "anna.colombo@example.it",
+    )
+    assert row.dedupe_key == f"acknowledgement:case:{case.pk}"
+    assert row.subject == f"Abbiamo ricevuto la tua richiesta [#{case.pk}]"
+    assert f"abbiamo ricevuto la tua richiesta: il suo numero è #{case.pk}.\n" in row.body_text
+    assert [(m.direction, m.author_name) for m in case.messages.order_by("pk")] == [
+        ("inbound", "Anna Colombo"),
+        ("outbound", "Premura"),
+    ]
+    # The portal shows the customer the same words she got by e-mail.
+    page = client.get(response.headers["Location"]).content.decode()
+    assert f"abbiamo ricevuto la tua richiesta: il suo numero è #{case.pk}." in page
+
+
+def test_a_case_an_agent_opens_in_the_console_gets_no_acknowledgement(client, customer, agent):
+    client.force_login(agent.user)
+    fields = {"customer": customer.pk, "channel": "email", "priority": "normal", "subject": "Mail girata"}
+    response = client.post("/console/cases/new/", {**fields, "body": "Chiede del pacco"})
+    assert response.status_code == 302
+    assert customer.cases.count() == 1
+    assert OutboundEmail.objects.count() == 0
+
+
 def test_a_filled_honeypot_opens_no_case(client, anna_path):
     response = post(client, contact_path(anna_path), website="http://spam.example")
     assert response.status_code == 200
     assert Case.objects.count() == 0
     assert Message.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
 

@@ -211,11 +211,11 @@ def timeline(case: Case) -> list:
         ("note" if m.is_internal else m.direction, m.created_at, m)
         for m in case.messages.select_related("author_agent", "on_behalf_of").prefetch_related("attachments")
     ]
-    # Replies and notes are shown as messages; their audit events would only repeat them.
+    # Replies, notes and acknowledgements are shown as messages; their events would only repeat them.
     rows += [
         ("event", e.created_at, e)
         for e in events_for(case)
-        if e.action not in ("case.replied", "case.note_added")
+        if e.action not in ("case.replied", "case.note_added", "case.acknowledged")
     ]
     rows.sort(key=lambda row: row[1])
     return rows
