@@ -34,14 +34,16 @@ def test_customer_writes_from_the_link_and_answers_on_the_case(page, live_server
     case = Case.objects.get()
     assert f"Your case number is #{case.pk}." in confirmation.inner_text()
     assert page.url == url_before  # htmx swapped the form in place
-    assert case.messages.get().attachments.get().filename == "foto.png"
+    assert case.messages.get(direction="inbound").attachments.get().filename == "foto.png"
 
     page.get_by_role("link", name="See your request").click()
     page.get_by_label("Your reply").fill("Vi mando una foto domani.")
     page.get_by_role("button", name="Send reply").click()
     page.get_by_text("Your reply has been sent.").wait_for()
     assert page.locator(".message-inbound").last.inner_text().endswith("Vi mando una foto domani.")
-    assert case.messages.count() == 2
+    # Her two messages and the shop's acknowledgement, which the case page shows her as well.
+    assert case.messages.count() == 3
+    assert page.locator(".message-outbound").first.inner_text().startswith("Premura")
 
 
 def test_the_language_switch_changes_the_page(page, live_server, anna_order):

@@ -206,9 +206,9 @@ def test_the_promised_time_has_its_branch_ready_for_the_sla(mailbox, case):
 def test_names_are_plain_text_never_html_escaped(mailbox):
     customer = CustomerFactory(full_name="Dario D'Angelo & figli")
     EmailIdentityFactory(customer=customer, value="dario@example.it")
-    row = acknowledge(make_case(customer, subject="<b>Ordine</b> \"urgente\""))
+    row = acknowledge(make_case(customer, subject='<b>Ordine</b> "urgente"'))
     assert row.body_text.startswith("Gentile Dario D'Angelo & figli,\n")
-    assert row.subject == f"Re: <b>Ordine</b> \"urgente\" [#{row.case_id}]"
+    assert row.subject == f'Re: <b>Ordine</b> "urgente" [#{row.case_id}]'
 
 
 def test_the_shop_overrides_the_templates_in_its_own_directory(mailbox, case, settings, tmp_path):
@@ -245,7 +245,10 @@ def test_delivered_through_smtp_as_an_auto_reply_threaded_under_the_customer_s_m
         assert peer.received == []  # not before the commit
     assert len(peer.received) == 1
     received = peer.received[0]
-    assert (received.mail_from, received.rcpt_tos) == ("assistenza@bottega.example", ["anna.colombo@example.it"])
+    assert (received.mail_from, received.rcpt_tos) == (
+        "assistenza@bottega.example",
+        ["anna.colombo@example.it"],
+    )
     mail = received.message
     assert mail["Auto-Submitted"] == "auto-replied"
     assert mail["Subject"] == f"Re: Dov'è il mio pacco? [#{case.pk}]"
