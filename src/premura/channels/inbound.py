@@ -83,7 +83,8 @@ def accept_inbound(
     - committed on return when called outside a transaction (the LMTP listener answers 250 only
       after this returns); inside one (the IMAP poller, with its checkpoint) it commits with it.
 
-    The row starts in state `received`; processing it is a separate step.
+    The row starts in state `received`; processing it (channels.ingest) is a separate step, rung
+    on commit (tasks.process_inbound_task) and swept every minute.
     """
     if source not in InboundSource.values:
         raise ValueError(f"unknown inbound source {source!r}")
@@ -108,4 +109,12 @@ def accept_inbound(
             if not message_id:
                 raise
             return InboundEmail.objects.get(mailbox=mailbox, message_id=message_id), False
+        transaction.on_commit(lambda: _ring(row.pk))
     return row, True
+
+
+def _ring(inbound_id: int) -> None:
+    """Process the stored row in the worker. Losing this loses nothing: ingest.process_waiting."""
+    from premura.channels.tasks import process_inbound_task
+
+    process_inbound_task(inbound_id)

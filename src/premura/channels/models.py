@@ -226,6 +226,9 @@ class InboundSource(models.TextChoices):
 
 class InboundState(models.TextChoices):
     RECEIVED = "received", _("received")
+    # Claimed by a worker (channels.ingest.process_inbound); a row left here by a worker that died
+    # is claimed again by the sweeper once `claimed_at` is older than ingest.CLAIM_TIMEOUT.
+    PROCESSING = "processing", _("processing")
     PROCESSED = "processed", _("processed")
     UNREADABLE = "unreadable", _("could not be read")
 
@@ -263,6 +266,31 @@ class InboundEmail(models.Model):
     )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Claims so far: a message whose processing keeps failing stops being retried (ingest.MAX_ATTEMPTS).
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Where processing filed it: the case, and the case message (None for automatic mail and
+    # bounces, which are recorded on the case as an audit event, never as a customer message).
+    case = models.ForeignKey(
+        "conversations.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_emails",
+        verbose_name=_("case"),
+    )
+    # Not "message": its column would clash with `message_id`, the Message-ID header.
+    case_message = models.ForeignKey(
+        "conversations.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_emails",
+        verbose_name=_("message"),
+    )
+    # channels.email.classify: genuine, automatic or bounce, and why.
+    classification = models.CharField(_("classification"), max_length=12, blank=True)
+    classification_reason = models.TextField(_("classification reason"), blank=True)
 
     class Meta:
         verbose_name = _("inbound e-mail")
@@ -276,10 +304,11 @@ class InboundEmail(models.Model):
             )
         ]
         indexes = [
-            # The processing sweeper reads what is still waiting, oldest first.
+            # The processing sweeper reads what is still waiting (or was left mid-processing),
+            # oldest first.
             models.Index(
                 fields=["received_at"],
-                condition=models.Q(state="received"),
+                condition=models.Q(state__in=["received", "processing"]),
                 name="inbound_email_waiting",
             ),
             # Threading looks up In-Reply-To/References among every stored Message-ID.

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from premura.channels import imap, outbox
+from premura.channels import imap, ingest, outbox
 
 
 @db_task()
@@ -23,3 +23,16 @@ def poll_imap_task() -> int:
     """Every minute: new mail of every active IMAP mailbox. The lock keeps a slow poll from
     overlapping the next (the checkpoint's conditional UPDATE would stop the second anyway)."""
     return sum(result.stored for result in imap.poll_all())
+
+
+@db_task()
+def process_inbound_task(inbound_id: int) -> str:
+    """The doorbell rung when an inbound message commits: parse it and file it into a case."""
+    return ingest.process_inbound(inbound_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("channels-process-inbound")
+def process_waiting_inbound_task() -> int:
+    """Every minute: inbound mail a lost doorbell or a dead worker left waiting."""
+    return ingest.process_waiting()

@@ -1,0 +1,460 @@
+"""From a stored inbound e-mail to a case message: `process_inbound` (docs/architecture.md, "E-mail in").
+
+`accept_inbound` stores the raw bytes and rings `tasks.process_inbound_task` on commit; the
+sweeper (`process_waiting`, every minute) picks up whatever a lost doorbell or a dead worker left.
+
+Processing one row:
+1. claim it with a conditional UPDATE (received → processing; a processing row whose claim is older
+   than CLAIM_TIMEOUT is claimed again: its worker died), so two workers never file it twice;
+2. parse and classify (pure functions, channels/email/); a message that cannot be read goes to
+   `unreadable` with the error and stays, bytes and all, for the "could not read" view;
+3. in ONE transaction, at the time we received it (`clock.frozen_at(received_at)`, so a case orders
+   its messages by arrival, not by the sender's `Date`): identify the customer, thread
+   (`find_case`), append or open, store the attachments, link the row and mark it processed.
+   Automatic mail and bounces are never a customer message: they never reopen a case and are
+   never acknowledged; when they thread, the case gets an audit event.
+
+A crash anywhere in 3 rolls the whole step back: the row stays `processing` with the error, and
+the sweeper claims it again after CLAIM_TIMEOUT. After MAX_ATTEMPTS claims it goes to `unreadable`
+with the last error, so one poisonous message cannot keep a worker busy forever.
+"""
+
+import datetime
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from premura.channels import outbox
+from premura.channels.email.classify import BOUNCE, GENUINE, Classification, classify
+from premura.channels.email.parse import ParsedEmail, parse_message
+from premura.channels.email.quotes import visible_text
+from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail
+from premura.commerce.models import Order
+from premura.conversations.attachments import attach_upload, sniff_content_type
+from premura.conversations.models import Case, CasePhase, Message
+from premura.conversations.services import open_case, receive_message
+from premura.core import clock
+from premura.core.audit import record_event
+from premura.core.models import Channel
+from premura.customers.exceptions import CustomerError, IdentityTaken
+from premura.customers.models import Customer, IdentityKind, Language
+from premura.customers.services import NewIdentity, create_customer, find_customer, normalise_email
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died: longer than any message takes to file.
+CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+SWEEP_BATCH = 100
+# The case token our replies put in the subject (outbox.case_token): "[#1234]", never a bare "#1234".
+_CASE_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+
+
+# --- Threading ---------------------------------------------------------------------------------
+
+
+class Thread(NamedTuple):
+    """Where a message belongs. `case` None: a new case. `how` names the rule that matched:
+    references, plus_address, subject_token, order, or new. `linked` is a case the new one must
+    point to: the case a stranger named with its token in the subject (rule 3)."""
+
+    case: Case | None
+    how: str
+    linked: Case | None = None
+
+
+def _bare(message_id: str) -> str:
+    return message_id.strip().strip("<>").strip()
+
+
+def _by_references(parsed: ParsedEmail) -> Case | None:
+    """The case of the most recent message this one replies to: In-Reply-To first, then References
+    from the last (newest) to the first, against our outbound Message-IDs and the customers' inbound
+    ones."""
+    ordered: list[str] = []
+    for message_id in [parsed.in_reply_to, *reversed(parsed.references)]:
+        message_id = _bare(message_id)
+        if message_id and message_id not in ordered:
+            ordered.append(message_id)
+    if not ordered:
+        return None
+    case_by_id: dict[str, int] = {}
+    outbound = OutboundEmail.objects.filter(
+        message_id_header__in=[f"<{i}>" for i in ordered] + ordered
+    ).values_list("message_id_header", "case_id")
+    for message_id, case_id in outbound:
+        case_by_id.setdefault(_bare(message_id), case_id)
+    inbound = Message.objects.filter(channel=Channel.EMAIL, external_id__in=ordered).values_list(
+        "external_id", "case_id"
+    )
+    for message_id, case_id in inbound:
+        case_by_id.setdefault(_bare(message_id), case_id)
+    for message_id in ordered:
+        if message_id in case_by_id:
+            return Case.objects.select_related("customer").get(pk=case_by_id[message_id])
+    return None
+
+
+def _by_plus_address(mailbox: Mailbox, recipients: Iterable[str]) -> Case | None:
+    """The case named by a `local+<token>@domain` recipient of this mailbox (the token is MAC'd:
+    outbox.plus_token), when the mailbox uses plus addressing."""
+    if not mailbox.plus_addressing:
+        return None
+    local, _at, domain = mailbox.address.lower().rpartition("@")
+    for address in recipients:
+        address = address.strip().strip("<>").strip().lower()
+        rcpt_local, at, rcpt_domain = address.rpartition("@")
+        base, plus, token = rcpt_local.partition("+")
+        if not at or not plus or base != local or rcpt_domain != domain:
+            continue
+        case_id = outbox.case_id_from_plus_token(token)
+        if case_id is not None:
+            case = Case.objects.select_related("customer").filter(pk=case_id).first()
+            if case is not None:
+                return case
+    return None
+
+
+def _names_order(subject: str, number: str) -> bool:
+    """Whether `subject` names the order `number` as a whole word ("PRM-100001"), or its trailing
+    group of four or more digits ("ordine 100001"), also as a whole word."""
+    if re.search(rf"(?<![\w-]){re.escape(number)}(?![\w-])", subject, re.IGNORECASE):
+        return True
+    digits = re.search(r"(\d{4,})$", number)
+    return bool(digits) and re.search(rf"(?<!\d){digits.group(1)}(?!\d)", subject) is not None
+
+
+def _by_order(subject: str, customer: Customer | None) -> Case | None:
+    """The sender's open case (not solved or closed) about an order of theirs named in the subject."""
+    if customer is None or not subject:
+        return None
+    open_cases = (
+        Case.objects.filter(customer=customer, order__isnull=False)
+        .exclude(phase=CasePhase.DONE)
+        .select_related("order", "customer")
+        .order_by("-last_activity_at", "-pk")
+    )
+    for case in open_cases:
+        if _names_order(subject, case.order.number):
+            return case
+    return None
+
+
+def sender_customer(parsed: ParsedEmail) -> Customer | None:
+    """The customer whose e-mail identity is the From address (PEC: the inner message's)."""
+    return find_customer(IdentityKind.EMAIL, parsed.from_address) if parsed.from_address else None
+
+
+def find_case(parsed: ParsedEmail, mailbox: Mailbox, recipients: Sequence[str]) -> Thread:
+    """Thread one message, rules in this order (the first that matches wins):
+
+    1. references: In-Reply-To / References name a stored Message-ID, ours (OutboundEmail) or the
+       customer's (an e-mail Message's external id); whoever sends it, it joins that case;
+    2. plus_address: a recipient (envelope, To or Cc) is `<mailbox local>+<case token>@<domain>`
+       and the mailbox has plus addressing;
+    3. subject_token: `[#1234]` in the subject, and the sender is an e-mail identity of that case's
+       customer. From anyone else: a new case, `linked` to the named one (never joined: the number
+       is easy to guess, the case is not theirs);
+    4. order: the sender, a known customer, names one of their orders in the subject while a case
+       on it is open (not solved or closed);
+    5. new: a new case.
+
+    Never on a bare "#123456" or "n. 10482" in the text: customers write order numbers that way.
+    """
+    case = _by_references(parsed)
+    if case is not None:
+        return Thread(case, "references")
+    case = _by_plus_address(mailbox, [*recipients, *parsed.to, *parsed.cc])
+    if case is not None:
+        return Thread(case, "plus_address")
+    customer = sender_customer(parsed)
+    token = _CASE_TOKEN.search(parsed.subject)
+    named = Case.objects.select_related("customer").filter(pk=int(token.group(1))).first() if token else None
+    if named is not None:
+        if customer is not None and customer.pk == named.customer_id:
+            return Thread(named, "subject_token")
+        return Thread(None, "new", linked=named)
+    case = _by_order(parsed.subject, customer)
+    if case is not None:
+        return Thread(case, "order")
+    return Thread(None, "new")
+
+
+# --- Processing ---------------------------------------------------------------------------------
+
+
+def _claim(inbound_id: int, now: datetime.datetime) -> bool:
+    waiting = Q(state=InboundState.RECEIVED) | Q(
+        state=InboundState.PROCESSING, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+    claimed = InboundEmail.objects.filter(waiting, pk=inbound_id).update(
+        state=InboundState.PROCESSING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return claimed == 1
+
+
+def _finish(row: InboundEmail, claimed_at: datetime.datetime, state: str, **fields) -> bool:
+    """Move our claimed row to `state`: a conditional UPDATE, so a worker whose claim expired and
+    was taken over writes nothing."""
+    return (
+        InboundEmail.objects.filter(pk=row.pk, state=InboundState.PROCESSING, claimed_at=claimed_at).update(
+            state=state, processed_at=clock.now(), **fields
+        )
+        == 1
+    )
+
+
+def process_inbound(inbound_id: int) -> str:
+    """File one stored inbound message; return the row's state afterwards ("" when it was not
+    ours to process: already processed, or claimed by a live worker).
+
+    Idempotent: a processed row is never filed again, and the same Message-ID already filed as a
+    case message (delivered to two of our mailboxes) links to that message instead of adding it
+    twice. Raises what filing raised, after recording it on the row (the sweeper retries).
+    """
+    now = clock.now()
+    if not _claim(inbound_id, now):
+        return ""
+    row = InboundEmail.objects.select_related("mailbox").get(pk=inbound_id)
+    if row.attempts > MAX_ATTEMPTS:
+        error = _("Gave up after %(count)s failed attempts: %(error)s") % {
+            "count": MAX_ATTEMPTS,
+            "error": row.error,
+        }
+        _finish(row, now, InboundState.UNREADABLE, error=error)
+        return InboundState.UNREADABLE
+    parsed = parse_message(bytes(row.raw), attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES)
+    if not parsed.is_readable:
+        _finish(row, now, InboundState.UNREADABLE, error=parsed.error)
+        return InboundState.UNREADABLE
+    classification = classify(
+        parsed, envelope_sender=_envelope_sender(row), is_own_address=row.mailbox.is_own_address
+    )
+    try:
+        with transaction.atomic():
+            locked = InboundEmail.objects.select_for_update().filter(
+                pk=row.pk, state=InboundState.PROCESSING, claimed_at=now
+            )
+            if not locked.exists():
+                return ""  # our claim expired and another worker took the row over
+            with clock.frozen_at(row.received_at):
+                case, message = _file(row, parsed, classification)
+            _finish(
+                row,
+                now,
+                InboundState.PROCESSED,
+                case=case,
+                case_message=message,
+                classification=classification.kind,
+                classification_reason=classification.reason[:2000],
+                error="",
+            )
+    except UnfileableEmail as exc:
+        _finish(row, now, InboundState.UNREADABLE, error=str(exc)[:2000])
+        return InboundState.UNREADABLE
+    except Exception as exc:
+        InboundEmail.objects.filter(pk=row.pk, state=InboundState.PROCESSING, claimed_at=now).update(
+            error=f"{exc.__class__.__name__}: {exc}"[:2000]
+        )
+        raise
+    return InboundState.PROCESSED
+
+
+def _envelope_sender(row: InboundEmail) -> str | None:
+    """The SMTP MAIL FROM for classify: LMTP knows it ("" is the null sender); IMAP does not."""
+    return row.envelope_sender if row.source == "lmtp" else None
+
+
+def _body(parsed: ParsedEmail) -> str:
+    body = visible_text(parsed.text).strip() if parsed.text else ""
+    return body or parsed.text.strip() or parsed.subject.strip() or _("(no text)")
+
+
+def _customer_for(parsed: ParsedEmail, mailbox: Mailbox) -> Customer:
+    """The sender's customer, created when the address is unknown (name from the display name,
+    else the address's local part; language the mailbox's default). Raises CustomerError when
+    the From address is not an address."""
+    address = normalise_email(parsed.from_address)
+    customer = find_customer(IdentityKind.EMAIL, address)
+    if customer is not None:
+        return customer
+    language = mailbox.default_language if mailbox.default_language in Language.values else Language.ITALIAN
+    name = parsed.from_name.strip() or address.partition("@")[0]
+    try:
+        with transaction.atomic():
+            return create_customer(
+                full_name=name,
+                identities=[NewIdentity(IdentityKind.EMAIL, address, is_primary=True)],
+                language=language,
+            )
+    except IdentityTaken:
+        # Another worker created them a moment ago.
+        customer = find_customer(IdentityKind.EMAIL, address)
+        if customer is None:
+            raise
+        return customer
+
+
+def _file(
+    row: InboundEmail, parsed: ParsedEmail, classification: Classification
+) -> tuple[Case | None, Message | None]:
+    """Put the message where it belongs; the row's case and message."""
+    if parsed.message_id:
+        already = Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id).first()
+        if already is not None:
+            return already.case, already
+    if classification.kind != GENUINE:
+        return _file_automatic(row, parsed, classification), None
+    recipients = list(row.envelope_recipients or [])
+    thread = find_case(parsed, row.mailbox, recipients)
+    body = _body(parsed)
+    if thread.case is not None:
+        case = thread.case
+        sender = sender_customer(parsed)
+        if sender is None or sender.pk != case.customer_id:
+            # A second address of the customer (or a colleague they forwarded to): it joins, and
+            # the agent is offered the address as a new identity.
+            record_event(
+                case,
+                "email.unknown_sender",
+                actor_label=parsed.from_address or "?",
+                address=parsed.from_address,
+                known_customer_id=sender.pk if sender else None,
+                threaded_by=thread.how,
+            )
+        message = receive_message(case, body=body, channel=Channel.EMAIL, external_id=parsed.message_id)
+    else:
+        if not parsed.from_address:
+            raise UnfileableEmail(_("The message has no sender address."))
+        try:
+            customer = _customer_for(parsed, row.mailbox)
+        except CustomerError as exc:
+            raise UnfileableEmail(str(exc)) from exc
+        order = _named_order(parsed.subject, customer)
+        case = open_case(
+            customer=customer,
+            subject=parsed.subject,
+            body=body,
+            channel=Channel.EMAIL,
+            order=order,
+            team=row.mailbox.default_team,
+            external_id=parsed.message_id,
+        )
+        message = case.messages.get()
+        if thread.linked is not None:
+            record_event(
+                case,
+                "case.linked",
+                actor_label=customer.full_name,
+                linked_case=thread.linked.pk,
+                why="case token in the subject from a sender who is not that case's customer",
+            )
+            record_event(
+                thread.linked,
+                "case.linked",
+                actor_label=customer.full_name,
+                linked_case=case.pk,
+                why="named with its token in the subject by a sender who is not its customer",
+            )
+    _store_attachments(message, parsed)
+    return message.case, message
+
+
+class UnfileableEmail(Exception):
+    """A readable message that names no sender address: stored as unreadable, for an agent."""
+
+
+def _named_order(subject: str, customer: Customer) -> Order | None:
+    if not subject:
+        return None
+    for order in Order.objects.filter(customer=customer).order_by("-placed_at")[:50]:
+        if _names_order(subject, order.number):
+            return order
+    return None
+
+
+def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
+    """Every extracted part on the message; the type is what its bytes show (else a plain
+    download), never what the sender declared. Parts over the limit stay in the raw message and
+    are listed in an audit event."""
+    over_limit = []
+    for attachment in parsed.attachments:
+        if attachment.content is None:
+            over_limit.append({"filename": attachment.filename, "size": attachment.size})
+            continue
+        content_type = sniff_content_type(attachment.content[:16]) or "application/octet-stream"
+        upload = ContentFile(attachment.content, name=attachment.filename or "attachment")
+        attach_upload(message, upload, content_type=content_type)
+    if over_limit:
+        record_event(message.case, "email.attachments_not_extracted", message_id=message.pk, files=over_limit)
+
+
+def _file_automatic(row: InboundEmail, parsed: ParsedEmail, classification: Classification) -> Case | None:
+    """Automatic mail and bounces: an audit event on the case they thread into, never a message,
+    never a reopening. A bounce belongs to the case of the message it returns."""
+    case = None
+    if classification.kind == BOUNCE and classification.bounced_message_id:
+        bounced = _bare(classification.bounced_message_id)
+        outbound = (
+            OutboundEmail.objects.filter(message_id_header__in=[f"<{bounced}>", bounced])
+            .select_related("case")
+            .first()
+        )
+        case = outbound.case if outbound is not None else None
+    if case is None:
+        thread = find_case(parsed, row.mailbox, list(row.envelope_recipients or []))
+        case = thread.case
+    if case is None:
+        return None
+    excerpt = visible_text(parsed.text).strip()[:500] if parsed.text else ""
+    if classification.kind == BOUNCE:
+        record_event(
+            case,
+            "email.bounced",
+            actor_label=parsed.from_address or "MAILER-DAEMON",
+            failed_recipient=classification.failed_recipient,
+            status=classification.status,
+            bounced_message_id=classification.bounced_message_id,
+            inbound_email_id=row.pk,
+        )
+    else:
+        record_event(
+            case,
+            "email.automatic",
+            actor_label=parsed.from_address or "?",
+            reason=classification.reason,
+            mail_subject=parsed.subject,
+            excerpt=excerpt,
+            inbound_email_id=row.pk,
+        )
+    return case
+
+
+def process_waiting(batch: int = SWEEP_BATCH) -> int:
+    """Process the rows still waiting, oldest received first: received ones (a lost doorbell) and
+    processing ones whose claim expired (a dead worker). Return how many were processed. A row
+    that fails is logged and left for the next sweep; the others go on."""
+    now = clock.now()
+    waiting = list(
+        InboundEmail.objects.filter(
+            Q(state=InboundState.RECEIVED)
+            | Q(state=InboundState.PROCESSING, claimed_at__lt=now - CLAIM_TIMEOUT)
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    done = 0
+    for inbound_id in waiting:
+        try:
+            if process_inbound(inbound_id):
+                done += 1
+        except Exception:
+            logger.exception("inbound e-mail %s could not be processed; retried later", inbound_id)
+    return done

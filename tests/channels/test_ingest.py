@@ -1,0 +1,466 @@
+"""Inbound mail into cases (channels.ingest): threading rules one by one, then end to end through
+the real LMTP listener with the corpus."""
+
+import datetime
+import smtplib
+
+import pytest
+
+from premura.channels import ingest, outbox
+from premura.channels.email.parse import parse_message
+from premura.channels.inbound import accept_inbound
+from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail, OutboundKind
+from premura.conversations.models import Case, CaseStatus, Message
+from premura.conversations.services import change_status, reply
+from premura.core import clock
+from premura.core.audit import events_for
+from premura.customers.models import Customer
+from tests.channels.email_fixtures import raw as corpus
+from tests.factories.conversations import make_case
+
+
+def mail(
+    *,
+    sender: str = "Anna Colombo <anna.colombo@example.it>",
+    to: str = "assistenza@bottega.example",
+    subject: str = "Il mio ordine",
+    message_id: str = "<m1@anna.example>",
+    in_reply_to: str = "",
+    references: str = "",
+    body: str = "Buongiorno, dov'è il mio pacco?",
+    extra: tuple[str, ...] = (),
+) -> bytes:
+    lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}", f"Message-ID: {message_id}"]
+    if in_reply_to:
+        lines.append(f"In-Reply-To: {in_reply_to}")
+    if references:
+        lines.append(f"References: {references}")
+    lines += list(extra)
+    lines += ["Content-Type: text/plain; charset=utf-8", "", body, ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def parsed(raw: bytes):
+    return parse_message(raw, attachment_max_bytes=1024 * 1024)
+
+
+@pytest.fixture
+def mailbox(db, team):
+    return Mailbox.objects.create(
+        address="assistenza@bottega.example", plus_addressing=True, default_team=team
+    )
+
+
+@pytest.fixture
+def case(customer):
+    return make_case(customer, external_id="first@anna.example")
+
+
+def queue_reply(case: Case, agent) -> OutboundEmail:
+    message = reply(case, agent, "Il pacco è in viaggio.")
+    return outbox.reply_by_email(case, message)
+
+
+# --- find_case, one test per rule -------------------------------------------------------------
+
+
+def test_references_to_our_outbound_message_id_thread(mailbox, case, agent):
+    sent = queue_reply(case, agent)
+    other = make_case(case.customer, subject="Altro")
+    found = ingest.find_case(
+        parsed(mail(subject=f"Re: [#{other.pk}] Altro", in_reply_to=sent.message_id_header)), mailbox, []
+    )
+    assert found == ingest.Thread(case, "references")
+
+
+def test_references_to_the_customers_own_earlier_message_thread(mailbox, case):
+    # The newest reference that we know wins; unknown ids are skipped.
+    found = ingest.find_case(
+        parsed(mail(references="<unknown@x.example> <first@anna.example> <unknown2@x.example>")), mailbox, []
+    )
+    assert found == ingest.Thread(case, "references")
+
+
+def test_plus_address_threads_with_a_valid_token_only(mailbox, case):
+    token = outbox.plus_token(case.pk)
+    found = ingest.find_case(parsed(mail()), mailbox, [f"assistenza+{token}@bottega.example"])
+    assert found == ingest.Thread(case, "plus_address")
+    # In To as well, any case.
+    found = ingest.find_case(parsed(mail(to=f"ASSISTENZA+{token}@Bottega.example")), mailbox, [])
+    assert found == ingest.Thread(case, "plus_address")
+    # A guessed token, or a mailbox without plus addressing: no thread.
+    assert (
+        ingest.find_case(parsed(mail()), mailbox, [f"assistenza+{case.pk}-0000000000@bottega.example"]).how
+        == "new"
+    )
+    mailbox.plus_addressing = False
+    assert ingest.find_case(parsed(mail()), mailbox, [f"assistenza+{token}@bottega.example"]).how == "new"
+
+
+def test_subject_token_threads_only_from_the_cases_customer(mailbox, case, other_customer):
+    assert ingest.find_case(parsed(mail(subject=f"Re: Ordine [#{case.pk}]")), mailbox, []) == ingest.Thread(
+        case, "subject_token"
+    )
+    stranger = ingest.find_case(
+        parsed(mail(sender="bruno.ferri@example.it", subject=f"Re: Ordine [#{case.pk}]")), mailbox, []
+    )
+    assert stranger == ingest.Thread(None, "new", linked=case)
+    unknown = ingest.find_case(parsed(mail(sender="x@nowhere.example", subject=f"[#{case.pk}]")), mailbox, [])
+    assert unknown == ingest.Thread(None, "new", linked=case)
+
+
+def test_a_bare_number_never_threads(mailbox, case):
+    for subject in (f"Ordine #{case.pk}", f"n. {case.pk}", f"pratica {case.pk}"):
+        found = ingest.find_case(
+            parsed(mail(subject=subject, body=f"Vedi #{case.pk} [#{case.pk}]")), mailbox, []
+        )
+        assert found == ingest.Thread(None, "new")
+
+
+def test_same_customer_new_subject_naming_their_order_joins_its_open_case(
+    mailbox, customer, anna_order, bruno_order
+):
+    on_order = make_case(customer, order=anna_order)
+    found = ingest.find_case(parsed(mail(subject="Ancora sull'ordine PRM-100001")), mailbox, [])
+    assert found == ingest.Thread(on_order, "order")
+    assert ingest.find_case(parsed(mail(subject="ordine 100001, novità?")), mailbox, []).case == on_order
+    # Someone else's order, a longer number, or the case solved: a new case.
+    assert ingest.find_case(parsed(mail(subject="Ordine PRM-100002")), mailbox, []).how == "new"
+    assert ingest.find_case(parsed(mail(subject="Ordine 1000011")), mailbox, []).how == "new"
+    change_status(on_order, CaseStatus.SOLVED)
+    assert ingest.find_case(parsed(mail(subject="Ordine PRM-100001")), mailbox, []).how == "new"
+
+
+def test_nothing_matches_a_new_case(mailbox, case):
+    assert ingest.find_case(parsed(mail(subject="Una domanda")), mailbox, []) == ingest.Thread(None, "new")
+
+
+# --- process_inbound ---------------------------------------------------------------------------
+
+
+def store(mailbox, raw: bytes, **kwargs) -> InboundEmail:
+    kwargs.setdefault("envelope_sender", "anna.colombo@example.it")
+    row, _ = accept_inbound(mailbox, raw, source="lmtp", **kwargs)
+    return row
+
+
+def test_a_new_mail_opens_a_case_for_a_new_customer(mailbox, team):
+    raw = mail(
+        sender="=?utf-8?q?Lucia_Bianch=C3=AC?= <Lucia@Example.IT>",
+        subject="Reso",
+        body="Vorrei fare un reso.\n\nIl giorno ieri Bottega ha scritto:\n> citato",
+    )
+    row = store(mailbox, raw, envelope_sender="lucia@example.it")
+    assert ingest.process_inbound(row.pk) == InboundState.PROCESSED
+    row.refresh_from_db()
+    case = row.case
+    assert (case.subject, case.team, case.channel, case.customer.full_name) == (
+        "Reso",
+        team,
+        "email",
+        "Lucia Bianchì",
+    )
+    assert [i.value for i in case.customer.identities.all()] == ["lucia@example.it"]
+    message = case.messages.get()
+    assert (message.body, message.external_id, row.case_message) == (
+        "Vorrei fare un reso.",
+        "m1@anna.example",
+        message,
+    )
+    assert (row.classification, row.state, row.attempts) == ("genuine", "processed", 1)
+    assert message.created_at == row.received_at
+    # Processed rows are never processed again.
+    assert ingest.process_inbound(row.pk) == ""
+    assert Message.objects.count() == 1
+
+
+def test_the_message_is_dated_when_we_received_it_not_when_processed(mailbox, customer):
+    received = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC)
+    with clock.frozen_at(received):
+        row = store(mailbox, mail(extra=("Date: Mon, 1 Jan 2001 00:00:00 +0000",)))
+    with clock.frozen_at(received + datetime.timedelta(hours=2)):
+        ingest.process_inbound(row.pk)
+    row.refresh_from_db()
+    assert row.case_message.created_at == received
+    assert row.case.created_at == received
+    assert row.processed_at == received + datetime.timedelta(hours=2)
+
+
+def test_a_reply_from_a_second_address_joins_and_the_agent_is_told(mailbox, case, agent):
+    sent = queue_reply(case, agent)
+    row = store(
+        mailbox, mail(sender="Anna <anna.ufficio@lavoro.example>", in_reply_to=sent.message_id_header)
+    )
+    ingest.process_inbound(row.pk)
+    row.refresh_from_db()
+    assert row.case == case
+    assert row.case_message.author_customer == case.customer
+    event = events_for(case).get(action="email.unknown_sender")
+    assert event.data == {
+        "address": "anna.ufficio@lavoro.example",
+        "known_customer_id": None,
+        "threaded_by": "references",
+    }
+    assert not Customer.objects.filter(identities__value="anna.ufficio@lavoro.example").exists()
+
+
+def test_a_stranger_with_the_case_token_opens_a_new_case_linked_to_it(mailbox, case, other_customer):
+    row = store(mailbox, mail(sender="bruno.ferri@example.it", subject=f"Re: [#{case.pk}] Il mio ordine"))
+    ingest.process_inbound(row.pk)
+    row.refresh_from_db()
+    assert row.case != case
+    assert row.case.customer == other_customer
+    assert events_for(row.case).get(action="case.linked").data["linked_case"] == case.pk
+    assert events_for(case).get(action="case.linked").data["linked_case"] == row.case.pk
+    assert case.messages.count() == 1
+
+
+def test_attachments_are_stored_typed_by_their_bytes_and_big_ones_listed(mailbox, customer, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1024
+    row = store(mailbox, corpus("attachment_over_limit.eml"))
+    ingest.process_inbound(row.pk)
+    row.refresh_from_db()
+    stored = [(a.filename, a.content_type, a.size) for a in row.case_message.attachments.order_by("pk")]
+    assert stored == [
+        ("ricevuta_n1.pdf", "application/pdf", 14),
+        ("passwd", "application/octet-stream", 10),  # declared text/plain: served as a download
+        ("Consegna_fallita.eml", "application/octet-stream", 143),
+    ]
+    event = events_for(row.case).get(action="email.attachments_not_extracted")
+    assert event.data == {
+        "message_id": row.case_message.pk,
+        "files": [{"filename": "foto grande.jpg", "size": 5120}],
+    }
+
+
+def test_a_mail_without_a_sender_is_kept_as_unreadable(mailbox):
+    row = store(
+        mailbox, b"To: assistenza@bottega.example\r\nSubject: ?\r\nMessage-ID: <x@y>\r\n\r\ntesto\r\n"
+    )
+    assert ingest.process_inbound(row.pk) == InboundState.UNREADABLE
+    row.refresh_from_db()
+    assert (row.state, row.error, row.case) == ("unreadable", "The message has no sender address.", None)
+    assert Case.objects.count() == 0
+
+
+def test_the_same_message_id_in_two_mailboxes_is_one_message(mailbox, customer):
+    other = Mailbox.objects.create(address="ordini@bottega.example")
+    first, second = store(mailbox, mail()), store(other, mail())
+    ingest.process_inbound(first.pk)
+    ingest.process_inbound(second.pk)
+    second.refresh_from_db()
+    assert Message.objects.count() == 1
+    assert (second.state, second.case_message) == ("processed", Message.objects.get())
+
+
+def test_a_row_that_keeps_failing_is_given_up_as_unreadable(mailbox, customer, monkeypatch):
+    row = store(mailbox, mail())
+    monkeypatch.setattr(ingest, "receive_message", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(ingest, "open_case", lambda *a, **k: 1 / 0)
+    step = ingest.CLAIM_TIMEOUT + datetime.timedelta(seconds=1)
+    start = clock.now()
+    for attempt in range(ingest.MAX_ATTEMPTS):
+        with clock.frozen_at(start + attempt * step), pytest.raises(ZeroDivisionError):
+            ingest.process_inbound(row.pk)
+    with clock.frozen_at(start + ingest.MAX_ATTEMPTS * step):
+        assert ingest.process_inbound(row.pk) == InboundState.UNREADABLE
+    row.refresh_from_db()
+    assert (
+        row.error
+        == f"Gave up after {ingest.MAX_ATTEMPTS} failed attempts: ZeroDivisionError: division by zero"
+    )
+    assert bytes(row.raw) == mail()
+
+
+# --- End to end through the LMTP listener --------------------------------------------------------
+
+
+@pytest.fixture
+def lmtp_mailbox(transactional_db):
+    from premura.agents.models import Team
+
+    team = Team.objects.create(name="Assistenza", slug="assistenza")
+    return Mailbox.objects.create(
+        address="assistenza@bottega.example", plus_addressing=True, default_team=team
+    )
+
+
+def deliver(
+    controller, raw: bytes, sender: str = "anna.colombo@example.it", rcpt: str = "assistenza@bottega.example"
+) -> int:
+    client = smtplib.LMTP(controller.hostname, controller.port)
+    try:
+        client.ehlo()
+        client.mail(sender)
+        assert client.rcpt(rcpt)[0] == 250
+        code = client.data(raw)[0]
+        client.quit()
+        return code
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def anna(transactional_db):
+    from tests.factories.customers import CustomerFactory, EmailIdentityFactory
+
+    anna = CustomerFactory(full_name="Anna Colombo", language="it")
+    EmailIdentityFactory(customer=anna, value="anna.colombo@example.it")
+    return anna
+
+
+@pytest.fixture
+def marco(transactional_db, lmtp_mailbox):
+    from tests.factories.agents import make_agent
+
+    return make_agent("marco", "Marco Rossi", team=lmtp_mailbox.default_team)
+
+
+def test_lmtp_new_mail_opens_a_case_with_the_visible_text(start_lmtp, lmtp_mailbox):
+    assert deliver(start_lmtp(), corpus("gmail_it.eml"), sender="mario.rossi@gmail.com") == 250
+    row = InboundEmail.objects.get()
+    assert row.state == "processed"
+    case = row.case
+    assert case.customer.full_name == "Mario Rossi"
+    assert case.subject == "Re: [#1234] Ordine 10482"
+    assert (
+        case.messages.get().body
+        == "Buongiorno,\nil pacco non è ancora arrivato, potete verificare?\n\nGrazie\nMario"
+    )
+
+
+def test_lmtp_reply_to_our_reply_joins_and_redelivery_is_one_message(start_lmtp, lmtp_mailbox, anna, marco):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    sent = queue_reply(case, marco)
+    answer = mail(
+        message_id="<m2@anna.example>",
+        subject="Re: Il mio ordine",
+        in_reply_to=sent.message_id_header,
+        body="Grazie!",
+    )
+    assert deliver(controller, answer) == 250
+    assert deliver(controller, answer) == 250  # the MTA lost our 250 and retries
+    assert list(case.messages.filter(direction="inbound").values_list("body", flat=True)) == [
+        "Buongiorno, dov'è il mio pacco?",
+        "Grazie!",
+    ]
+    assert InboundEmail.objects.count() == 2
+    assert Case.objects.count() == 1
+
+
+def test_lmtp_subject_token_from_the_customer_joins_from_a_stranger_opens_a_linked_case(
+    start_lmtp, lmtp_mailbox, anna
+):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    deliver(
+        controller,
+        mail(message_id="<m2@anna.example>", subject=f"Nuova domanda [#{case.pk}]", body="Ancora io"),
+    )
+    assert case.messages.count() == 2
+    deliver(
+        controller,
+        mail(
+            sender="Estraneo <x@altrove.example>", message_id="<m3@x>", subject=f"[#{case.pk}]", body="Ciao"
+        ),
+        sender="x@altrove.example",
+    )
+    assert case.messages.count() == 2
+    linked = Case.objects.exclude(pk=case.pk).get()
+    assert linked.customer.full_name == "Estraneo"
+    assert events_for(linked).get(action="case.linked").data["linked_case"] == case.pk
+
+
+def test_lmtp_plus_address_reply_joins(start_lmtp, lmtp_mailbox, anna):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    rcpt = f"assistenza+{outbox.plus_token(case.pk)}@bottega.example"
+    deliver(
+        controller,
+        mail(message_id="<m2@anna.example>", subject="Altro oggetto", to=rcpt, body="Di nuovo"),
+        rcpt=rcpt,
+    )
+    assert list(case.messages.values_list("body", flat=True)) == [
+        "Buongiorno, dov'è il mio pacco?",
+        "Di nuovo",
+    ]
+
+
+def test_lmtp_out_of_office_to_our_reply_does_not_reopen_a_solved_case(start_lmtp, lmtp_mailbox, anna, marco):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    sent = queue_reply(case, marco)
+    change_status(case, CaseStatus.SOLVED)
+    ooo = corpus("ooo_it.eml").replace(
+        b"Message-ID: <ooo-0@cliente.example>",
+        f"Message-ID: <ooo-0@cliente.example>\r\nIn-Reply-To: {sent.message_id_header}".encode(),
+    )
+    assert deliver(controller, ooo, sender="collega0@cliente.example") == 250
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SOLVED
+    assert case.messages.filter(direction="inbound").count() == 1
+    row = InboundEmail.objects.get(message_id="ooo-0@cliente.example")
+    assert (row.state, row.classification, row.case, row.case_message) == (
+        "processed",
+        "automatic",
+        case,
+        None,
+    )
+    event = events_for(case).get(action="email.automatic")
+    assert event.data["excerpt"] == "Sono fuori sede fino al 10 marzo."
+    assert (
+        not OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT, case=case)
+        .exclude(created_at__lt=row.received_at)
+        .exists()
+    )
+
+
+def test_lmtp_dsn_bounce_lands_on_the_case_of_the_returned_message(start_lmtp, lmtp_mailbox, anna, marco):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    sent = queue_reply(case, marco)
+    dsn = corpus("dsn_multipart_report.eml").replace(
+        b"<ack-1234.1@shop.example>", sent.message_id_header.encode()
+    )
+    assert deliver(controller, dsn, sender="") == 250
+    row = InboundEmail.objects.get(message_id="20250305150000.4F2A31C0@mx.shop.example")
+    assert (row.classification, row.case) == ("bounce", case)
+    event = events_for(case).get(action="email.bounced")
+    assert event.data["failed_recipient"] == "mario.rossi@example.it"
+    assert event.data["status"] == "5.1.1"
+    assert case.messages.filter(direction="inbound").count() == 1
+
+
+def test_lmtp_unreadable_message_stays_stored(start_lmtp, lmtp_mailbox):
+    raw = b"questo non e' un messaggio\r\nsenza intestazioni\r\n"
+    assert deliver(start_lmtp(), raw) == 250
+    row = InboundEmail.objects.get()
+    assert (row.state, bytes(row.raw), row.case) == ("unreadable", raw, None)
+    assert row.error
+
+
+def test_lmtp_crash_in_processing_is_redone_by_the_sweeper_once(start_lmtp, lmtp_mailbox, anna, monkeypatch):
+    real = ingest.open_case
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker died")
+
+    monkeypatch.setattr(ingest, "open_case", crash)
+    assert deliver(start_lmtp(), mail()) == 250  # stored: the 250 never waits for processing
+    row = InboundEmail.objects.get()
+    assert (row.state, row.error, Case.objects.count()) == ("processing", "RuntimeError: worker died", 0)
+    monkeypatch.setattr(ingest, "open_case", real)
+    assert ingest.process_waiting() == 0  # the claim has not expired: maybe still running
+    later = clock.now() + ingest.CLAIM_TIMEOUT + datetime.timedelta(seconds=1)
+    with clock.frozen_at(later):
+        assert ingest.process_waiting() == 1
+        assert ingest.process_waiting() == 0
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.error) == ("processed", 2, "")
+    assert Case.objects.get().messages.count() == 1
