@@ -95,6 +95,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/agents", admin_only=True),
     Endpoint("POST", "/api/v1/agents", admin_only=True),
     Endpoint("GET", "/api/v1/teams"),
+    Endpoint("GET", "/api/v1/messages?message_id=m1@anna.example"),
 ]
 ADMIN_ONLY = [e for e in ENDPOINTS if e.admin_only]
 ANY_AGENT = [e for e in ENDPOINTS if not e.admin_only]
@@ -115,6 +116,7 @@ def world(customer, anna_order) -> dict:
 
 def _shape(operation: str) -> str:
     """ "GET /api/v1/cases/{case_id}" -> "GET /api/v1/cases/{}": path parameters are named differently."""
+    operation = operation.partition("?")[0]
     return "/".join("{}" if part.startswith("{") else part for part in operation.split("/"))
 
 

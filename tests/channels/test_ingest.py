@@ -464,3 +464,15 @@ def test_lmtp_crash_in_processing_is_redone_by_the_sweeper_once(start_lmtp, lmtp
     row.refresh_from_db()
     assert (row.state, row.attempts, row.error) == ("processed", 2, "")
     assert Case.objects.get().messages.count() == 1
+
+
+def test_lmtp_pec_files_the_inner_message_under_its_sender(start_lmtp, lmtp_mailbox):
+    assert deliver(start_lmtp(), corpus("pec_postacert.eml"), sender="posta-certificata@pec.aruba.it") == 250
+    row = InboundEmail.objects.get()
+    case = row.case
+    assert case.customer.full_name == "Avv. Carla Moretti"
+    assert [i.value for i in case.customer.identities.all()] == ["carla.moretti@pec.avvocati.example"]
+    assert case.subject == "Diffida ordine 10600"
+    message = case.messages.get()
+    assert message.external_id == "inner-pec-1@pec.avvocati.example"
+    assert message.body == "Con la presente si chiede la restituzione dell'importo di 120 €."

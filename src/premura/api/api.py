@@ -10,6 +10,7 @@ from premura.agents.api import router as agents_router
 from premura.api.auth import ApiTokenAuth
 from premura.api.errors import StrictJsonParser, register_error_handlers
 from premura.api.throttling import TokenRateThrottle, register_throttle_handler
+from premura.channels.api import router as messages_router
 from premura.commerce.api import router as orders_router
 from premura.conversations.api import router as cases_router
 from premura.customers.api import router as customers_router
@@ -38,3 +39,4 @@ api.add_router("/v1/", orders_router)
 api.add_router("/v1/", shipments_router)
 api.add_router("/v1/", cases_router)
 api.add_router("/v1/", agents_router)
+api.add_router("/v1/", messages_router)
