@@ -161,7 +161,7 @@ def test_a_new_mail_opens_a_case_for_a_new_customer(mailbox, team):
         "Lucia Bianchì",
     )
     assert [i.value for i in case.customer.identities.all()] == ["lucia@example.it"]
-    message = case.messages.get()
+    message = case.messages.get(direction="inbound")
     assert (message.body, message.external_id, row.case_message) == (
         "Vorrei fare un reso.",
         "m1@anna.example",
@@ -171,7 +171,7 @@ def test_a_new_mail_opens_a_case_for_a_new_customer(mailbox, team):
     assert message.created_at == row.received_at
     # Processed rows are never processed again.
     assert ingest.process_inbound(row.pk) == ""
-    assert Message.objects.count() == 1
+    assert Message.objects.filter(direction="inbound").count() == 1
 
 
 def test_the_message_is_dated_when_we_received_it_not_when_processed(mailbox, customer):
@@ -249,8 +249,8 @@ def test_the_same_message_id_in_two_mailboxes_is_one_message(mailbox, customer):
     ingest.process_inbound(first.pk)
     ingest.process_inbound(second.pk)
     second.refresh_from_db()
-    assert Message.objects.count() == 1
-    assert (second.state, second.case_message) == ("processed", Message.objects.get())
+    assert Message.objects.filter(direction="inbound").count() == 1
+    assert (second.state, second.case_message) == ("processed", Message.objects.get(direction="inbound"))
 
 
 def test_a_row_that_keeps_failing_is_given_up_as_unreadable(mailbox, customer, monkeypatch):
@@ -316,6 +316,14 @@ def marco(transactional_db, lmtp_mailbox):
     return make_agent("marco", "Marco Rossi", team=lmtp_mailbox.default_team)
 
 
+def acks() -> list[tuple[int, str]]:
+    return list(
+        OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT)
+        .order_by("pk")
+        .values_list("case_id", "to_address")
+    )
+
+
 def test_lmtp_new_mail_opens_a_case_with_the_visible_text(start_lmtp, lmtp_mailbox):
     assert deliver(start_lmtp(), corpus("gmail_it.eml"), sender="mario.rossi@gmail.com") == 250
     row = InboundEmail.objects.get()
@@ -324,7 +332,7 @@ def test_lmtp_new_mail_opens_a_case_with_the_visible_text(start_lmtp, lmtp_mailb
     assert case.customer.full_name == "Mario Rossi"
     assert case.subject == "Re: [#1234] Ordine 10482"
     assert (
-        case.messages.get().body
+        case.messages.get(direction="inbound").body
         == "Buongiorno,\nil pacco non è ancora arrivato, potete verificare?\n\nGrazie\nMario"
     )
 
@@ -348,6 +356,29 @@ def test_lmtp_reply_to_our_reply_joins_and_redelivery_is_one_message(start_lmtp,
     ]
     assert InboundEmail.objects.count() == 2
     assert Case.objects.count() == 1
+    assert acks() == [(case.pk, "anna.colombo@example.it")]  # the new case's, none for the follow-up
+
+
+def test_lmtp_a_solved_case_the_customer_reopens_is_acknowledged_again(start_lmtp, lmtp_mailbox, anna, marco):
+    controller = start_lmtp()
+    deliver(controller, mail())
+    case = Case.objects.get()
+    sent = queue_reply(case, marco)
+    change_status(case, CaseStatus.SOLVED)
+    deliver(
+        controller, mail(message_id="<m2@anna.example>", in_reply_to=sent.message_id_header, body="Non va")
+    )
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    assert acks() == [(case.pk, "anna.colombo@example.it"), (case.pk, "anna.colombo@example.it")]
+
+
+def test_lmtp_the_acknowledgement_goes_to_the_reply_to(start_lmtp, lmtp_mailbox):
+    raw = mail(
+        sender="Lucia <lucia@example.it>", extra=("Reply-To: Lucia Ufficio <lucia.ufficio@example.it>",)
+    )
+    deliver(start_lmtp(), raw, sender="lucia@example.it")
+    assert acks() == [(Case.objects.get().pk, "lucia.ufficio@example.it")]
 
 
 def test_lmtp_subject_token_from_the_customer_joins_from_a_stranger_opens_a_linked_case(
@@ -360,7 +391,7 @@ def test_lmtp_subject_token_from_the_customer_joins_from_a_stranger_opens_a_link
         controller,
         mail(message_id="<m2@anna.example>", subject=f"Nuova domanda [#{case.pk}]", body="Ancora io"),
     )
-    assert case.messages.count() == 2
+    assert case.messages.filter(direction="inbound").count() == 2
     deliver(
         controller,
         mail(
@@ -368,7 +399,7 @@ def test_lmtp_subject_token_from_the_customer_joins_from_a_stranger_opens_a_link
         ),
         sender="x@altrove.example",
     )
-    assert case.messages.count() == 2
+    assert case.messages.filter(direction="inbound").count() == 2
     linked = Case.objects.exclude(pk=case.pk).get()
     assert linked.customer.full_name == "Estraneo"
     assert events_for(linked).get(action="case.linked").data["linked_case"] == case.pk
@@ -384,7 +415,7 @@ def test_lmtp_plus_address_reply_joins(start_lmtp, lmtp_mailbox, anna):
         mail(message_id="<m2@anna.example>", subject="Altro oggetto", to=rcpt, body="Di nuovo"),
         rcpt=rcpt,
     )
-    assert list(case.messages.values_list("body", flat=True)) == [
+    assert list(case.messages.filter(direction="inbound").values_list("body", flat=True)) == [
         "Buongiorno, dov'è il mio pacco?",
         "Di nuovo",
     ]
@@ -413,11 +444,8 @@ def test_lmtp_out_of_office_to_our_reply_does_not_reopen_a_solved_case(start_lmt
     )
     event = events_for(case).get(action="email.automatic")
     assert event.data["excerpt"] == "Sono fuori sede fino al 10 marzo."
-    assert (
-        not OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT, case=case)
-        .exclude(created_at__lt=row.received_at)
-        .exists()
-    )
+    # The first mail's acknowledgement only: none for the automatic reply.
+    assert acks() == [(case.pk, "anna.colombo@example.it")]
 
 
 def test_lmtp_dsn_bounce_lands_on_the_case_of_the_returned_message(start_lmtp, lmtp_mailbox, anna, marco):
@@ -463,7 +491,7 @@ def test_lmtp_crash_in_processing_is_redone_by_the_sweeper_once(start_lmtp, lmtp
         assert ingest.process_waiting() == 0
     row.refresh_from_db()
     assert (row.state, row.attempts, row.error) == ("processed", 2, "")
-    assert Case.objects.get().messages.count() == 1
+    assert Case.objects.get().messages.filter(direction="inbound").count() == 1
 
 
 def test_lmtp_pec_files_the_inner_message_under_its_sender(start_lmtp, lmtp_mailbox):
@@ -473,6 +501,6 @@ def test_lmtp_pec_files_the_inner_message_under_its_sender(start_lmtp, lmtp_mail
     assert case.customer.full_name == "Avv. Carla Moretti"
     assert [i.value for i in case.customer.identities.all()] == ["carla.moretti@pec.avvocati.example"]
     assert case.subject == "Diffida ordine 10600"
-    message = case.messages.get()
+    message = case.messages.get(direction="inbound")
     assert message.external_id == "inner-pec-1@pec.avvocati.example"
     assert message.body == "Con la presente si chiede la restituzione dell'importo di 120 €."

@@ -11,8 +11,10 @@ Processing one row:
 3. in ONE transaction, at the time we received it (`clock.frozen_at(received_at)`, so a case orders
    its messages by arrival, not by the sender's `Date`): identify the customer, thread
    (`find_case`), append or open, store the attachments, link the row and mark it processed.
-   Automatic mail and bounces are never a customer message: they never reopen a case and are
-   never acknowledged; when they thread, the case gets an audit event.
+   The first genuine message of a new case (or of a solved case it reopens) is acknowledged
+   (acknowledgements.acknowledge, to the Reply-To, else From). Automatic mail and bounces are
+   never a customer message: they never reopen a case and are never acknowledged; when they
+   thread, the case gets an audit event.
 
 A crash anywhere in 3 rolls the whole step back: the row stays `processing` with the error, and
 the sweeper claims it again after CLAIM_TIMEOUT. After MAX_ATTEMPTS claims it goes to `unreadable`
@@ -31,14 +33,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from premura.channels import outbox
+from premura.channels import acknowledgements, outbox
 from premura.channels.email.classify import BOUNCE, GENUINE, Classification, classify
 from premura.channels.email.parse import ParsedEmail, parse_message
 from premura.channels.email.quotes import visible_text
 from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail
 from premura.commerce.models import Order
 from premura.conversations.attachments import attach_upload, sniff_content_type
-from premura.conversations.models import Case, CasePhase, Message
+from premura.conversations.models import Case, CasePhase, CaseStatus, Message
 from premura.conversations.services import open_case, receive_message
 from premura.core import clock
 from premura.core.audit import record_event
@@ -224,10 +226,8 @@ def process_inbound(inbound_id: int) -> str:
         return ""
     row = InboundEmail.objects.select_related("mailbox").get(pk=inbound_id)
     if row.attempts > MAX_ATTEMPTS:
-        error = _("Gave up after %(count)s failed attempts: %(error)s") % {
-            "count": MAX_ATTEMPTS,
-            "error": row.error,
-        }
+        # Errors on the row are technical and in English, like the parser's.
+        error = f"Gave up after {MAX_ATTEMPTS} failed attempts: {row.error}"
         _finish(row, now, InboundState.UNREADABLE, error=error)
         return InboundState.UNREADABLE
     parsed = parse_message(bytes(row.raw), attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES)
@@ -235,7 +235,7 @@ def process_inbound(inbound_id: int) -> str:
         _finish(row, now, InboundState.UNREADABLE, error=parsed.error)
         return InboundState.UNREADABLE
     classification = classify(
-        parsed, envelope_sender=_envelope_sender(row), is_own_address=row.mailbox.is_own_address
+        parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
     )
     try:
         with transaction.atomic():
@@ -329,10 +329,15 @@ def _file(
                 known_customer_id=sender.pk if sender else None,
                 threaded_by=thread.how,
             )
+        was_solved = Case.objects.filter(pk=case.pk, status=CaseStatus.SOLVED).exists()
         message = receive_message(case, body=body, channel=Channel.EMAIL, external_id=parsed.message_id)
+        # A follow-up of a closed case is a new case; a solved one the message reopened is a new
+        # round: both are acknowledged (acknowledgements.dedupe_key keeps it to once per round).
+        if message.case_id != case.pk or was_solved:
+            acknowledgements.acknowledge(message.case, to_address=_answer_address(parsed))
     else:
         if not parsed.from_address:
-            raise UnfileableEmail(_("The message has no sender address."))
+            raise UnfileableEmail("The message has no sender address.")
         try:
             customer = _customer_for(parsed, row.mailbox)
         except CustomerError as exc:
@@ -348,6 +353,7 @@ def _file(
             external_id=parsed.message_id,
         )
         message = case.messages.get()
+        acknowledgements.acknowledge(case, to_address=_answer_address(parsed))
         if thread.linked is not None:
             record_event(
                 case,
@@ -365,6 +371,11 @@ def _file(
             )
     _store_attachments(message, parsed)
     return message.case, message
+
+
+def _answer_address(parsed: ParsedEmail) -> str:
+    """Where the customer wants answers: the Reply-To when there is one, else the From address."""
+    return parsed.reply_to or parsed.from_address
 
 
 class UnfileableEmail(Exception):
