@@ -504,3 +504,42 @@ def test_lmtp_pec_files_the_inner_message_under_its_sender(start_lmtp, lmtp_mail
     message = case.messages.get(direction="inbound")
     assert message.external_id == "inner-pec-1@pec.avvocati.example"
     assert message.body == "Con la presente si chiede la restituzione dell'importo di 120 €."
+
+
+AUTOMATIC_IN_CORPUS = {
+    "dsn_multipart_report.eml": "bounce",
+    "exim_bounce_text.eml": "bounce",
+    "qmail_failure_notice.eml": "bounce",
+    "list_mail.eml": "automatic",
+    "ooo_de.eml": "automatic",
+    "ooo_en.eml": "automatic",
+    "ooo_es.eml": "automatic",
+    "ooo_fr.eml": "automatic",
+    "ooo_it.eml": "automatic",
+}
+
+
+def test_lmtp_the_whole_corpus_lands_once_each_where_it_belongs(start_lmtp, lmtp_mailbox):
+    """Every client and quirk of the corpus: genuine mail opens a case whose message is the visible
+    text; automatic mail and bounces open nothing; nothing is unreadable."""
+    from tests.channels.email_fixtures import FIXTURES
+
+    controller = start_lmtp()
+    names = sorted(path.name for path in FIXTURES.glob("*.eml"))
+    for name in names:
+        sender = "" if AUTOMATIC_IN_CORPUS.get(name) == "bounce" else "someone@example.it"
+        assert deliver(controller, corpus(name), sender=sender) == 250, name
+    rows = {row.sha256: row for row in InboundEmail.objects.select_related("case_message")}
+    assert len(rows) == len(names)
+    for name in names:
+        raw = corpus(name)
+        row = next(r for r in rows.values() if bytes(r.raw) == raw)
+        expected = AUTOMATIC_IN_CORPUS.get(name, "genuine")
+        assert (row.state, row.classification) == ("processed", expected), name
+        if expected == "genuine":
+            text = parsed(raw).text
+            assert row.case_message.body == (ingest.visible_text(text).strip() or text.strip()), name
+            assert row.case_message.case == row.case
+        else:
+            assert (row.case, row.case_message) == (None, None), name
+    assert Case.objects.count() == len(names) - len(AUTOMATIC_IN_CORPUS)

@@ -234,19 +234,19 @@ def process_inbound(inbound_id: int) -> str:
     if not parsed.is_readable:
         _finish(row, now, InboundState.UNREADABLE, error=parsed.error)
         return InboundState.UNREADABLE
-    classification = classify(
-        parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
-    )
     try:
+        classification = classify(
+            parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
+        )
         with transaction.atomic():
             locked = InboundEmail.objects.select_for_update().filter(
                 pk=row.pk, state=InboundState.PROCESSING, claimed_at=now
             )
-            if not locked.exists():
+            if not list(locked.values_list("pk", flat=True)):
                 return ""  # our claim expired and another worker took the row over
             with clock.frozen_at(row.received_at):
                 case, message = _file(row, parsed, classification)
-            _finish(
+            finished = _finish(
                 row,
                 now,
                 InboundState.PROCESSED,
@@ -256,6 +256,9 @@ def process_inbound(inbound_id: int) -> str:
                 classification_reason=classification.reason[:2000],
                 error="",
             )
+            if not finished:  # cannot happen under the row lock; never file twice if it does
+                transaction.set_rollback(True)
+                return ""
     except UnfileableEmail as exc:
         _finish(row, now, InboundState.UNREADABLE, error=str(exc)[:2000])
         return InboundState.UNREADABLE
