@@ -543,3 +543,29 @@ def test_lmtp_the_whole_corpus_lands_once_each_where_it_belongs(start_lmtp, lmtp
         else:
             assert (row.case, row.case_message) == (None, None), name
     assert Case.objects.count() == len(names) - len(AUTOMATIC_IN_CORPUS)
+
+
+def test_a_helpdesk_answering_our_acknowledgements_with_new_cases_stops_getting_them(mailbox):
+    start = clock.now()
+    for n in range(6):
+        with clock.frozen_at(start + datetime.timedelta(minutes=n)):
+            row = store(
+                mailbox,
+                mail(
+                    sender="helpdesk@altro.example",
+                    subject=f"Ticket {n} ricevuto",
+                    message_id=f"<t{n}@altro.example>",
+                ),
+            )
+            ingest.process_inbound(row.pk)
+    cases = list(Case.objects.order_by("pk"))
+    assert len(cases) == 6
+    assert OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).count() == 4
+    assert [events_for(c).filter(action="email.loop_suspected").count() for c in cases] == [0, 0, 0, 0, 1, 1]
+    # Minutes later the pair is quiet again: acknowledged.
+    with clock.frozen_at(start + datetime.timedelta(minutes=30)):
+        row = store(
+            mailbox, mail(sender="helpdesk@altro.example", subject="Nuovo", message_id="<t9@altro.example>")
+        )
+        ingest.process_inbound(row.pk)
+    assert OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).count() == 5

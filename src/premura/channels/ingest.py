@@ -34,10 +34,17 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from premura.channels import acknowledgements, outbox
-from premura.channels.email.classify import BOUNCE, GENUINE, Classification, classify
+from premura.channels.email.classify import (
+    BOUNCE,
+    GENUINE,
+    LOOP_WINDOW,
+    Classification,
+    classify,
+    is_mail_loop,
+)
 from premura.channels.email.parse import ParsedEmail, parse_message
 from premura.channels.email.quotes import visible_text
-from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail
+from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail, OutboundKind
 from premura.commerce.models import Order
 from premura.conversations.attachments import attach_upload, sniff_content_type
 from premura.conversations.models import Case, CasePhase, CaseStatus, Message
@@ -337,7 +344,7 @@ def _file(
         # A follow-up of a closed case is a new case; a solved one the message reopened is a new
         # round: both are acknowledged (acknowledgements.dedupe_key keeps it to once per round).
         if message.case_id != case.pk or was_solved:
-            acknowledgements.acknowledge(message.case, to_address=_answer_address(parsed))
+            _acknowledge(message.case, _answer_address(parsed))
     else:
         if not parsed.from_address:
             raise UnfileableEmail("The message has no sender address.")
@@ -356,7 +363,7 @@ def _file(
             external_id=parsed.message_id,
         )
         message = case.messages.get()
-        acknowledgements.acknowledge(case, to_address=_answer_address(parsed))
+        _acknowledge(case, _answer_address(parsed))
         if thread.linked is not None:
             record_event(
                 case,
@@ -374,6 +381,21 @@ def _file(
             )
     _store_attachments(message, parsed)
     return message.case, message
+
+
+def _acknowledge(case: Case, address: str) -> None:
+    """Acknowledge, unless we are in a loop with `address`: another helpdesk whose own
+    acknowledgements carry no automatic marker and open a new case each time would have us answer
+    forever. More than LOOP_LIMIT acknowledgements to the same address within LOOP_WINDOW
+    (classify.is_mail_loop) stops them, and the case says why."""
+    now = clock.now()
+    recent = OutboundEmail.objects.filter(
+        kind=OutboundKind.ACKNOWLEDGEMENT, to_address__iexact=address, created_at__gte=now - LOOP_WINDOW
+    ).values_list("created_at", flat=True)
+    if address and is_mail_loop(list(recent), now=now):
+        record_event(case, "email.loop_suspected", actor_label=address, address=address)
+        return
+    acknowledgements.acknowledge(case, to_address=address)
 
 
 def _answer_address(parsed: ParsedEmail) -> str:
