@@ -569,3 +569,18 @@ def test_a_helpdesk_answering_our_acknowledgements_with_new_cases_stops_getting_
         )
         ingest.process_inbound(row.pk)
     assert OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).count() == 5
+
+
+def test_a_reply_on_a_closed_case_opens_its_follow_up_and_is_acknowledged(mailbox, case, agent):
+    sent = queue_reply(case, agent)
+    change_status(case, CaseStatus.CLOSED)
+    row = store(
+        mailbox, mail(message_id="<m9@anna.example>", in_reply_to=sent.message_id_header, body="Di nuovo io")
+    )
+    ingest.process_inbound(row.pk)
+    row.refresh_from_db()
+    follow_up = row.case
+    assert (follow_up.follow_up_of, row.case_message.body) == (case, "Di nuovo io")
+    assert list(
+        OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).values_list("case_id", "to_address")
+    ) == [(follow_up.pk, "anna.colombo@example.it")]
