@@ -7,6 +7,8 @@ from premura.api.errors import api_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
+    # The e-mail channel's console pages (channels.views): agents only, like the console.
+    path("console/mail/", include("premura.channels.urls")),
     path("console/", include("premura.console.urls")),
     path("portal/", include("premura.portal.urls")),
     path("shop/", include("premura.shop.urls")),

@@ -313,6 +313,12 @@ class InboundEmail(models.Model):
             ),
             # Threading looks up In-Reply-To/References among every stored Message-ID.
             models.Index(fields=["message_id"], name="inbound_email_message_id"),
+            # The console's "could not read" list and its badge: unreadable rows only, newest first.
+            models.Index(
+                fields=["-received_at", "-id"],
+                condition=models.Q(state="unreadable"),
+                name="inbound_email_unreadable",
+            ),
         ]
 
     def __str__(self) -> str:

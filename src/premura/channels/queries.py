@@ -4,6 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
+from django.db.models.functions import Length
 
 from premura.channels.email.parse import parse_message
 from premura.channels.email.quotes import visible_text
@@ -74,4 +76,38 @@ def messages_by_message_id(message_id: str) -> list[EmailMessage]:
         )
         for row in OutboundEmail.objects.filter(message_id_header__in=[f"<{bare}>", bare])
     ]
+    return found
+
+
+def unreadable_emails() -> QuerySet[InboundEmail]:
+    """The messages processing could not read, newest first (the console's "could not read" list,
+    over the partial index `inbound_email_unreadable`). The raw bytes are deferred: the list shows
+    their size, taken from the row's `size` annotation, never the bytes themselves."""
+    return (
+        InboundEmail.objects.filter(state=InboundState.UNREADABLE)
+        .select_related("mailbox")
+        .defer("raw")
+        .annotate(size=Length("raw"))
+        .order_by("-received_at", "-id")
+    )
+
+
+def unreadable_count(cap: int) -> int:
+    """How many messages could not be read, counting no further than `cap` + 1 (a bounded scan of
+    the partial index: the caller shows "cap+" above `cap`)."""
+    return InboundEmail.objects.filter(state=InboundState.UNREADABLE).order_by()[: cap + 1].count()
+
+
+def raw_email_ids(case_id: int) -> dict[int, int]:
+    """{case message id: inbound e-mail id} for the case's messages that came by e-mail: the case
+    page links each to its original (the raw download). The first stored row wins when one message
+    reached two of our mailboxes."""
+    found: dict[int, int] = {}
+    rows = (
+        InboundEmail.objects.filter(case_id=case_id, case_message__isnull=False)
+        .order_by("-received_at", "-id")
+        .values_list("case_message_id", "pk")
+    )
+    for message_id, inbound_id in rows:
+        found[message_id] = inbound_id
     return found

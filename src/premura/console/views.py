@@ -1,10 +1,6 @@
 """The agent console: the inbox, the case page and the case actions (thin views over services)."""
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
+from premura.agents.access import agent_required
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
 from premura.channels.outbox import deliveries_by_message, reply_by_email
+from premura.channels.queries import raw_email_ids
 from premura.commerce.queries import lifetime_value
 from premura.console.forms import NewCaseForm, NoteForm, ReplyForm, parse_id, parse_page
 from premura.conversations import services
@@ -52,20 +50,6 @@ from premura.shipping.queries import order_with_details
 COUNT_CAP = 999
 # Nobody pages further than this; beyond it an OFFSET costs more than it is worth.
 MAX_PAGE = 10_000
-
-
-def agent_required(view):
-    """Only people with an agent profile work in the console; the agent is passed to the view."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        agent = Agent.objects.filter(user=request.user).select_related("team").first()
-        if agent is None:
-            raise PermissionDenied
-        return view(request, agent, *args, **kwargs)
-
-    return wrapper
 
 
 def capped_count(queryset) -> str:
@@ -139,6 +123,7 @@ def _case_context(case, agent: Agent) -> dict:
         "case": case,
         "timeline": timeline(case),
         "deliveries": deliveries_by_message(case),
+        "raw_emails": raw_email_ids(case.pk),
         "customer": case.customer,
         "identities": case.customer.identities.all(),
         "lifetime_value": lifetime_value(case.customer),

@@ -1,0 +1,26 @@
+"""Who may use the agents' pages: the console and the channel pages mounted under it."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from premura.agents.models import Agent
+
+
+def agent_required(view):
+    """Only people with an agent profile work in the console; the agent is passed to the view.
+
+    Anonymous users are sent to the login page; a logged-in user without an agent profile gets 403.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        agent = Agent.objects.filter(user=request.user).select_related("team").first()
+        if agent is None:
+            raise PermissionDenied
+        return view(request, agent, *args, **kwargs)
+
+    return wrapper
