@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Length
+from django.http import Http404
 
+from premura.agents.models import Agent
 from premura.channels.email.parse import parse_message
 from premura.channels.email.quotes import visible_text
 from premura.channels.models import InboundEmail, InboundState, OutboundEmail, OutboundKind
@@ -77,6 +79,17 @@ def messages_by_message_id(message_id: str) -> list[EmailMessage]:
         for row in OutboundEmail.objects.filter(message_id_header__in=[f"<{bare}>", bare])
     ]
     return found
+
+
+def access_inbound_email(agent: Agent | None, inbound_id: int) -> InboundEmail:
+    """A stored inbound message with its raw bytes, for an agent (every agent of the desk sees
+    every mail, as every case); anyone else, or an unknown id, gets a 404."""
+    if agent is None:
+        raise Http404
+    row = InboundEmail.objects.filter(pk=inbound_id).only("raw").first()
+    if row is None:
+        raise Http404
+    return row
 
 
 def unreadable_emails() -> QuerySet[InboundEmail]:

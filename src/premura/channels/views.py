@@ -2,15 +2,14 @@
 could not be read, and the exact bytes of any stored inbound message. Agents only, like the console."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from premura.agents.access import agent_required
 from premura.agents.models import Agent
-from premura.channels.models import InboundEmail
-from premura.channels.queries import unreadable_emails
+from premura.channels.queries import access_inbound_email, unreadable_emails
 
 # Nobody pages further than this; beyond it an OFFSET costs more than it is worth.
 MAX_PAGE = 10_000
@@ -43,9 +42,7 @@ def unreadable(request: HttpRequest, agent: Agent) -> HttpResponse:
 @agent_required
 def raw_message(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpResponse:
     """The stored message exactly as it came, byte for byte, as a download (never shown inline)."""
-    row = InboundEmail.objects.filter(pk=inbound_id).only("raw").first()
-    if row is None:
-        raise Http404
+    row = access_inbound_email(agent, inbound_id)
     response = HttpResponse(bytes(row.raw), content_type="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="message-{row.pk}.eml"'
     response.headers["X-Content-Type-Options"] = "nosniff"
