@@ -7,3 +7,7 @@ class ChannelError(Exception):
 
 class NoRecipient(ChannelError):
     """There is nobody to send the mail to: no address given and none on the customer."""
+
+
+class InvalidMailbox(ChannelError):
+    """A mailbox's settings are not valid; the message names the fields."""

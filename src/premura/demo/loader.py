@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from premura.agents.models import Agent, Role, Team
 from premura.agents.services import create_agent, create_team
+from premura.channels.mailboxes import add_mailbox
+from premura.channels.models import Mailbox
 from premura.commerce.models import Order, Refund
 from premura.commerce.services import (
     NewOrderLine,
@@ -170,6 +172,7 @@ def load_demo(
         with frozen_at(beginning):
             configure_shop(**DEMO_SHOP)
             teams = _ensure_teams()
+            _ensure_mailbox(teams)
             agents = _create_agents(teams)
             for code, name, template in CARRIERS:
                 configure_carrier(code=code, name=name, tracking_url_template=template)
@@ -233,6 +236,22 @@ def _ensure_teams() -> dict[str, Team]:
     """The demo teams by their slug in TEAMS: the ones that exist (by name) are reused."""
     existing = {team.name: team for team in Team.objects.filter(name__in=[name for _, name in TEAMS])}
     return {slug: existing.get(name) or create_team(name=name, slug=slug) for slug, name in TEAMS}
+
+
+def _ensure_mailbox(teams: dict[str, Team]) -> None:
+    """The shop's support address, delivered by `premura lmtp` (what `make run` starts): kept, like
+    the teams, when the demo is loaded again."""
+    address = DEMO_SHOP["support_email"]
+    if not Mailbox.objects.filter(address=address).exists():
+        add_mailbox(
+            Mailbox(
+                address=address,
+                display_name=DEMO_SHOP["name"],
+                plus_addressing=True,
+                default_team=teams["ordini-e-spedizioni"],
+                default_language="it",
+            )
+        )
 
 
 def _create_agents(teams: dict[str, Team]) -> dict[str, Agent]:

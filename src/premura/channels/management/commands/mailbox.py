@@ -9,10 +9,11 @@ import os
 import sys
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from premura.agents.models import Team
+from premura.channels.exceptions import InvalidMailbox
+from premura.channels.mailboxes import add_mailbox
 from premura.channels.models import InboundMode, Mailbox
 
 PASSWORD_ENV = "PREMURA_IMAP_PASSWORD"
@@ -54,14 +55,10 @@ class Command(BaseCommand):
         add.add_argument("--language", default="it", help="default language (it, en)")
 
     def handle(self, *args, **options) -> None:
-        mailbox = self.build(options)
         try:
-            mailbox.full_clean()
-        except ValidationError as error:
-            raise CommandError(
-                "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-            ) from error
-        mailbox.save(force_insert=True)
+            mailbox = add_mailbox(self.build(options))
+        except InvalidMailbox as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(f"Added mailbox {mailbox.address} ({mailbox.get_inbound_mode_display()})")
 
     def build(self, options: dict) -> Mailbox:
