@@ -23,6 +23,7 @@ import os
 import platform
 import pstats
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -463,6 +464,12 @@ def _utc(t: float):
 # ---------------------------------------------------------------------------------------------
 
 
+def _statement(sql: str) -> str:
+    """A statement's shape: IN lists and literals collapsed, so that the same query counts once."""
+    sql = re.sub(r"IN \([^)]*\)", "IN (...)", sql)
+    return re.sub(r"'[^']*'|\b\d+\b", "?", sql)
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest rank."""
     ordered = sorted(values)
@@ -505,6 +512,23 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
     raw_bytes = 0
     not_processed = []
     profiler = cProfile.Profile() if args.profile else None
+    queries = [0]
+
+    sql_costs: dict[str, list] = {}  # --profile: statement -> [count, seconds]
+
+    def count_queries(execute, sql, params, many, context):
+        queries[0] += 1
+        if not args.profile:
+            return execute(sql, params, many, context)
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            cost = sql_costs.setdefault(_statement(sql), [0, 0.0])
+            cost[0] += 1
+            cost[1] += time.perf_counter() - start
+
+    store_q = process_q = 0
     log(f"pushing {args.messages:,} messages through accept_inbound -> process_inbound")
     wall0 = time.perf_counter()
     for i in range(args.messages):
@@ -512,13 +536,18 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
         raw_bytes += len(raw)
         if profiler:
             profiler.enable()
-        t0 = time.perf_counter()
-        row, created = accept_inbound(
-            mailbox, raw, source="lmtp", envelope_sender=sender, recipients=[MAILBOX]
-        )
-        t1 = time.perf_counter()
-        state = process_inbound(row.pk)
-        t2 = time.perf_counter()
+        with connection.execute_wrapper(count_queries):
+            q0 = queries[0]
+            t0 = time.perf_counter()
+            row, created = accept_inbound(
+                mailbox, raw, source="lmtp", envelope_sender=sender, recipients=[MAILBOX]
+            )
+            t1 = time.perf_counter()
+            q1 = queries[0]
+            state = process_inbound(row.pk)
+            t2 = time.perf_counter()
+        store_q += q1 - q0
+        process_q += queries[0] - q1
         if profiler:
             profiler.disable()
         if not created or state != "processed":
@@ -552,9 +581,12 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
         "target_met": args.messages / timed >= TARGET_PER_S,
         "timed_s": round(timed, 2),
         "wall_s": round(wall, 2),
-        "store": stage(store_t),
-        "process": stage(process_t),
-        "per_message": stage(total_t),
+        "store": {**stage(store_t), "queries_per_message": round(store_q / args.messages, 1)},
+        "process": {**stage(process_t), "queries_per_message": round(process_q / args.messages, 1)},
+        "per_message": {
+            **stage(total_t),
+            "queries_per_message": round((store_q + process_q) / args.messages, 1),
+        },
         "generated": gen.expected,
         "counts": counts,
         "huey_pending": HUEY.pending_count(),
@@ -566,8 +598,11 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(25)
-        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("cumulative").print_stats("premura|email/|sqlite3|psycopg", 45)
         log(out.getvalue())
+        log("SQL statements by count (per message, total ms in the database driver):")
+        for sql, (count, seconds) in sorted(sql_costs.items(), key=lambda kv: -kv[1][0])[:30]:
+            log(f"  {count / args.messages:6.2f}  {seconds * 1000:8.0f} ms  {sql[:160]}")
     return report
 
 
@@ -655,14 +690,22 @@ def print_report(r: dict) -> None:
         f"{'met' if r['target_met'] else 'NOT met'}); timed {r['timed_s']} s, wall {r['wall_s']} s "
         "(wall includes generating the messages)"
     )
-    print(f"\n{'stage':<34} {'msg/s':>8} {'total s':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    heads = ["msg/s", "total s", "p50 ms", "p95 ms", "max ms", "SQL/msg"]
+    print(f"\n{'stage':<34}" + "".join(f" {h:>8}" for h in heads))
     for key, label in (
         ("store", "store raw (accept_inbound)"),
         ("process", "process (process_inbound)"),
         ("per_message", "per message (both)"),
     ):
         s = r[key]
-        cells = [s["per_s"], s["total_s"], s["p50_ms"], s["p95_ms"], s["max_ms"]]
+        cells = [
+            s["per_s"],
+            s["total_s"],
+            s["p50_ms"],
+            s["p95_ms"],
+            s["max_ms"],
+            s.get("queries_per_message", ""),
+        ]
         print(f"{label:<34}" + "".join(f" {v:>8}" for v in cells))
     c = r["counts"]
     print(
