@@ -253,6 +253,33 @@ def test_the_same_message_id_in_two_mailboxes_is_one_message(mailbox, customer):
     assert (second.state, second.case_message) == ("processed", Message.objects.get(direction="inbound"))
 
 
+def test_message_id_lookups_use_the_index_not_a_scan_of_every_message(mailbox, case):
+    """Filing a reply looks its Message-IDs up among the desk's messages: on SQLite the partial
+    unique index on (channel, external_id) serves only a query that repeats its condition, else
+    every inbound e-mail scans the whole message table (benchmarks/email_ingest.py found it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    row = store(mailbox, mail(message_id="<m2@anna.example>", in_reply_to="<first@anna.example>"))
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.process_inbound(row.pk) == InboundState.PROCESSED
+    lookups = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT")
+        and 'FROM "conversations_message"' in q["sql"]
+        and "external_id" in q["sql"]
+    ]
+    assert len(lookups) == 2  # the already-filed check and the references rule
+    with connection.cursor() as cursor:
+        for sql in lookups:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(r[-1]) for r in cursor.fetchall())
+            assert "USING INDEX message_channel_external_id_unique" in plan, (sql, plan)
+
+
 def test_a_row_that_keeps_failing_is_given_up_as_unreadable(mailbox, customer, monkeypatch):
     row = store(mailbox, mail())
     monkeypatch.setattr(ingest, "receive_message", lambda *a, **k: 1 / 0)

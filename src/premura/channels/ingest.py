@@ -100,8 +100,12 @@ def _by_references(parsed: ParsedEmail) -> Case | None:
     ).values_list("message_id_header", "case_id")
     for message_id, case_id in outbound:
         case_by_id.setdefault(_bare(message_id), case_id)
-    inbound = Message.objects.filter(channel=Channel.EMAIL, external_id__in=ordered).values_list(
-        "external_id", "case_id"
+    # `.exclude(external_id="")` repeats the condition of the partial unique index on (channel,
+    # external_id): without it SQLite cannot use the index and scans every message of the desk.
+    inbound = (
+        Message.objects.filter(channel=Channel.EMAIL, external_id__in=ordered)
+        .exclude(external_id="")
+        .values_list("external_id", "case_id")
     )
     for message_id, case_id in inbound:
         case_by_id.setdefault(_bare(message_id), case_id)
@@ -317,7 +321,11 @@ def _file(
 ) -> tuple[Case | None, Message | None]:
     """Put the message where it belongs; the row's case and message."""
     if parsed.message_id:
-        already = Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id).first()
+        already = (  # the exclude lets SQLite use the partial unique index (see _by_references)
+            Message.objects.filter(channel=Channel.EMAIL, external_id=parsed.message_id)
+            .exclude(external_id="")
+            .first()
+        )
         if already is not None:
             return already.case, already
     if classification.kind != GENUINE:
