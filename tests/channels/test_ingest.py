@@ -611,3 +611,27 @@ def test_a_reply_on_a_closed_case_opens_its_follow_up_and_is_acknowledged(mailbo
     assert list(
         OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT).values_list("case_id", "to_address")
     ) == [(follow_up.pk, "anna.colombo@example.it")]
+
+
+def test_the_mail_loop_check_reads_one_address_by_index_not_the_whole_outbox(mailbox):
+    """Every new case's acknowledgement first counts the recent ones to that address: an index
+    range, or the check would grow with the outbox (benchmarks/email_ingest.py found the scan)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    row = store(mailbox, mail(message_id="<new-topic@anna.example>"))
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.process_inbound(row.pk) == InboundState.PROCESSED
+    checks = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "channels_outboundemail"' in q["sql"]
+        and '"channels_outboundemail"."created_at" >=' in q["sql"]
+    ]
+    assert len(checks) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {checks[0]}")
+        plan = " ".join(str(r[-1]) for r in cursor.fetchall())
+    assert "USING INDEX outbound_ack_recent_idx (to_address=? AND created_at>?)" in plan, plan

@@ -116,7 +116,8 @@ def recipient(case: Case, to_address: str | None) -> str:
         validate_email(address)
     except ValidationError:
         return ""
-    return "" if is_own_address(address) else address
+    # Lower-cased as every address Premura stores, so the loop check finds it by index (ingest).
+    return "" if is_own_address(address) else address.lower()
 
 
 @transaction.atomic

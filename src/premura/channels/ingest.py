@@ -398,7 +398,7 @@ def _acknowledge(case: Case, address: str) -> None:
     (classify.is_mail_loop) stops them, and the case says why."""
     now = clock.now()
     recent = OutboundEmail.objects.filter(
-        kind=OutboundKind.ACKNOWLEDGEMENT, to_address__iexact=address, created_at__gte=now - LOOP_WINDOW
+        kind=OutboundKind.ACKNOWLEDGEMENT, to_address=address.lower(), created_at__gte=now - LOOP_WINDOW
     ).values_list("created_at", flat=True)
     if address and is_mail_loop(list(recent), now=now):
         record_event(case, "email.loop_suspected", actor_label=address, address=address)

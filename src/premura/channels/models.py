@@ -175,6 +175,12 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status__in=["queued", "retry_wait", "sending"]),
                 name="outbound_due_idx",
             ),
+            # The mail-loop check: the acknowledgements sent to one address in the last minutes.
+            models.Index(
+                fields=["to_address", "created_at"],
+                condition=models.Q(kind="acknowledgement"),
+                name="outbound_ack_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:
