@@ -27,6 +27,7 @@ def test_an_inbound_message_with_its_case_and_visible_text(agent_api, team, agen
         "is_automatic": False,
         "visible_text": "Buongiorno,\nil pacco non è ancora arrivato, potete verificare?\n\nGrazie\nMario",
         "at": found["at"],
+        "delivery": None,
     }
     # Our reply, found by its own Message-ID, without the brackets.
     sent = outbox.reply_by_email(row.case, reply(row.case, agent, "Verifichiamo subito."))

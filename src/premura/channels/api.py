@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from premura.api.auth import current_agent
 from premura.api.errors import errors
 from premura.channels.queries import messages_by_message_id
+from premura.channels.schemas import DeliveryOut
 
 router = Router(tags=["messages"])
 
@@ -24,6 +25,9 @@ class EmailMessageOut(Schema):
     is_automatic: bool = Field(..., description="Recognised as automatic mail or a bounce: never answered.")
     visible_text: str = Field(..., description="The text the console shows, quotes and signature stripped.")
     at: datetime.datetime = Field(..., description="When we received (or queued) it.")
+    delivery: DeliveryOut | None = Field(
+        ..., description="Ours: where it stands in the outbox (the reason when it failed). Null when inbound."
+    )
 
 
 class MessageFilters(Schema):

@@ -29,6 +29,7 @@ class EmailMessage:
     is_automatic: bool
     visible_text: str
     at: datetime.datetime
+    delivery: OutboundEmail | None = None  # ours: the outbox row itself
 
 
 def _inbound_text(row: InboundEmail) -> str:
@@ -75,6 +76,7 @@ def messages_by_message_id(message_id: str) -> list[EmailMessage]:
             is_automatic=row.kind == OutboundKind.ACKNOWLEDGEMENT,
             visible_text=row.body_text,
             at=row.created_at,
+            delivery=row,
         )
         for row in OutboundEmail.objects.filter(message_id_header__in=[f"<{bare}>", bare])
     ]

@@ -104,7 +104,7 @@ def update_case(request: HttpRequest, case_id: int, payload: CasePatch):
 def list_messages(request: HttpRequest, case_id: int):
     """The case's messages, oldest first, internal notes included (`is_internal`)."""
     case = access_case(current_agent(request), case_id)
-    return case.messages.order_by("created_at", "pk")
+    return case.messages.prefetch_related("outbound_emails").order_by("created_at", "pk")
 
 
 @router.post("/cases/{int:case_id}/messages", response={201: MessageOut, **errors(401, 403, 404, 422)})

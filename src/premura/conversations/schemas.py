@@ -6,7 +6,8 @@ import enum
 from ninja import Field, Schema
 
 from premura.api.schemas import Flag, Id, InputSchema, QueryId, QuerySchema, Text, optional_not_null
-from premura.conversations.models import CaseReason, CaseStatus, Priority
+from premura.channels.schemas import DeliveryOut
+from premura.conversations.models import CaseReason, CaseStatus, Direction, Message, Priority
 from premura.conversations.queries import INBOX_VIEWS
 from premura.core.models import Channel
 
@@ -82,6 +83,20 @@ class MessageOut(Schema):
     body: str
     created_at: datetime.datetime
     external_id: str
+    delivery: DeliveryOut | None = Field(
+        ...,
+        description=(
+            "A reply or acknowledgement sent to the customer by e-mail: where that e-mail stands. "
+            "Null for every other message."
+        ),
+    )
+
+    @staticmethod
+    def resolve_delivery(message: Message):
+        """The newest outbox row of the message (`outbound_emails`, prefetched by the lists)."""
+        if message.direction != Direction.OUTBOUND or message.is_internal:
+            return None
+        return max(message.outbound_emails.all(), key=lambda row: row.pk, default=None)
 
 
 class CaseOut(Schema):
@@ -106,3 +121,7 @@ class CaseOut(Schema):
 
 class CaseDetailOut(CaseOut):
     messages: list[MessageOut]
+
+    @staticmethod
+    def resolve_messages(case):
+        return case.messages.prefetch_related("outbound_emails")
