@@ -13,6 +13,7 @@ from premura.channels.email.parse import parse_message
 from premura.channels.email.quotes import visible_text
 from premura.channels.models import InboundEmail, InboundState, OutboundEmail, OutboundKind
 from premura.conversations.models import Direction
+from premura.conversations.queries import access_case
 
 # One Message-ID names one message; more rows than this for one id is a misuse of the query.
 MAX_FOUND = 50
@@ -91,6 +92,17 @@ def access_inbound_email(agent: Agent | None, inbound_id: int) -> InboundEmail:
     row = InboundEmail.objects.filter(pk=inbound_id).only("raw").first()
     if row is None:
         raise Http404
+    return row
+
+
+def access_case_email(agent: Agent | None, inbound_id: int) -> InboundEmail:
+    """A stored inbound message filed in a case, with its raw bytes, reached through that case:
+    `conversations.queries.access_case` decides, so whoever may not see the case gets a 404, as
+    for a message it was never filed in or an unknown id."""
+    row = InboundEmail.objects.filter(pk=inbound_id, case__isnull=False).only("raw", "case_id").first()
+    if row is None:
+        raise Http404
+    access_case(agent, row.case_id)
     return row
 
 

@@ -1,15 +1,18 @@
 """The e-mail channel's pages in the console (mounted under /console/mail/): the messages that
-could not be read, and the exact bytes of any stored inbound message. Agents only, like the console."""
+could not be read, the exact bytes of any stored inbound message, and a case's e-mail shown whole
+(full text, sanitised HTML in a sandboxed frame, its inline images). Agents only, like the console."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from premura.agents.access import agent_required
 from premura.agents.models import Agent
-from premura.channels.queries import access_inbound_email, unreadable_emails
+from premura.channels import display
+from premura.channels.queries import access_case_email, access_inbound_email, unreadable_emails
 
 # Nobody pages further than this; beyond it an OFFSET costs more than it is worth.
 MAX_PAGE = 10_000
@@ -45,7 +48,69 @@ def raw_message(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpResp
     row = access_inbound_email(agent, inbound_id)
     response = HttpResponse(bytes(row.raw), content_type="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="message-{row.pk}.eml"'
+    return _inert(response)
+
+
+def _inert(response: HttpResponse) -> HttpResponse:
+    """A file from a sender, as the console serves attachments: never sniffed into another type,
+    a sandboxed document that runs nothing when opened on its own, kept by no cache."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+def _remote_images(request: HttpRequest) -> bool:
+    return request.GET.get("images") == "1"
+
+
+@require_GET
+@agent_required
+def email_message(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpResponse:
+    """The whole e-mail of a case message: the case page loads it into the message when the agent
+    opens "Full message" (htmx); without JavaScript it is a page of its own."""
+    row = access_case_email(agent, inbound_id)
+    context = {"agent": agent, "row": row, "shown": display.shown_email(row)}
+    if request.htmx:
+        return render(request, "channels/email.html#full_message", context)
+    return render(request, "channels/email.html", context)
+
+
+# The frame's own policy: nothing runs, nothing is fetched but our stylesheet and the inline images
+# (and, when the agent asks, remote images), no form goes anywhere; only our pages may frame it.
+# The sandbox keeps the origin (allow-same-origin) so the inline images' requests carry the
+# session: with no script allowed there is nothing that origin could be used for.
+_FRAME_POLICY = (
+    "default-src 'none'; img-src {images}; style-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+)
+
+
+@require_GET
+@agent_required
+@xframe_options_sameorigin
+def email_html(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpResponse:
+    """The sanitised HTML of a case's e-mail, as the document of the case page's sandboxed frame.
+    `?images=1` (the agent's "Show images") lets remote images load, and only them."""
+    row = access_case_email(agent, inbound_id)
+    remote_images = _remote_images(request)
+    shown = display.shown_email(row, remote_images=remote_images)
+    if not shown.html:
+        raise Http404
+    response = render(request, "channels/email_frame.html", {"shown": shown})
+    images = "'self' https: http:" if remote_images else "'self'"
+    response.headers["Content-Security-Policy"] = _FRAME_POLICY.format(images=images)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+@agent_required
+def inline_image(request: HttpRequest, agent: Agent, inbound_id: int, index: int) -> HttpResponse:
+    """An image the e-mail's HTML names by `cid:`, from the stored message: PNG, JPEG, GIF or WebP
+    whose bytes say so (display.inline_image), served like an attachment's preview."""
+    image = display.inline_image(access_case_email(agent, inbound_id), index)
+    if image is None:
+        raise Http404
+    response = HttpResponse(image.content, content_type=image.content_type)
+    return _inert(response)

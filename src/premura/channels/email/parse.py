@@ -30,7 +30,8 @@ import email.utils
 import html as html_lib
 import re
 import unicodedata
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -370,21 +371,24 @@ QUOTE_IDS = frozenset(
 )
 
 
-def _is_remote(url: str) -> bool:
-    return not url.strip().lower().startswith("cid:")
-
-
-def sanitize_html(html: str, *, allow_remote_images: bool = False) -> str:
+def sanitize_html(
+    html: str,
+    *,
+    allow_remote_images: bool = False,
+    cid_src: Callable[[str], str | None] | None = None,
+) -> str:
     """HTML safe to show inside the console: nh3 (Ammonia) with its default tags, minus anything
     that runs or restyles the page (no script, style, iframe, object, event handlers or style
     attributes; links get rel="noopener noreferrer"; javascript: and data: URLs dropped). Images
-    keep `cid:` sources (served from the stored inline parts); remote ones are removed unless
+    keep `cid:` sources, or with `cid_src` get the URL it gives for the Content-ID (without
+    "cid:", percent-decoded; None drops the source); remote ones are removed unless
     `allow_remote_images`. Quote markers (`QUOTE_CLASSES`, `QUOTE_IDS`) are kept."""
 
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
+        # nh3 calls this after its URL-scheme check: whatever it returns is not checked again.
         if tag == "img" and attr == "src":
             if value.strip().lower().startswith("cid:"):
-                return value
+                return value if cid_src is None else cid_src(urllib.parse.unquote(value.strip()[4:]))
             if allow_remote_images and value.strip().lower().startswith(("https:", "http:")):
                 return value
             return None
