@@ -1,7 +1,8 @@
 """A case's e-mail shown whole in the console (channels.display, channels.views): the case page
 shows the stripped text and links the full message; the full message has the whole text and the
-sanitised HTML in a sandboxed frame with a policy of its own; inline images come from the stored
-message, only real PNG/JPEG/GIF/WebP, through the case's access check."""
+sanitised HTML in a sandboxed frame with a policy of its own; inline images are the parts stored
+on the case message with their Content-ID, only real PNG/JPEG/GIF/WebP, behind the case's access
+check."""
 
 import base64
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from django.urls import reverse
 from premura.channels import ingest
 from premura.channels.inbound import accept_inbound
 from premura.channels.models import InboundEmail, InboundState, Mailbox
+from premura.conversations.models import Attachment
 from tests.channels.email_fixtures import raw as corpus
 
 PNG = base64.b64decode(
@@ -113,14 +115,35 @@ def test_the_frame_document_is_sanitised_and_fetches_nothing_but_our_images(cons
     )
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    photo = Attachment.objects.get(message=anna_mail.case_message, content_id="foto@anna.example")
     body = response.content.decode().split("<body>", 1)[1]
-    # The real PNG is served from the stored message; the fake PNG and the SVG get no source.
+    # The real PNG is shown from the case's attachments; the fake PNG and the SVG get no source.
     assert body == (
         "<p>Buongiorno, la moka è <b>arrivata rotta</b>.</p>"
-        f'<p><img src="/console/mail/{anna_mail.pk}/images/0/" alt="foto"><img alt="finta">'
+        f'<p><img src="/console/cases/{anna_mail.case_id}/attachments/{photo.pk}/" alt="foto">'
+        '<img alt="finta">'
         '<img alt="svg"><img alt="t"></p>'
         '<blockquote type="cite">Gentile Anna, il pacco è partito.</blockquote>\n</body>\n</html>\n'
     )
+
+
+def test_the_inline_parts_are_stored_with_their_content_id_and_only_images_are_served_inline(
+    console, anna_mail
+):
+    parts = anna_mail.case_message.attachments.order_by("pk")
+    assert [(p.filename, p.content_type, p.content_id) for p in parts] == [
+        ("foto.png", "image/png", "foto@anna.example"),
+        ("f.png", "application/octet-stream", "finta@anna.example"),
+        ("s.svg", "application/octet-stream", "svg@anna.example"),
+    ]
+    photo = console.get(reverse("console:attachment", args=[anna_mail.case_id, parts[0].pk]))
+    assert (photo.status_code, photo.headers["Content-Type"]) == (200, "image/png")
+    assert b"".join(photo.streaming_content) == PNG
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    assert photo.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    svg = console.get(reverse("console:attachment", args=[anna_mail.case_id, parts[2].pk]))
+    assert svg.headers["Content-Type"] == "application/octet-stream"
+    assert svg.headers["Content-Disposition"].startswith("attachment;")
 
 
 def test_show_images_lets_remote_images_load_and_nothing_else(console, anna_mail):
@@ -130,19 +153,6 @@ def test_show_images_lets_remote_images_load_and_nothing_else(console, anna_mail
     html = response.content.decode()
     assert '<img src="https://tracker.example/t.gif?u=anna" alt="t">' in html
     assert "script" not in html.split("<body>", 1)[1] and "onclick" not in html
-
-
-def test_an_inline_image_is_served_only_when_its_bytes_are_an_image_of_its_type(console, anna_mail):
-    response = console.get(reverse("mail:inline_image", args=[anna_mail.pk, 0]))
-    assert response.status_code == 200
-    assert response.content == PNG
-    assert response.headers["Content-Type"] == "image/png"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert "no-store" in response.headers["Cache-Control"]
-    # The text called PNG, the SVG, a part that does not exist.
-    for index in (1, 2, 3, 99):
-        assert console.get(reverse("mail:inline_image", args=[anna_mail.pk, index])).status_code == 404
 
 
 def test_a_plain_text_mail_has_its_full_text_and_no_frame(console, mailbox, customer):
@@ -157,7 +167,6 @@ def test_only_agents_reach_a_case_s_mail(client, anna_mail, mailbox, db):
     urls = [
         reverse("mail:message", args=[anna_mail.pk]),
         reverse("mail:html", args=[anna_mail.pk]),
-        reverse("mail:inline_image", args=[anna_mail.pk, 0]),
     ]
     for url in urls:
         assert client.get(url).status_code == 302  # to the login page

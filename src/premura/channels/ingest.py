@@ -425,8 +425,9 @@ def _named_order(subject: str, customer: Customer) -> Order | None:
 
 
 def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
-    """Every extracted part on the message; the type is what its bytes show (else a plain
-    download), never what the sender declared. Parts over the limit stay in the raw message and
+    """Every extracted part on the message, with its Content-ID (the full message shows the
+    mail's `cid:` images from here); the type is what its bytes show (else a plain download),
+    never what the sender declared. Parts over the limit stay in the raw message and
     are listed in an audit event."""
     over_limit = []
     for attachment in parsed.attachments:
@@ -435,7 +436,9 @@ def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
             continue
         content_type = sniff_content_type(attachment.content[:16]) or "application/octet-stream"
         upload = ContentFile(attachment.content, name=attachment.filename or "attachment")
-        attach_upload(message, upload, content_type=content_type)
+        # A Content-ID too long for the column names no image the console could show.
+        content_id = attachment.content_id if len(attachment.content_id) <= 255 else ""
+        attach_upload(message, upload, content_type=content_type, content_id=content_id)
     if over_limit:
         record_event(message.case, "email.attachments_not_extracted", message_id=message.pk, files=over_limit)
 

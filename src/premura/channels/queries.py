@@ -99,7 +99,11 @@ def access_case_email(agent: Agent | None, inbound_id: int) -> InboundEmail:
     """A stored inbound message filed in a case, with its raw bytes, reached through that case:
     `conversations.queries.access_case` decides, so whoever may not see the case gets a 404, as
     for a message it was never filed in or an unknown id."""
-    row = InboundEmail.objects.filter(pk=inbound_id, case__isnull=False).only("raw", "case_id").first()
+    row = (
+        InboundEmail.objects.filter(pk=inbound_id, case__isnull=False)
+        .only("raw", "case_id", "case_message_id")
+        .first()
+    )
     if row is None:
         raise Http404
     access_case(agent, row.case_id)

@@ -8,5 +8,4 @@ urlpatterns = [
     path("<int:inbound_id>/raw/", views.raw_message, name="raw"),
     path("<int:inbound_id>/", views.email_message, name="message"),
     path("<int:inbound_id>/html/", views.email_html, name="html"),
-    path("<int:inbound_id>/images/<int:index>/", views.inline_image, name="inline_image"),
 ]

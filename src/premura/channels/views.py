@@ -1,6 +1,6 @@
 """The e-mail channel's pages in the console (mounted under /console/mail/): the messages that
 could not be read, the exact bytes of any stored inbound message, and a case's e-mail shown whole
-(full text, sanitised HTML in a sandboxed frame, its inline images). Agents only, like the console."""
+(full text, sanitised HTML in a sandboxed frame). Agents only, like the console."""
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -48,20 +48,10 @@ def raw_message(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpResp
     row = access_inbound_email(agent, inbound_id)
     response = HttpResponse(bytes(row.raw), content_type="message/rfc822")
     response.headers["Content-Disposition"] = f'attachment; filename="message-{row.pk}.eml"'
-    return _inert(response)
-
-
-def _inert(response: HttpResponse) -> HttpResponse:
-    """A file from a sender, as the console serves attachments: never sniffed into another type,
-    a sandboxed document that runs nothing when opened on its own, kept by no cache."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-def _remote_images(request: HttpRequest) -> bool:
-    return request.GET.get("images") == "1"
 
 
 @require_GET
@@ -93,7 +83,7 @@ def email_html(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpRespo
     """The sanitised HTML of a case's e-mail, as the document of the case page's sandboxed frame.
     `?images=1` (the agent's "Show images") lets remote images load, and only them."""
     row = access_case_email(agent, inbound_id)
-    remote_images = _remote_images(request)
+    remote_images = request.GET.get("images") == "1"
     shown = display.shown_email(row, remote_images=remote_images)
     if not shown.html:
         raise Http404
@@ -102,15 +92,3 @@ def email_html(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpRespo
     response.headers["Content-Security-Policy"] = _FRAME_POLICY.format(images=images)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-@require_GET
-@agent_required
-def inline_image(request: HttpRequest, agent: Agent, inbound_id: int, index: int) -> HttpResponse:
-    """An image the e-mail's HTML names by `cid:`, from the stored message: PNG, JPEG, GIF or WebP
-    whose bytes say so (display.inline_image), served like an attachment's preview."""
-    image = display.inline_image(access_case_email(agent, inbound_id), index)
-    if image is None:
-        raise Http404
-    response = HttpResponse(image.content, content_type=image.content_type)
-    return _inert(response)

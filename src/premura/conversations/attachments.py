@@ -80,10 +80,13 @@ class NewAttachment:
     content_type: str
 
 
-def attach_upload(message: Message, upload: File, *, content_type: str) -> Attachment:
-    """Store an uploaded file on a message. The caller has checked its size and `content_type`."""
+def attach_upload(message: Message, upload: File, *, content_type: str, content_id: str = "") -> Attachment:
+    """Store an uploaded file on a message. The caller has checked its size and `content_type`.
+    `content_id`: an e-mail part's Content-ID (without <>), how the mail's HTML names it."""
     filename = safe_filename(upload.name, content_type)
-    attachment = Attachment(message=message, filename=filename, content_type=content_type, size=upload.size)
+    attachment = Attachment(
+        message=message, filename=filename, content_type=content_type, size=upload.size, content_id=content_id
+    )
     attachment.file.save(filename, upload, save=False)
     attachment.save()
     return attachment

@@ -262,6 +262,8 @@ class Attachment(models.Model):
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
+    # A part of an e-mail: its Content-ID, by which the mail's HTML shows it inline ("cid:").
+    content_id = models.CharField(_("Content-ID"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("attachment")
