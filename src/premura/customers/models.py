@@ -104,6 +104,10 @@ class CustomerIdentity(models.Model):
     value = models.CharField(_("value"), max_length=254)
     is_primary = models.BooleanField(_("primary"), default=False)
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    # Mail to this address comes back (a bounce of ours), since this time, and the receiving
+    # server's reason; cleared when the customer writes from it again (customers.services).
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    failing_reason = models.CharField(_("why it fails"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("customer identity")
@@ -112,3 +116,7 @@ class CustomerIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failing_since is not None

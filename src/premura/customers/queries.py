@@ -38,3 +38,27 @@ def _ids_with_identity(kinds, kind: str, value: str, limit: int) -> list[int]:
         return []
     identities = CustomerIdentity.objects.filter(kind__in=list(kinds), value=value)
     return list(dict.fromkeys(identities.values_list("customer_id", flat=True)[:limit]))
+
+
+def email_address_for(customer: Customer, wanted: str = "") -> str:
+    """The address to send the customer's mail to: `wanted` (the Reply-To of their mail, say)
+    or else their primary e-mail, unless that address is failing (our mail to it came back) and
+    another of their addresses is not; then the first working one, primary first. A failing
+    address is still used when it is all they have. "" when there is no address at all. Reads
+    `customer.identities` (prefetched or not)."""
+    emails = sorted(
+        (i for i in customer.identities.all() if i.kind == IdentityKind.EMAIL),
+        key=lambda i: (not i.is_primary, i.pk),
+    )
+    working = [i.value for i in emails if not i.is_failing]
+    wanted = wanted.strip()
+    if wanted:
+        try:
+            normalised = normalise_identity(IdentityKind.EMAIL, wanted)
+        except CustomerError:
+            return wanted
+        failing = any(i.value == normalised and i.is_failing for i in emails)
+        return working[0] if failing and working else wanted
+    if not emails:
+        return ""
+    return working[0] if working else emails[0].value

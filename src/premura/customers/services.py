@@ -266,3 +266,90 @@ def update_customer(customer: Customer, *, changes: Mapping[str, Any], actor: An
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, time) else value
+
+
+@transaction.atomic
+def add_identity(
+    customer: Customer, kind: str, value: str, *, actor: Any = None
+) -> tuple[CustomerIdentity, bool]:
+    """Give `customer` one more identity, normalised; return it and whether it is new.
+
+    Idempotent: an identity that is already the customer's is returned with False and nothing is
+    written. The first identity of its kind becomes the primary one; later ones never take that
+    place. Raises IdentityTaken when it belongs to another customer (customers are never merged
+    behind anyone's back) and CustomerError for a malformed value; nothing is written then.
+    Writes a `customer.identity_added` audit event.
+    """
+    value = normalise_identity(kind, value)
+    existing = CustomerIdentity.objects.filter(kind=kind, value=value).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                identity = CustomerIdentity.objects.create(
+                    customer=customer,
+                    kind=kind,
+                    value=value,
+                    is_primary=not customer.identities.filter(kind=kind).exists(),
+                    created_at=clock.now(),
+                )
+        except IntegrityError:
+            # Added a moment ago by someone else: theirs or ours, decided below.
+            existing = CustomerIdentity.objects.get(kind=kind, value=value)
+        else:
+            record_event(customer, "customer.identity_added", actor=actor, identity=f"{kind}:{value}")
+            return identity, True
+    if existing.customer_id != customer.pk:
+        raise IdentityTaken(
+            _("The %(kind)s %(value)s already belongs to another customer.")
+            % {"kind": IdentityKind(kind).label, "value": value}
+        )
+    return existing, False
+
+
+def mark_identity_failing(kind: str, value: str, *, reason: str) -> CustomerIdentity | None:
+    """Record that messages to this address come back (a permanent bounce of ours); return the
+    identity, or None when the address is nobody's.
+
+    Idempotent: a failing identity keeps the time it first failed and takes the newest reason. The
+    first failure writes a `customer.identity_failing` audit event on the customer. One
+    conditional UPDATE each way, so it races safely with `clear_identity_failing`.
+    """
+    try:
+        value = normalise_identity(kind, value)
+    except CustomerError:
+        return None
+    reason = text.one_line(reason)[: CustomerIdentity._meta.get_field("failing_reason").max_length]
+    identities = CustomerIdentity.objects.filter(kind=kind, value=value)
+    with transaction.atomic():
+        started = identities.filter(failing_since__isnull=True).update(
+            failing_since=clock.now(), failing_reason=reason
+        )
+        if not started:
+            identities.update(failing_reason=reason)
+        identity = identities.select_related("customer").first()
+        if identity is not None and started:
+            record_event(
+                identity.customer,
+                "customer.identity_failing",
+                identity=f"{kind}:{value}",
+                reason=reason,
+            )
+    return identity
+
+
+def clear_identity_failing(kind: str, value: str) -> bool:
+    """The customer wrote from this address, so it works: it stops being failing. Returns whether
+    it was failing. Idempotent and cheap when it was not (one UPDATE matching nothing, by the
+    unique index); when it was, writes a `customer.identity_recovered` audit event."""
+    try:
+        value = normalise_identity(kind, value)
+    except CustomerError:
+        return False
+    with transaction.atomic():
+        cleared = CustomerIdentity.objects.filter(kind=kind, value=value, failing_since__isnull=False).update(
+            failing_since=None, failing_reason=""
+        )
+        if cleared:
+            identity = CustomerIdentity.objects.select_related("customer").get(kind=kind, value=value)
+            record_event(identity.customer, "customer.identity_recovered", identity=f"{kind}:{value}")
+    return bool(cleared)
