@@ -2,7 +2,15 @@ import datetime as dt
 
 import pytest
 
-from premura.channels.email.classify import AUTOMATIC, BOUNCE, GENUINE, Classification, classify, is_mail_loop
+from premura.channels.email.classify import (
+    AUTOMATIC,
+    BOUNCE,
+    GENUINE,
+    Classification,
+    classify,
+    is_mail_loop,
+    vacation_cue,
+)
 from premura.channels.email.parse import parse_message
 
 from .email_fixtures import parsed
@@ -34,6 +42,7 @@ FIXTURE_CLASSES = [
             bounced_message_id="ack-1234.1@shop.example",
             failed_recipient="mario.rossi@example.it",
             status="5.1.1",
+            diagnostic="550 5.1.1 <mario.rossi@example.it>: Recipient address rejected: User unknown",
         ),
     ),
     (
@@ -44,6 +53,7 @@ FIXTURE_CLASSES = [
             bounced_message_id="reply-1240.3@shop.example",
             failed_recipient="lucia.marino@provider.example",
             status="5.1.1",
+            diagnostic="Remote host said: 550 5.1.1 Mailbox does not exist",
         ),
     ),
     (
@@ -54,6 +64,7 @@ FIXTURE_CLASSES = [
             bounced_message_id="reply-1250.1@shop.example",
             failed_recipient="sara.villa@isp.example",
             status="5.2.1",
+            diagnostic="550 5.2.1 Mailbox disabled",
         ),
     ),
 ]
@@ -192,3 +203,89 @@ def test_is_mail_loop_counts_only_inside_the_window():
     assert is_mail_loop(recent, now=now) is False
     assert is_mail_loop([*recent, now - dt.timedelta(minutes=4)], now=now) is True
     assert is_mail_loop([*recent, now - dt.timedelta(minutes=11)], now=now) is False
+
+
+# --- Vacation replies without automatic headers: the words (channels.vacation adds the rest) ----
+
+VACATION_CORPUS = [
+    ("vacation_it_no_headers.eml", "Sono in ferie"),
+    ("vacation_en_no_headers.eml", "I am on holiday"),
+    ("vacation_de_no_headers.eml", "ich bin bis zum 20. August nicht im Büro"),
+    ("vacation_fr_no_headers.eml", "Je suis en congés"),
+    ("vacation_es_no_headers.eml", "estoy de vacaciones"),
+]
+
+
+@pytest.mark.parametrize("name,cue", VACATION_CORPUS)
+def test_vacation_replies_without_headers_are_genuine_alone_but_read_as_vacation(name, cue):
+    # No header and no out-of-office subject says so: classify cannot tell; the words can.
+    assert kind_of(name).kind == GENUINE
+    assert vacation_cue(parsed(name)) == cue
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["new_topic_it_away_question.eml", "new_topic_en_away_order.eml", "gmail_it.eml", "outlook_en.eml"],
+)
+def test_customers_mentioning_their_holidays_do_not_read_as_vacation_replies(name):
+    assert vacation_cue(parsed(name)) == ""
+
+
+def _cue(subject: str, body: str, extra: str = "") -> str:
+    return vacation_cue(parse_message(_mail(extra, subject=subject, body=body), attachment_max_bytes=10))
+
+
+@pytest.mark.parametrize(
+    "subject,body,cue",
+    [
+        ("Ferie", "Rientro il 25 agosto.", "Ferie"),
+        ("In vacanza dal 1 al 20 agosto", "Risponderò al rientro.", "In vacanza dal 1 al 20 agosto"),
+        ("Avviso", "Sarò assente dall'ufficio fino al 3 marzo.", "Sarò assente"),
+        ("Info", "I'm currently out of the office until Monday.", "I'm currently out of the office"),
+        ("Info", "Ich bin derzeit im Urlaub.", "Ich bin derzeit im Urlaub"),
+        (
+            "Info",
+            "Per urgenze: https://example.it/contatti?lang=it\nSono fuori ufficio.",
+            "Sono fuori ufficio",
+        ),
+    ],
+)
+def test_vacation_words(subject, body, cue):
+    assert _cue(subject, body) == cue
+
+
+@pytest.mark.parametrize(
+    "subject,body",
+    [
+        # A question: a person asks something.
+        ("Ferie", "Sono in ferie fino al 20: potete aspettare?"),
+        ("Vacaciones", "¿Estoy de vacaciones hasta el lunes, me lo guardan"),
+        # Their order, parcel, delivery, refund: a customer's business.
+        ("Ferie", "Sono in ferie fino al 20, consegnate dopo."),
+        ("Away until Monday", "I am on holiday, hold the parcel please."),
+        ("Urlaubszeit", "Ich bin im Urlaub, bitte die Bestellung später liefern."),
+        ("Congés", "Je suis en congés, gardez ma commande."),
+        # A subject that only starts with the word, without any statement of absence.
+        ("Holiday gift wrapping", "Please wrap the scarf."),
+        # No statement of absence at all.
+        ("Cambio taglia", "Vorrei la taglia M invece della S."),
+    ],
+)
+def test_what_a_person_writes_is_no_vacation_cue(subject, body):
+    assert _cue(subject, body) == ""
+
+
+def _with_part(disposition: str) -> str:
+    return (
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        "Content-Type: text/plain\r\n\r\nSono in ferie fino al 20 agosto.\r\n--b\r\n"
+        f"Content-Type: image/png\r\nContent-Disposition: {disposition}; filename=x.png\r\n\r\nPNG\r\n--b--"
+    )
+
+
+def test_a_long_text_or_an_attached_file_is_a_person_writing():
+    story = "Sono in ferie fino al 20 agosto. " + "Vi racconto cosa è successo. " * 60
+    assert _cue("Ferie", story) == ""
+    assert _cue("Avviso", "", extra=_with_part("attachment")) == ""
+    # A responder's inline logo is no file a person attached.
+    assert _cue("Avviso", "", extra=_with_part("inline")) == "Sono in ferie"

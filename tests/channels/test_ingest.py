@@ -634,4 +634,4 @@ def test_the_mail_loop_check_reads_one_address_by_index_not_the_whole_outbox(mai
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {checks[0]}")
         plan = " ".join(str(r[-1]) for r in cursor.fetchall())
-    assert "USING INDEX outbound_ack_recent_idx (to_address=? AND created_at>?)" in plan, plan
+    assert "USING INDEX outbound_to_recent_idx (to_address=? AND created_at>?)" in plan, plan

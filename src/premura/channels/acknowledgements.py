@@ -27,6 +27,7 @@ from premura.conversations.models import Case, CaseStatus, Direction, Message
 from premura.core import clock
 from premura.core.audit import events_for, record_event
 from premura.core.models import Channel
+from premura.customers.queries import email_address_for
 from premura.shop.queries import shop_settings
 
 SUBJECT_TEMPLATE = "channels/emails/acknowledgement_subject.txt"
@@ -108,8 +109,9 @@ def render(context: dict, language: str) -> tuple[str, str]:
 
 def recipient(case: Case, to_address: str | None) -> str:
     """The address the acknowledgement goes to, or "" when there is none we may write to: no
-    address, one that is not an address, or one of the shop's own."""
-    address = (to_address or case.customer.primary_email or "").strip()
+    address, one that is not an address, or one of the shop's own. A customer's address that is
+    failing (our mail to it came back) gives way to one of theirs that is not."""
+    address = email_address_for(case.customer, to_address or "").strip()
     if not address:
         return ""
     try:
@@ -129,8 +131,9 @@ def acknowledge(case: Case, *, to_address: str | None = None) -> OutboundEmail |
     by a person already), when this round was acknowledged already (once per case, once more
     after each reopening: `dedupe_key`), or when `recipient` finds no address we may write to.
     `to_address` is the Reply-To of the customer's mail when it had one; else the customer's
-    primary e-mail. The caller decides that the message deserves one: never call it for
-    automatic mail, lists or bounces (channels.email.classify).
+    primary e-mail (either gives way to a working address of theirs when it fails: `recipient`).
+    The caller decides that the message deserves one: never call it for automatic mail, lists
+    or bounces (channels.email.classify).
 
     Runs in the caller's transaction (call it in the one that opened the case or stored the
     message, holding the case's row lock); the mail goes out after the commit, with

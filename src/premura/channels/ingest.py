@@ -45,6 +45,7 @@ from premura.channels.email.classify import (
 from premura.channels.email.parse import ParsedEmail, parse_message
 from premura.channels.email.quotes import visible_text
 from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail, OutboundKind
+from premura.channels.vacation import vacation_reply
 from premura.commerce.models import Order
 from premura.conversations.attachments import attach_upload, sniff_content_type
 from premura.conversations.models import Case, CasePhase, CaseStatus, Message
@@ -54,7 +55,14 @@ from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.exceptions import CustomerError, IdentityTaken
 from premura.customers.models import Customer, IdentityKind, Language
-from premura.customers.services import NewIdentity, create_customer, find_customer, normalise_email
+from premura.customers.services import (
+    NewIdentity,
+    clear_identity_failing,
+    create_customer,
+    find_customer,
+    mark_identity_failing,
+    normalise_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +257,8 @@ def process_inbound(inbound_id: int) -> str:
         classification = classify(
             parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
         )
+        if classification.kind == GENUINE:
+            classification = vacation_reply(parsed, received_at=row.received_at) or classification
         with transaction.atomic():
             locked = InboundEmail.objects.select_for_update().filter(
                 pk=row.pk, state=InboundState.PROCESSING, claimed_at=now
@@ -330,6 +340,8 @@ def _file(
             return already.case, already
     if classification.kind != GENUINE:
         return _file_automatic(row, parsed, classification), None
+    # A person wrote from this address: whatever bounced before, it works now.
+    clear_identity_failing(IdentityKind.EMAIL, parsed.from_address)
     recipients = list(row.envelope_recipients or [])
     thread = find_case(parsed, row.mailbox, recipients)
     body = _body(parsed)
@@ -445,16 +457,23 @@ def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
 
 def _file_automatic(row: InboundEmail, parsed: ParsedEmail, classification: Classification) -> Case | None:
     """Automatic mail and bounces: an audit event on the case they thread into, never a message,
-    never a reopening. A bounce belongs to the case of the message it returns."""
+    never a reopening. A bounce belongs to the case of the message it returns, and a permanent one
+    marks the address that message went to as failing; a vacation reply without threading
+    headers belongs to the case of our mail it answers (channels.vacation)."""
     case = None
-    if classification.kind == BOUNCE and classification.bounced_message_id:
-        bounced = _bare(classification.bounced_message_id)
+    ours = _bare(classification.bounced_message_id or classification.replies_to_message_id)
+    if ours:
         outbound = (
-            OutboundEmail.objects.filter(message_id_header__in=[f"<{bounced}>", bounced])
+            OutboundEmail.objects.filter(message_id_header__in=[f"<{ours}>", ours])
             .select_related("case")
             .first()
         )
         case = outbound.case if outbound is not None else None
+        # Only a bounce that returns one of our own Message-IDs: anyone can forge a bounce that
+        # names a customer's address, nobody can guess our ids.
+        if outbound is not None and classification.is_permanent_failure:
+            reason = " ".join(filter(None, [classification.status, classification.diagnostic]))
+            mark_identity_failing(IdentityKind.EMAIL, outbound.to_address, reason=reason)
     if case is None:
         thread = find_case(parsed, row.mailbox, list(row.envelope_recipients or []))
         case = thread.case

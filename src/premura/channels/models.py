@@ -175,12 +175,10 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status__in=["queued", "retry_wait", "sending"]),
                 name="outbound_due_idx",
             ),
-            # The mail-loop check: the acknowledgements sent to one address in the last minutes.
-            models.Index(
-                fields=["to_address", "created_at"],
-                condition=models.Q(kind="acknowledgement"),
-                name="outbound_ack_recent_idx",
-            ),
+            # Our recent mail to one address: the mail-loop check (the acknowledgements of the
+            # last minutes) and a vacation reply without headers (our latest mail of any kind to
+            # its sender, channels.vacation).
+            models.Index(fields=["to_address", "created_at"], name="outbound_to_recent_idx"),
         ]
 
     def __str__(self) -> str:

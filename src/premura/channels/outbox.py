@@ -32,6 +32,7 @@ from premura.channels.models import (
 from premura.conversations.models import Case, Direction, Message
 from premura.core import clock
 from premura.core.models import Channel
+from premura.customers.queries import email_address_for
 from premura.shop.queries import shop_settings
 
 # How long a claimed row may stay "sending" before the sweeper takes it back: longer than any
@@ -167,7 +168,9 @@ def send(
     Runs in the caller's transaction; the row is delivered after it commits (the Huey doorbell,
     and the sweeper if that is lost), not before `not_before`. The Message-ID, threading headers,
     subject (with the case token) and body are fixed now, so every retry sends the same mail.
-    Raises NoRecipient when neither `to_address` nor the customer's primary e-mail exists.
+    Without `to_address` the mail goes to the customer's primary e-mail, or to another of their
+    addresses when mail to the primary one comes back (customers.queries.email_address_for).
+    Raises NoRecipient when the customer has no e-mail address.
     """
     if not dedupe_key:
         if message is None:
@@ -176,7 +179,7 @@ def send(
     existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
-    to_address = to_address or case.customer.primary_email
+    to_address = to_address or email_address_for(case.customer)
     if not to_address:
         raise NoRecipient(_("The customer has no e-mail address."))
     mailbox = mailbox_for(case)

@@ -9,9 +9,10 @@ Checks, first match wins: delivery reports (multipart/report, message/delivery-s
 bounces (qmail "failure notice", Postfix and Exim text) from a null sender or MAILER-DAEMON, the
 RFC 3834 and vendor headers (Auto-Submitted, Precedence, X-Autoreply, ...), mailing lists, a null
 Return-Path, MAILER-DAEMON/postmaster senders, PEC receipts, the shop's own addresses, then
-out-of-office subjects. What needs the database (a vacation reply sent to our envelope sender with a
-new subject, a loop between two helpdesks) is the caller's; `is_mail_loop` is the rule for the
-latter.
+out-of-office subjects. What needs the database is the caller's, with a rule from here for each: a
+vacation reply with no automatic header at all, sent to our envelope sender with a new subject and
+no threading headers (`vacation_cue` reads the words, the caller checks that we wrote to the sender
+shortly before: channels.vacation), and a loop between two helpdesks (`is_mail_loop`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .parse import ParsedEmail
+from .quotes import visible_text
 
 __all__ = [
     "GENUINE",
@@ -33,6 +35,8 @@ __all__ = [
     "is_mail_loop",
     "LOOP_WINDOW",
     "LOOP_LIMIT",
+    "vacation_cue",
+    "VACATION_WINDOW",
 ]
 
 GENUINE: Literal["genuine"] = "genuine"
@@ -49,11 +53,21 @@ class Classification:
     bounced_message_id: str = ""  # our Message-ID that came back (no <>), when a bounce names it
     failed_recipient: str = ""  # lower-case address that could not be delivered to
     status: str = ""  # DSN status code (5.1.1) when known
+    diagnostic: str = ""  # what the receiving server answered ("550 5.1.1 User unknown"), when known
+    # Our Message-ID (no <>) that an automatic reply without threading headers answers: a vacation
+    # reply, matched by its sender and time (channels.vacation).
+    replies_to_message_id: str = ""
 
     @property
     def is_automatic(self) -> bool:
         """True for automatic mail and bounces: never answered, never acknowledged."""
         return self.kind != GENUINE
+
+    @property
+    def is_permanent_failure(self) -> bool:
+        """A bounce that says the address does not work: not a delay warning (4.x.x, "the server
+        is still trying"), which says nothing yet about the address."""
+        return self.kind == BOUNCE and not self.status.startswith("4")
 
 
 _DAEMON_LOCALPARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "maildaemon"})
@@ -134,6 +148,17 @@ def _returned_message_id(text: str) -> str:
     return match.group(1) if match else ""
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def _plain_bounce_diagnostic(text: str) -> str:
+    """The receiving server's answer in a text bounce: the first line with an SMTP reply code and an
+    enhanced status ("Remote host said: 550 5.1.1 Mailbox does not exist")."""
+    match = re.search(r"^[^\n]*\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b[^\n]*$", text, re.MULTILINE)
+    return _one_line(match.group(0)) if match else ""
+
+
 def _plain_bounce_recipient(text: str) -> str:
     # qmail and Postfix: "<mario@example.it>:" at the start of a line.
     match = re.search(rf"^\s*<({_ADDR})>:", text, re.MULTILINE)
@@ -166,6 +191,7 @@ def _bounce(parsed: ParsedEmail, envelope_sender: str | None) -> Classification 
             bounced_message_id=_returned_message_id(report.returned_headers),
             failed_recipient=recipient,
             status=fields.get("status", ""),
+            diagnostic=_one_line(fields.get("diagnostic-code", "").split(";", 1)[-1]),
         )
     daemon = _is_daemon(parsed.from_address) or _null_sender(parsed, envelope_sender)
     text = parsed.text
@@ -178,6 +204,7 @@ def _bounce(parsed: ParsedEmail, envelope_sender: str | None) -> Classification 
             bounced_message_id=_returned_message_id(text),
             failed_recipient=failed,
             status=status.group(1) if status else "",
+            diagnostic=_plain_bounce_diagnostic(text),
         )
     return None
 
@@ -243,3 +270,68 @@ def is_mail_loop(
     automatic messages between the pair (both directions) were received or sent; more than `limit`
     within `window` of `now` is a loop, and the caller then stops answering that pair."""
     return sum(1 for t in automatic_times if now - window <= t <= now) > limit
+
+
+# --- Vacation replies with no automatic header (RFC 3834 §3.1.5 asks for Auto-Submitted; old
+# vacation programs and webmail responders send none). The words alone are not enough: a customer
+# may well write "sono in ferie fino al 20, consegnate dopo". The caller also requires that the
+# message names no earlier message (no In-Reply-To, no References) and that we wrote to its sender
+# within VACATION_WINDOW before it arrived: responders answer the mail that woke them, at once
+# (the window leaves room for our outbox's retries and the responder's server's greylisting).
+
+VACATION_WINDOW = dt.timedelta(hours=12)
+
+# "I am away" statements, matched anywhere in the subject or the visible text, in it/en/de/fr/es.
+_ABSENT = re.compile(
+    r"""
+      \b(?:sono|sar[òo]|resto|rester[òo])\s+(?:attualmente\s+|ora\s+)?
+        (?:in\s+ferie|in\s+vacanza|fuori\s+(?:sede|ufficio)|assente|in\s+congedo|in\s+maternit[àa])\b
+    | \bassente\s+dall['’]\s?ufficio\b | \bchius[oi]\s+per\s+ferie\b | \bchiusura\s+(?:estiva|per\s+ferie)\b
+    | \bI(?:\s+am|['’]m|\s+will\s+be)\s+(?:currently\s+|now\s+)?
+        (?:on\s+(?:vacation|holidays?|leave|annual\s+leave|parental\s+leave|maternity\s+leave)
+         | out\s+of\s+(?:the\s+)?office | away\s+(?:from|until|till|on) | off\s+work)\b
+    | \bich\s+bin\s+(?:\S+\s+){0,6}?
+        (?:im\s+urlaub|in\s+urlaub|nicht\s+im\s+b(?:ü|ue)ro|abwesend|au(?:ß|ss)er\s+haus)
+    | \bje\s+(?:suis|serai)\s+(?:actuellement\s+)?
+        (?:en\s+(?:cong[ée]s?|vacances)|absente?|en\s+dehors\s+du\s+bureau)\b
+    | \b(?:estoy|estar[ée])\s+(?:actualmente\s+)?
+        (?:de\s+vacaciones|fuera\s+de\s+(?:la\s+)?oficina|ausente)\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# A subject that is nothing but "away", perhaps with its dates: "Ferie", "In vacanza dal 1 al 20
+# agosto", "Away until Monday", "Vacaciones"; not "Holiday gift wrapping".
+_AWAY_SUBJECT = re.compile(
+    r"""^(?:in\s+)?(?:ferie|vacanz[ae]|vacation|holidays?|away|urlaub|cong[ée]s?|vacances|vacaciones)
+        (?:\s+(?:dal|fino|sino|until|till|from|bis|ab|vom|du|jusqu|hasta|desde)\b.* | \s*[\d(:\-–].*)?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# What a person writing to a shop mentions and a responder does not: their order, parcel, delivery,
+# refund, return. Any of them makes the message a customer's, whatever else it says.
+_PURCHASE = re.compile(
+    r"""\b(?:ordin[ei]|pacc(?:o|hi)|spedizion[ei]|consegn\w*|rimbors\w*|res[oi]\b
+         | (?:my|an|the|your)\s+order | orders?\s+(?:number|no\.?|\#) | parcels? | packages? | deliver\w*
+         | refund\w* | bestellung\w* | paket\w* | liefer\w* | rückerstattung | r(?:ü|ue)cksendung
+         | commande\w* | colis | livr\w* | rembours\w* | pedido\w* | paquetes? | entreg\w* | reembols\w*)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# Longer than any responder's text; a customer's story.
+_VACATION_MAX_CHARS = 1500
+
+
+def vacation_cue(parsed: ParsedEmail) -> str:
+    """The words that make a message without automatic headers read as a vacation reply ("sono in
+    ferie", "I am on vacation", a subject that is just "Ferie"), or "" when there are none or when
+    something says a person wrote it: a question (a "?" outside links), a file attached, an order,
+    parcel, delivery or refund mentioned, or a text longer than a responder's. The caller decides
+    with the rest of the evidence (no threading headers, our recent mail to the sender)."""
+    text = visible_text(parsed.text).strip() if parsed.text else ""
+    if len(text) > _VACATION_MAX_CHARS or any(not a.inline for a in parsed.attachments):
+        return ""
+    subject = parsed.subject.strip()
+    words = _URL.sub(" ", f"{subject}\n{text}")
+    if "?" in words or "¿" in words or _PURCHASE.search(words):
+        return ""
+    found = _ABSENT.search(subject) or _ABSENT.search(text) or _AWAY_SUBJECT.match(subject)
+    return " ".join(found.group(0).split()) if found else ""
