@@ -1,7 +1,11 @@
 """Customers through the API."""
 
+import datetime
+
+from premura.core import clock
 from premura.core.audit import events_for
-from premura.customers.models import Customer
+from premura.customers.models import Customer, IdentityKind
+from premura.customers.services import mark_identity_failing
 from tests.api.conftest import row_counts
 
 
@@ -110,9 +114,21 @@ def test_get_a_customer_and_404_for_an_unknown_one(agent_api, customer):
             "kind": "email",
             "value": "anna.colombo@example.it",
             "is_primary": True,
+            "failing_since": None,
+            "failing_reason": "",
         }
     ]
     assert agent_api.get("/api/v1/customers/999999").status_code == 404
+
+
+def test_an_address_our_mail_bounces_from_is_failing_in_the_api(agent_api, customer):
+    with clock.frozen_at(datetime.datetime(2025, 3, 5, 16, 0, tzinfo=datetime.UTC)):
+        mark_identity_failing(IdentityKind.EMAIL, "anna.colombo@example.it", reason="5.1.1 User unknown")
+    identity = agent_api.get(f"/api/v1/customers/{customer.pk}").json()["identities"][0]
+    assert (identity["failing_since"], identity["failing_reason"]) == (
+        "2025-03-05T16:00:00Z",
+        "5.1.1 User unknown",
+    )
 
 
 def test_patch_changes_preferences_and_stamps_consent(agent_api, agent, customer):

@@ -55,6 +55,7 @@ def test_the_lock_is_for_update_of_the_case_only(agent, customer):
         ("console:case_status", {"status": "solved"}),
         ("console:case_priority", {"priority": "high"}),
         ("console:case_assign", {"owner": ""}),
+        ("console:case_add_identity", {"address": "anna.ufficio@lavoro.example"}),
     ],
 )
 def test_console_actions_lock_the_case(client, agent, customer, locks, url, data):

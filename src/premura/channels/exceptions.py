@@ -1,5 +1,7 @@
 """Errors of the channels app; their messages are safe to show."""
 
+from premura.core.exceptions import DomainError
+
 
 class ChannelError(Exception):
     pass
@@ -11,3 +13,7 @@ class NoRecipient(ChannelError):
 
 class InvalidMailbox(ChannelError):
     """A mailbox's settings are not valid; the message names the fields."""
+
+
+class NotASender(DomainError):
+    """The address never wrote into the case: only a case's own senders are offered as identities."""

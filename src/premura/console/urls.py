@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<int:case_id>/assign/", views.case_assign, name="case_assign"),
     path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
     path("cases/<int:case_id>/priority/", views.case_priority, name="case_priority"),
+    path("cases/<int:case_id>/identities/", views.case_add_identity, name="case_add_identity"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("availability/", views.set_availability, name="availability"),
 ]

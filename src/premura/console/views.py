@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
@@ -15,6 +16,7 @@ from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability as set_agent_availability
 from premura.channels.outbox import deliveries_by_message, reply_by_email
 from premura.channels.queries import raw_email_ids
+from premura.channels.senders import add_sender_identity, sender_offers
 from premura.commerce.queries import lifetime_value
 from premura.console.forms import NewCaseForm, NoteForm, ReplyForm, parse_id, parse_page
 from premura.conversations import services
@@ -40,9 +42,10 @@ from premura.conversations.queries import (
     timeline,
     view_cases,
 )
+from premura.core.exceptions import DomainError
 from premura.core.models import Channel
 from premura.customers.models import Customer
-from premura.customers.queries import matching_customer_ids
+from premura.customers.queries import email_address_for, matching_customer_ids
 from premura.customers.services import CustomerError, create_customer
 from premura.shipping.queries import order_with_details
 
@@ -118,6 +121,8 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
 
 def _case_context(case, agent: Agent) -> dict:
     """The case page; a refused action replaces the empty forms with its own (_refused)."""
+    # The card, the failing-address notice and the reply's address all read the same identities.
+    prefetch_related_objects([case.customer], "identities")
     return {
         "agent": agent,
         "case": case,
@@ -126,6 +131,10 @@ def _case_context(case, agent: Agent) -> dict:
         "raw_emails": raw_email_ids(case.pk),
         "customer": case.customer,
         "identities": case.customer.identities.all(),
+        # Where the customer's e-mail goes: another of their addresses while the primary one fails.
+        "email_to": email_address_for(case.customer),
+        "sender_offers": sender_offers(case),
+        "identity_error": "",
         "lifetime_value": lifetime_value(case.customer),
         "past_cases": customer_cases(case.customer),
         "orders": customer_orders(case.customer),
@@ -157,7 +166,12 @@ def _after_action(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespo
 
 
 # The element of the case page that each refused form replaces (see _refused).
-_FORM_TARGETS = {"case_controls": "#case-controls", "reply_form": "#reply-form", "note_form": "#note-form"}
+_FORM_TARGETS = {
+    "case_controls": "#case-controls",
+    "reply_form": "#reply-form",
+    "note_form": "#note-form",
+    "identity_notices": "#identity-notices",
+}
 
 
 def _refused(request: HttpRequest, agent: Agent, case_id: int, partial: str, **forms) -> HttpResponse:
@@ -262,6 +276,19 @@ def case_priority(request: HttpRequest, agent: Agent, case_id: int) -> HttpRespo
     return _run_action(
         request, agent, case_id, lambda case: services.change_priority(case, priority, actor=request.user)
     )
+
+
+@require_POST
+@agent_required
+def case_add_identity(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    """Add an address that wrote into the case to its customer's (the notice on the case page)."""
+    address = request.POST.get("address", "")[:320]
+    try:
+        with transaction.atomic():
+            add_sender_identity(access_case(agent, case_id, lock=True), address, actor=request.user)
+    except DomainError as error:
+        return _refused(request, agent, case_id, "identity_notices", identity_error=str(error))
+    return _after_action(request, agent, case_id)
 
 
 @require_GET

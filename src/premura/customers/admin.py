@@ -6,6 +6,8 @@ from premura.customers.models import Customer, CustomerIdentity
 class IdentityInline(admin.TabularInline):
     model = CustomerIdentity
     extra = 0
+    # Set by bounces and cleared by the customer's next message (customers.services), not by hand.
+    readonly_fields = ("failing_since", "failing_reason")
 
 
 @admin.register(Customer)

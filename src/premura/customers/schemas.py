@@ -42,6 +42,10 @@ class IdentityOut(Schema):
     kind: str
     value: str
     is_primary: bool
+    failing_since: datetime.datetime | None = Field(
+        description="Since when our messages to this address come back (a bounce); null while it works."
+    )
+    failing_reason: str = Field(description="The receiving server's answer when it last bounced; '' if none.")
 
 
 TIME_ZONE_DESCRIPTION = "An IANA time zone, e.g. 'Europe/Rome'."
