@@ -320,7 +320,9 @@ def mark_identity_failing(kind: str, value: str, *, reason: str) -> CustomerIden
         return None
     reason = text.one_line(reason)[: CustomerIdentity._meta.get_field("failing_reason").max_length]
     identities = CustomerIdentity.objects.filter(kind=kind, value=value)
-    with transaction.atomic():
+    # No savepoint: inside the caller's transaction (ingest files a message in one) it is one
+    # transaction anyway, and mail processing counts every statement.
+    with transaction.atomic(savepoint=False):
         started = identities.filter(failing_since__isnull=True).update(
             failing_since=clock.now(), failing_reason=reason
         )
@@ -345,7 +347,7 @@ def clear_identity_failing(kind: str, value: str) -> bool:
         value = normalise_identity(kind, value)
     except CustomerError:
         return False
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # as in mark_identity_failing
         cleared = CustomerIdentity.objects.filter(kind=kind, value=value, failing_since__isnull=False).update(
             failing_since=None, failing_reason=""
         )
