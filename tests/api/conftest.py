@@ -38,6 +38,9 @@ class ApiClient:
             path, json.dumps(body or {}), content_type="application/json", **self.headers
         )
 
+    def put(self, path: str, body: dict | None = None):
+        return self.client.put(path, json.dumps(body or {}), content_type="application/json", **self.headers)
+
     def request(self, method: str, path: str, body: dict | None = None):
         if method == "GET":
             return self.get(path)

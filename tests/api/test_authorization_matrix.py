@@ -57,6 +57,7 @@ class Endpoint:
             ("PATCH", "/api/v1/cases/{case}"): {"priority": "high"},
             ("POST", "/api/v1/cases/{case}/messages"): {"body": "Gentile Anna, verifichiamo subito."},
             ("POST", "/api/v1/cases/{case}/inbound"): {"body": "Grazie!"},
+            ("PUT", "/api/v1/agents/me/availability"): {"is_available": False},
             ("POST", "/api/v1/agents"): {
                 "username": f"nuovo{n}",
                 "password": "una-password-lunga-2026",
@@ -94,6 +95,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/cases/{case}/inbound"),
     Endpoint("GET", "/api/v1/agents", admin_only=True),
     Endpoint("POST", "/api/v1/agents", admin_only=True),
+    Endpoint("PUT", "/api/v1/agents/me/availability"),
     Endpoint("GET", "/api/v1/teams"),
     Endpoint("GET", "/api/v1/messages?message_id=m1@anna.example"),
 ]

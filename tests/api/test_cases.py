@@ -38,8 +38,9 @@ def test_it_opens_a_case_for_a_customer_as_the_token_s_agent(agent_api, agent, c
         "high",
         "whatsapp",
     )
+    # No owner_id: the assignment rules chose the one available agent of Marco's team, Marco.
     assert (data["owner_id"], data["reason"], case.reason, case.is_subject_internal) == (
-        None,
+        agent.pk,
         "damaged",
         "damaged",
         True,
@@ -50,8 +51,9 @@ def test_it_opens_a_case_for_a_customer_as_the_token_s_agent(agent_api, agent, c
         ("inbound", "Marco Rossi", agent.pk, None, customer.pk)
     ]
     assert data["messages"][0]["body"] == "Buongiorno, la moka è arrivata rotta."
-    [opened] = events_for(case)
+    opened, assigned = events_for(case)
     assert (opened.action, opened.actor, opened.actor_label) == ("case.opened", agent.user, "Marco Rossi")
+    assert (assigned.action, assigned.data["rule"]) == ("case.assigned", "fewest_open_cases")
 
 
 def test_it_refuses_a_case_with_another_customer_s_order(agent_api, customer, anna_order, bruno_order):
@@ -151,7 +153,7 @@ def test_list_filters_by_view_status_owner_channel_and_priority(
     mine = make_case(customer, subject="Mio")
     services.assign(mine, agent, actor=agent.user)
     unassigned = make_case(other_customer, subject="Di nessuno", channel="whatsapp", priority="urgent")
-    waiting = make_case(customer, subject="In attesa")
+    waiting = make_case(customer, subject="In attesa", owner=None)
     services.change_status(waiting, CaseStatus.WAITING_ON_CUSTOMER, actor=agent.user)
     solved = make_case(other_customer, subject="Risolto")
     services.assign(solved, admin, actor=admin.user)

@@ -40,7 +40,7 @@ def test_the_login_page_logs_an_agent_in_in_italian(client, agent):
 def test_inbox_views_show_the_right_cases(marco_client, agent, admin, customer, other_customer):
     mine = make_case(customer, subject="Mio", owner=agent)
     unassigned = make_case(other_customer, subject="Di nessuno")
-    waiting = make_case(customer, subject="Aspetto il corriere")
+    waiting = make_case(customer, subject="Aspetto il corriere", owner=None)
     services.change_status(waiting, CaseStatus.WAITING_ON_CARRIER)
     solved = make_case(customer, subject="Risolto", owner=admin)
     services.change_status(solved, CaseStatus.SOLVED)
@@ -118,7 +118,7 @@ def test_a_number_that_cannot_be_an_id_or_a_page_is_ignored(marco_client, custom
 
 def test_a_valid_owner_or_team_is_kept_in_canonical_form(marco_client, agent, team, customer):
     mine = make_case(customer, subject="Mio", owner=agent, team=team)
-    make_case(customer, subject="Di nessuno")
+    make_case(customer, subject="Di nessuno", owner=None)
     response = marco_client.get(reverse("console:inbox"), {"owner": f"0{agent.pk}", "team": str(team.pk)})
     assert rows_of(response) == [mine.pk]
     assert (response.context["filters"].owner, response.context["filters"].team) == (

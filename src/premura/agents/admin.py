@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from premura.agents.models import Agent, Role, Team
-from premura.agents.services import set_role
+from premura.agents.services import set_availability, set_role
 
 User = get_user_model()
 
@@ -35,7 +35,10 @@ class AgentAdmin(admin.ModelAdmin):
     list_display = ("display_name", "user", "team", "is_available")
     list_filter = ("team", "is_available")
     search_fields = ("display_name", "user__username")
-    actions = ["make_administrators", "make_agents"]
+    # Availability changes through the actions (agents.services.set_availability), which hand an
+    # absent agent's urgent cases on; a form save would not.
+    readonly_fields = ("is_available", "last_routed_at")
+    actions = ["make_administrators", "make_agents", "set_away", "set_available"]
 
     @admin.action(description=gettext_lazy("Give the administrator role"))
     def make_administrators(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
@@ -44,6 +47,18 @@ class AgentAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Give the agent role (no administration)"))
     def make_agents(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
         self._set_role(request, queryset, Role.AGENT)
+
+    @admin.action(description=gettext_lazy("Set away (their urgent cases are handed on)"))
+    def set_away(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        self._set_availability(request, queryset, False)
+
+    @admin.action(description=gettext_lazy("Set available"))
+    def set_available(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        self._set_availability(request, queryset, True)
+
+    def _set_availability(self, request: HttpRequest, queryset: QuerySet[Agent], is_available: bool) -> None:
+        changed = sum(set_availability(agent, is_available, actor=request.user) for agent in queryset)
+        messages.success(request, _("%(count)d agent(s) changed availability.") % {"count": changed})
 
     def _set_role(self, request: HttpRequest, queryset: QuerySet[Agent], role: str) -> None:
         agents = list(queryset.select_related("user"))

@@ -10,8 +10,8 @@ from ninja.responses import Status
 
 from premura.agents import services
 from premura.agents.models import MANAGE_DESK_PERMISSION, Agent, Team
-from premura.agents.schemas import AgentIn, AgentOut, TeamOut
-from premura.api.auth import AdminTokenAuth
+from premura.agents.schemas import AgentIn, AgentOut, AvailabilityIn, TeamOut
+from premura.api.auth import AdminTokenAuth, current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
@@ -59,6 +59,15 @@ def create_agent(request: HttpRequest, payload: AgentIn):
         signature=payload.signature,
     )
     return Status(201, get_object_or_404(Agent.objects.select_related("user"), pk=agent.pk))
+
+
+@router.put("/agents/me/availability", response={200: AgentOut, **errors(401, 403, 422)})
+def set_my_availability(request: HttpRequest, payload: AvailabilityIn):
+    """Set the token's agent available or away, as the console's switch does. Going away hands
+    their urgent cases waiting for an answer on (an audit event on each case). Idempotent."""
+    agent = current_agent(request)
+    services.set_availability(agent, payload.is_available, actor=request.user)
+    return get_object_or_404(Agent.objects.select_related("user"), pk=agent.pk)
 
 
 @router.get("/teams", response={200: list[TeamOut], **errors(401, 403, 422)})

@@ -38,6 +38,9 @@ class Agent(models.Model):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents", verbose_name=_("team")
     )
     is_available = models.BooleanField(_("available"), default=True)
+    # When the assignment rules last gave this agent a case (conversations.routing): among agents
+    # with as many open cases, the one given a case least recently gets the next.
+    last_routed_at = models.DateTimeField(_("last given a case by the rules"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("agent")

@@ -6,7 +6,7 @@ from ninja import Field, Schema
 from pydantic import field_validator
 
 from premura.agents.models import Agent, Role
-from premura.api.schemas import Id, InputSchema, Text, domain_rule
+from premura.api.schemas import Flag, Id, InputSchema, Text, domain_rule
 
 
 class TeamOut(Schema):
@@ -51,3 +51,13 @@ class AgentIn(InputSchema):
         except DjangoValidationError as exc:
             raise domain_rule(" ".join(exc.messages)) from None
         return value
+
+
+class AvailabilityIn(InputSchema):
+    is_available: Flag = Field(
+        ...,
+        description=(
+            "false: away. The assignment rules give the agent no new case, and their urgent cases "
+            "waiting for an answer go to the next available agent of their team, else to its queue."
+        ),
+    )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from premura.agents.exceptions import AgentError
 from premura.agents.models import ADMIN_GROUP, Agent, Role, Team
+from premura.agents.signals import availability_changed
 from premura.core import text
 from premura.core.audit import record_event
 
@@ -106,6 +107,23 @@ def set_role(agent: Agent, role: str, *, actor: Any = None) -> None:
         record_event(agent, "agent.role_changed", actor=actor, role=[before, role])
 
 
-def set_availability(agent: Agent, is_available: bool) -> None:
+@transaction.atomic
+def set_availability(agent: Agent, is_available: bool, *, actor: Any = None) -> bool:
+    """Mark the agent available or away; returns whether that changed anything. Idempotent.
+
+    A change records `agent.availability_changed` and sends `signals.availability_changed` in
+    this transaction: going away hands the agent's urgent cases on (conversations.routing), and
+    both commit together. The desk's agent rows are locked first, in id order, the order in
+    which the assignment rules lock a team's agents, so a concurrent routing and a hand-back
+    never wait on each other in a cycle. The change itself is a conditional UPDATE: of two
+    clicks at once, one changes the row and the other nothing.
+    """
+    list(Agent.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    row = Agent.objects.filter(pk=agent.pk, is_available=not is_available)
+    changed = row.update(is_available=is_available)
     agent.is_available = is_available
-    agent.save(update_fields=["is_available"])
+    if not changed:
+        return False
+    record_event(agent, "agent.availability_changed", actor=actor, is_available=is_available)
+    availability_changed.send(sender=Agent, agent=agent, is_available=is_available, actor=actor)
+    return True

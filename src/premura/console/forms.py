@@ -6,6 +6,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from premura.agents.models import Agent
 from premura.commerce.models import Order
 from premura.conversations.attachments import NewAttachment, accepted_content_type
 from premura.conversations.models import CaseReason, Priority
@@ -97,6 +98,21 @@ class NoteForm(forms.Form):
     body = forms.CharField(required=False, strip=False)
 
 
+class AgentChoiceField(forms.ModelChoiceField):
+    """An agent by id, named with "(away)" when not available; an id that cannot be one is an
+    invalid choice before it reaches a query."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and parse_id(str(value)) is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+    def label_from_instance(self, agent: Agent) -> str:
+        if agent.is_available:
+            return agent.display_name
+        return _("%(name)s (away)") % {"name": agent.display_name}
+
+
 class NewCaseForm(forms.Form):
     """A case an agent opens for a customer: a phone call, a message from another channel.
 
@@ -124,6 +140,13 @@ class NewCaseForm(forms.Form):
     )
     subject = forms.CharField(label=_("Subject"), max_length=200, validators=[validate_single_line])
     body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 6}))
+    # Left empty, the assignment rules choose (conversations.routing); the view offers the agent.
+    owner = AgentChoiceField(
+        label=_("Owner"),
+        queryset=Agent.objects.order_by("display_name", "pk"),
+        required=False,
+        empty_label=_("By the rules: the customer's usual agent, else the least busy of the team"),
+    )
 
     def clean_customer(self) -> Customer | None:
         value = self.cleaned_data["customer"]

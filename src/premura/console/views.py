@@ -1,6 +1,7 @@
 """The agent console: the inbox, the case page and the case actions (thin views over services)."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -42,6 +43,7 @@ from premura.conversations.queries import (
     timeline,
     view_cases,
 )
+from premura.conversations.routing import BY_RULES
 from premura.core.exceptions import DomainError
 from premura.core.models import Channel
 from premura.customers.models import Customer
@@ -341,6 +343,8 @@ def _open_case_for_caller(form: NewCaseForm, agent: Agent, user) -> Case | None:
     """Open the case, creating the caller first when they are a new customer: both or neither.
     A refusal of either service becomes the form's error."""
     data = form.cleaned_data
+    owner = data["owner"] or BY_RULES
+    team = data["owner"].team if data["owner"] is not None and data["owner"].team_id else agent.team
     try:
         with transaction.atomic():
             customer = data["customer"] or create_customer(
@@ -357,8 +361,8 @@ def _open_case_for_caller(form: NewCaseForm, agent: Agent, user) -> Case | None:
                 channel=data["channel"],
                 priority=data["priority"],
                 reason=data["reason"],
-                owner=agent,
-                team=agent.team,
+                owner=owner,
+                team=team,
                 written_by=agent,
                 actor=user,
             )
@@ -372,7 +376,8 @@ def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
     if "find" in request.POST:  # the search button, for a browser without JavaScript
         form = NewCaseForm(initial=request.POST.dict())
     else:
-        form = NewCaseForm(request.POST or None)
+        # The agent who takes the call owns the case unless they choose otherwise.
+        form = NewCaseForm(request.POST or None, initial={"owner": agent.pk})
     if form.is_bound and form.is_valid():
         case = _open_case_for_caller(form, agent, request.user)
         if case is not None:
@@ -388,7 +393,18 @@ def new_case(request: HttpRequest, agent: Agent) -> HttpResponse:
 @require_POST
 @agent_required
 def set_availability(request: HttpRequest, agent: Agent) -> HttpResponse:
-    set_agent_availability(agent, request.POST.get("available") == "1")
+    """The header's switch. Going away hands the agent's urgent cases on (conversations.routing)."""
+    if set_agent_availability(agent, request.POST.get("available") == "1", actor=request.user):
+        if agent.is_available:
+            messages.info(request, _("You are available: the rules give you new cases again."))
+        else:
+            messages.info(
+                request,
+                _(
+                    "You are away: new cases go to your colleagues, and your urgent cases waiting "
+                    "for an answer have been handed on."
+                ),
+            )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = "console:inbox"  # never bounce to another site (an open redirect)

@@ -6,7 +6,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from premura.agents.models import Agent
+from premura.agents.models import Agent, Team
 from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
@@ -15,6 +15,7 @@ from premura.channels.outbox import reply_by_email
 from premura.commerce.models import Order
 from premura.conversations import services
 from premura.conversations.queries import InboxFilters, access_case, inbox_cases
+from premura.conversations.routing import BY_RULES
 from premura.conversations.schemas import (
     CaseDetailOut,
     CaseFilters,
@@ -59,11 +60,17 @@ def get_case(request: HttpRequest, case_id: int):
 def open_case(request: HttpRequest, payload: CaseIn):
     """Open a case for a customer, its first message written by the token's agent on the
     customer's behalf (the portal does not show it to the customer). An order of another
-    customer is a 422. Messages the customer wrote themselves go through `/inbound`.
+    customer is a 422. Messages the customer wrote themselves go through `/inbound`. Without
+    `owner_id` the assignment rules choose the owner; without `team_id` the case is the team's
+    of the token's agent.
     """
     agent = current_agent(request)
     customer = referenced(Customer, payload.customer_id, "body.customer_id")
     order = referenced(Order, payload.order_id, "body.order_id") if payload.order_id is not None else None
+    team = referenced(Team, payload.team_id, "body.team_id") if payload.team_id is not None else agent.team
+    owner = BY_RULES
+    if "owner_id" in payload.model_fields_set:
+        owner = referenced(Agent, payload.owner_id, "body.owner_id") if payload.owner_id is not None else None
     case = services.open_case(
         customer=customer,
         subject=payload.subject,
@@ -72,6 +79,8 @@ def open_case(request: HttpRequest, payload: CaseIn):
         order=order,
         priority=payload.priority,
         reason=payload.reason or "",
+        team=team,
+        owner=owner,
         written_by=agent,
         actor=request.user,
     )

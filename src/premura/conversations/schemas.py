@@ -49,6 +49,15 @@ class CaseIn(InputSchema):
     order_id: Id | None = Field(None, description="An order of this customer.")
     priority: Priority = Priority.NORMAL
     reason: CaseReason | None = Field(None, description="Why the customer got in touch.")
+    team_id: Id = optional_not_null("The case's team; the token's agent's team if absent.")
+    owner_id: Id | None = Field(
+        None,
+        description=(
+            "An agent's id; null leaves the case in its team's queue. If absent, the assignment "
+            "rules choose: the customer's last agent while available, else the available agent "
+            "of the team with the fewest open cases."
+        ),
+    )
 
 
 class CasePatch(InputSchema):

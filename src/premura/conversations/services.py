@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent, Team
 from premura.commerce.models import Order
+from premura.conversations import routing
 from premura.conversations.attachments import NewAttachment, attach_upload
 from premura.conversations.exceptions import CaseChanged, CaseError, EmptyMessage, InvalidStatusChange
 from premura.conversations.models import (
     Case,
+    CasePhase,
     CaseReason,
     CaseStatus,
     Direction,
@@ -25,6 +27,7 @@ from premura.conversations.models import (
     Priority,
     phase_of,
 )
+from premura.conversations.routing import BY_RULES, OwnerChoice
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
@@ -53,7 +56,7 @@ def open_case(
     order: Order | None = None,
     priority: str = Priority.NORMAL,
     team: Team | None = None,
-    owner: Agent | None = None,
+    owner: OwnerChoice = BY_RULES,
     actor=None,
     external_id: str = "",
     follow_up_of: Case | None = None,
@@ -67,6 +70,9 @@ def open_case(
     is the desk's (`is_subject_internal`), so the portal shows neither. A follow-up keeps the
     closed case's subject, and with it that flag. `reason` is a CaseReason value or "".
 
+    `owner` is the agent a person chose, None for the team's queue, or BY_RULES (the default):
+    `routing.choose_owner` picks it, and a case without a team takes its owner's.
+
     Raises EmptyMessage, or CaseError when the order belongs to another customer or the reason
     is unknown.
     """
@@ -78,6 +84,11 @@ def open_case(
         raise CaseError(_("Unknown contact reason: %(reason)s") % {"reason": reason})
     if actor is None and written_by is not None:
         actor = written_by.user
+    rule = ""
+    if owner is BY_RULES:
+        choice = routing.choose_owner(customer, team, follow_up_of=follow_up_of)
+        owner, rule = (choice.owner, choice.rule) if choice else (None, "")
+        team = team if team is not None or owner is None else owner.team
     now = clock.now()
     case = Case.objects.create(
         subject=subject[:200],
@@ -115,7 +126,9 @@ def open_case(
         channel=channel,
         **({"follow_up_of": follow_up_of.pk} if follow_up_of else {}),
     )
-    if owner is not None:
+    if rule:
+        record_event(case, "case.assigned", owner=owner.display_name, owner_id=owner.pk, rule=rule)
+    elif owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
     return case
 
@@ -154,9 +167,8 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
 @transaction.atomic
 def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = "") -> Case:
     """A new case for a customer who wrote again on a closed one: same customer, order, subject,
-    reason, team and priority, and the same owner while that agent is available (a named owner).
+    reason, team and priority; its owner by the rules, which prefer the closed case's owner.
     """
-    owner = closed.owner if closed.owner is not None and closed.owner.is_available else None
     case = open_case(
         customer=closed.customer,
         subject=closed.subject,
@@ -165,7 +177,6 @@ def open_follow_up(closed: Case, *, body: str, channel: str, external_id: str = 
         order=closed.order,
         priority=closed.priority,
         team=closed.team,
-        owner=owner,
         reason=closed.reason,
         external_id=external_id,
         follow_up_of=closed,
@@ -258,6 +269,53 @@ def assign(case: Case, owner: Agent | None, *, actor=None) -> Case:
     else:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
     return case
+
+
+# What an agent going away hands on: the cases that cannot wait for them (decision 0009).
+HANDED_ON_WHEN_AWAY = (Priority.URGENT,)
+
+
+@transaction.atomic
+def hand_back_urgent_cases(agent: Agent, *, actor=None) -> list[Case]:
+    """Hand the agent's urgent cases waiting for us (new or open) to the next agent by the rules
+    (`routing.choose_owner`), else back to their team's queue; returns them. Each gets a
+    `case.handed_back` event naming the absent agent and the new owner (None: the queue). Cases
+    waiting on someone else, and those of other priorities, stay theirs.
+
+    Called with the agent already away (agents.signals.availability_changed, in the switch's
+    transaction), so the rules pass them over. Locks the cases' rows. Idempotent: a second call
+    finds nothing left to hand on.
+    """
+    cases = list(
+        Case.objects.select_for_update(of=("self",))
+        .filter(owner=agent, phase=CasePhase.OPEN, priority__in=HANDED_ON_WHEN_AWAY)
+        .select_related("customer", "team")
+        .order_by("pk")
+    )
+    for case in cases:
+        choice = routing.choose_owner(case.customer, case.team)
+        case.owner = choice.owner if choice else None
+        fields = ["owner"]
+        if case.owner is not None and case.team_id is None and case.owner.team_id:
+            case.team_id = case.owner.team_id
+            fields.append("team")
+        case.save(update_fields=fields)
+        record_event(
+            case,
+            "case.handed_back",
+            actor=actor,
+            away=agent.display_name,
+            away_id=agent.pk,
+            owner=case.owner.display_name if case.owner else None,
+            owner_id=case.owner_id,
+        )
+    return cases
+
+
+def hand_back_when_away(sender, *, agent: Agent, is_available: bool, actor=None, **kwargs) -> None:
+    """The receiver of agents.signals.availability_changed (connected in apps.py)."""
+    if not is_available:
+        hand_back_urgent_cases(agent, actor=actor)
 
 
 @transaction.atomic

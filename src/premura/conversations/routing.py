@@ -1,0 +1,102 @@
+"""Who a case goes to: the named-owner rules (docs/architecture.md, "Named owners"; decision 0009).
+
+`choose_owner` is the one place the rules live. `services.open_case` asks it for every case
+opened without an owner chosen by a person (e-mail, portal, API, the console's "by the rules",
+follow-ups), and `services.hand_back_urgent_cases` when an agent goes away.
+"""
+
+import datetime
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+from django.db.models import Count, QuerySet
+
+from premura.agents.models import Agent, Team
+from premura.conversations.models import Case, CasePhase
+from premura.core import clock
+from premura.customers.models import Customer
+
+
+class _Rules(Enum):
+    BY_RULES = "by the rules"
+
+
+# `open_case(owner=BY_RULES)`, its default: the rules choose. `owner=None` is the team's queue.
+BY_RULES = _Rules.BY_RULES
+OwnerChoice = Agent | None | Literal[_Rules.BY_RULES]
+
+RETURNING_CUSTOMER = "returning_customer"
+FEWEST_OPEN_CASES = "fewest_open_cases"
+
+_NEVER = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Choice:
+    owner: Agent
+    rule: str  # RETURNING_CUSTOMER or FEWEST_OPEN_CASES, kept on the case.assigned event
+
+
+def _eligible(team: Team | None) -> QuerySet[Agent]:
+    """Agents the rules may give a case: available, with an active login, of `team` if any.
+    Locked (PostgreSQL; SQLite's transactions are serial) so that an agent cannot go away, nor
+    another case be counted for them, between the choice and the commit."""
+    agents = Agent.objects.select_for_update(of=("self",)).filter(is_available=True, user__is_active=True)
+    return agents if team is None else agents.filter(team=team)
+
+
+def last_handled_by(customer: Customer) -> int | None:
+    """The id of the agent who last handled the customer: the owner of their most recently
+    opened case that has one. A walk back along case_customer_idx, stopping at the first owner."""
+    return (
+        Case.objects.filter(customer=customer, owner__isnull=False)
+        .order_by("-created_at", "-pk")
+        .values_list("owner_id", flat=True)
+        .first()
+    )
+
+
+def open_case_counts(agent_ids: list[int]) -> dict[int, int]:
+    """Each agent's cases waiting for us (phase open: new or open), counted on
+    case_owner_phase_idx; an agent with none is absent."""
+    rows = (
+        Case.objects.filter(owner_id__in=agent_ids, phase=CasePhase.OPEN)
+        .order_by()
+        .values("owner_id")
+        .annotate(count=Count("pk"))
+        .values_list("owner_id", "count")
+    )
+    return dict(rows)
+
+
+def choose_owner(customer: Customer, team: Team | None, *, follow_up_of: Case | None = None) -> Choice | None:
+    """The agent a new case of `customer` in `team` goes to, or None: it waits in the team's queue.
+
+    1. The agent who last handled the customer (`last_handled_by`; for a follow-up, the closed
+       case's owner first), while available, active and a member of `team` when there is one.
+    2. Else the available agent of `team` with the fewest cases waiting for us; ties go to the
+       one the rules gave a case least recently, then to the lowest id. A case without a team
+       has no pool: only rule 1 applies.
+
+    Runs in the caller's transaction and records the choice on the agent (`last_routed_at`).
+    The candidates' rows stay locked until the caller commits, taken in id order, so two cases
+    opened at once for one team are counted one after the other, and an agent going away
+    (agents.services.set_availability, which locks every agent in id order first) either waits
+    for this case, and then hands it on, or is seen away here.
+    """
+    previous = (follow_up_of.owner_id if follow_up_of is not None else None) or last_handled_by(customer)
+    choice = None
+    if previous is not None:
+        agent = _eligible(team).filter(pk=previous).first()
+        choice = Choice(agent, RETURNING_CUSTOMER) if agent is not None else None
+    if choice is None and team is not None:
+        pool = list(_eligible(team).order_by("pk"))
+        if pool:
+            counts = open_case_counts([agent.pk for agent in pool])
+            least = min(pool, key=lambda a: (counts.get(a.pk, 0), a.last_routed_at or _NEVER, a.pk))
+            choice = Choice(least, FEWEST_OPEN_CASES)
+    if choice is not None:
+        choice.owner.last_routed_at = clock.now()
+        Agent.objects.filter(pk=choice.owner.pk).update(last_routed_at=choice.owner.last_routed_at)
+    return choice
