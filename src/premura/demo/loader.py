@@ -33,6 +33,7 @@ from premura.commerce.services import (
 )
 from premura.conversations import services as cases
 from premura.conversations.models import Case, CaseStatus
+from premura.conversations.routing import BY_RULES
 from premura.core.clock import frozen_at
 from premura.core.models import AuditEvent
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind
@@ -180,7 +181,8 @@ def load_demo(
         order_of = {
             id(plan): _import_order(plan, customer_of[id(plan.person)], agents) for plan in order_plans
         }
-        for plan in case_plans:
+        # In the order they happened: the rules see each customer's earlier cases.
+        for plan in sorted(case_plans, key=lambda p: p.created_at):
             order = order_of[id(plan.order)] if plan.order is not None else None
             _replay_case(plan, customer_of[id(plan.person)], order, teams, agents, now)
 
@@ -408,12 +410,10 @@ def _replay_case(
     agents: dict[str, Agent],
     now: datetime,
 ) -> Case:
-    """Open the case with the customer's first message, then apply each planned step at its time:
-    the assignment, the customer's messages, the agent's replies and notes (which move the status
-    as a real agent's would), and at the end what brings the case to its planned status."""
-    author = agents[plan.author.username]
-    owner = agents[plan.owner.username] if plan.owner is not None else None
-    dispatcher = agents["admin"].user
+    """Open the case with the customer's first message, its owner chosen by the assignment rules
+    (a returning customer meets their agent again), then apply each planned step at its time:
+    the customer's messages, the owner's replies and notes (which move the status as a real
+    agent's would), and at the end what brings the case to its planned status."""
     opening, *rest = plan.messages
     with frozen_at(opening.at):
         case = cases.open_case(
@@ -424,13 +424,10 @@ def _replay_case(
             order=order,
             priority=plan.priority,
             team=teams[plan.topic.team],
+            owner=None if plan.queued else BY_RULES,
         )
-    pending_assignment = owner is not None
+    author = case.owner or agents[plan.author.username]
     for message in rest:
-        if pending_assignment and plan.assigned_at <= message.at:
-            with frozen_at(plan.assigned_at):
-                cases.assign(case, owner, actor=dispatcher)
-            pending_assignment = False
         with frozen_at(message.at):
             if message.step == "note":
                 cases.add_note(case, author, message.body)
@@ -439,15 +436,12 @@ def _replay_case(
                 cases.reply(case, author, message.body, new_status=status)
             else:
                 cases.receive_message(case, body=message.body, channel=plan.channel)
-    if pending_assignment:
-        with frozen_at(plan.assigned_at):
-            cases.assign(case, owner, actor=dispatcher)
 
     last = plan.messages[-1].at
     soon = min(last + timedelta(minutes=20), now - timedelta(minutes=1))
     if plan.status == CaseStatus.OPEN and case.status == CaseStatus.NEW:
         # An agent looked at it and set it to open, without writing yet.
-        with frozen_at(plan.assigned_at or soon):
+        with frozen_at(plan.seen_at or soon):
             cases.change_status(case, CaseStatus.OPEN, actor=author.user)
     if plan.status == CaseStatus.CLOSED:
         # Closed by the agent after the customer's thanks, else by the desk's rule after 4 days.
@@ -455,7 +449,7 @@ def _replay_case(
         closer = author.user if case.status != CaseStatus.SOLVED or by_rule > now else None
         with frozen_at(soon if closer else by_rule):
             cases.change_status(case, CaseStatus.CLOSED, actor=closer)
-    if owner is None and case.owner_id is not None:
+    if plan.queued and case.owner_id is not None:
         # The agent who answered put the case back in the team's queue.
         with frozen_at(soon):
             cases.assign(case, None, actor=author.user)

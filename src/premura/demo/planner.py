@@ -312,10 +312,12 @@ class CasePlan:
     channel: str
     created_at: datetime
     script: list[str] = field(default_factory=list)
-    owner: DemoAgent | None = None
-    author: DemoAgent | None = None  # who answers: the owner, else someone of the team
+    # Left in its team's queue; every other case gets its owner from the assignment rules when the
+    # loader opens it (conversations.routing), so a returning customer meets their agent again.
+    queued: bool = False
+    author: DemoAgent | None = None  # who answers while the case has no owner: someone of the team
     messages: list[MessagePlan] = field(default_factory=list)
-    assigned_at: datetime | None = None
+    seen_at: datetime | None = None  # when the owner first looked at it
 
     @property
     def language(self) -> str:
@@ -1038,7 +1040,7 @@ def plan_cases(
     cover_case_statuses(plans)
     for case_plan in plans:
         case_plan.script = case_script(rng, case_plan.status)
-    _assign_owners(rng, plans)
+    _leave_in_queue(rng, plans)
     for case_plan in plans:
         _write_conversation(rng, case_plan, now)
     return plans
@@ -1109,19 +1111,17 @@ def _team_members(team: str) -> list[DemoAgent]:
     return [a for a in DEMO_AGENTS if a.team == team] or list(DEMO_AGENTS)
 
 
-def _assign_owners(rng: random.Random, plans: list[CasePlan]) -> None:
-    """Owners for the cases: all solved ones are owned; about 20% of the unsolved ones wait in a queue."""
-    for plan in plans:
-        members = _team_members(plan.topic.team)
-        plan.owner = rng.choice(members) if rng.random() < 0.85 else rng.choice(DEMO_AGENTS)
+def _leave_in_queue(rng: random.Random, plans: list[CasePlan]) -> None:
+    """About 20% of the unsolved cases wait in their team's queue; solved ones all had an owner."""
     unsolved = [p for p in plans if p.status not in (CaseStatus.SOLVED, CaseStatus.CLOSED)]
     unsolved.sort(key=lambda p: (bool(AGENT_STEPS & set(p.script)), p.status != CaseStatus.NEW, rng.random()))
     for plan in unsolved[: round(len(unsolved) * 0.2)]:
-        plan.owner = None
+        plan.queued = True
 
 
 def _write_conversation(rng: random.Random, plan: CasePlan, now: datetime) -> None:
-    """The case's messages with their times, who answers, and when the case was assigned."""
+    """The case's messages with their times, who answers without an owner, and when the owner
+    first looked at the case."""
     person, topic, context, lang = plan.person, plan.topic, plan.context, plan.language
     texts = topic.it if lang == "it" else topic.en
     steps = list(plan.script)
@@ -1138,7 +1138,7 @@ def _write_conversation(rng: random.Random, plan: CasePlan, now: datetime) -> No
         at = times[-1] + _hours(rng, low, high)
         times.append(at if step in CUSTOMER_STEPS else _working_time(rng, at))
     times = _fit(times, plan.created_at, now, rng)
-    plan.author = plan.owner or rng.choice(_team_members(plan.topic.team))
+    plan.author = rng.choice(_team_members(plan.topic.team))
     names = {"first": person.first_name, "full": person.full_name}
     messages = []
     for step, at in zip(steps, times, strict=True):
@@ -1173,10 +1173,10 @@ def _write_conversation(rng: random.Random, plan: CasePlan, now: datetime) -> No
             )
         messages.append(MessagePlan(step, at, text))
     plan.messages = messages
-    if plan.owner is not None:
+    if not plan.queued:
         first_agent_at = next((m.at for m in messages if m.step in AGENT_STEPS or m.step == "note"), None)
         end = first_agent_at or min(plan.created_at + _hours(rng, 0.1, 4), now)
-        plan.assigned_at = plan.created_at + (end - plan.created_at) * rng.uniform(0.1, 0.7)
+        plan.seen_at = plan.created_at + (end - plan.created_at) * rng.uniform(0.1, 0.7)
 
 
 def agent_signature_of(agent: DemoAgent) -> str:
