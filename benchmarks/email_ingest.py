@@ -493,13 +493,25 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
     from django.db import connection
     from huey.contrib.djhuey import HUEY
 
-    from premura.agents.services import create_team
+    from premura.agents.services import create_agent, create_team, set_availability
     from premura.channels.inbound import accept_inbound
     from premura.channels.ingest import process_inbound
     from premura.channels.models import InboundEmail, Mailbox, OutboundEmail, OutboundKind
 
     slug, name = corpus.TEAMS[0]
     team = create_team(name=name, slug=slug)
+    # The desk: the demo's agents, all of the mailbox's team, one away, so that every new case
+    # goes through the assignment rules' whole path (conversations.routing).
+    agents = [
+        create_agent(
+            username=spec.username,
+            password=corpus.DEMO_PASSWORD,
+            display_name=spec.display_name,
+            team=team,
+        )
+        for spec in corpus.DEMO_AGENTS
+    ]
+    set_availability(agents[-1], False)
     mailbox = Mailbox.objects.create(
         address=MAILBOX,
         display_name=corpus.SHOP_NAME,
