@@ -112,11 +112,12 @@ def set_availability(agent: Agent, is_available: bool, *, actor: Any = None) -> 
     """Mark the agent available or away; returns whether that changed anything. Idempotent.
 
     A change records `agent.availability_changed` and sends `signals.availability_changed` in
-    this transaction: going away hands the agent's urgent cases on (conversations.routing), and
-    both commit together. The desk's agent rows are locked first, in id order, the order in
-    which the assignment rules lock a team's agents, so a concurrent routing and a hand-back
-    never wait on each other in a cycle. The change itself is a conditional UPDATE: of two
-    clicks at once, one changes the row and the other nothing.
+    this transaction: going away hands the agent's urgent cases on
+    (conversations.services.hand_back_urgent_cases), and both commit together. The desk's agent
+    rows are locked first, in id order, the order in which the assignment rules lock a team's
+    agents, so a concurrent routing and a hand-back never wait on each other in a cycle. The
+    change itself is a conditional UPDATE: of two clicks at once, one changes the row and the
+    other nothing.
     """
     list(Agent.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     row = Agent.objects.filter(pk=agent.pk, is_available=not is_available)
