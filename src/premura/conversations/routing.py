@@ -1,4 +1,4 @@
-"""Who a case goes to: the named-owner rules (docs/architecture.md, "Named owners"; decision 0010).
+"""Who a case goes to: the named-owner rules (docs/architecture.md, "Named owners"; decision 0011).
 
 `choose_owner` is the one place the rules live. `services.open_case` asks it for every case
 opened without an owner chosen by a person (e-mail, portal, API, the console's "by the rules",

@@ -271,7 +271,7 @@ def assign(case: Case, owner: Agent | None, *, actor=None) -> Case:
     return case
 
 
-# What an agent going away hands on: the cases that cannot wait for them (decision 0010).
+# What an agent going away hands on: the cases that cannot wait for them (decision 0011).
 HANDED_ON_WHEN_AWAY = (Priority.URGENT,)
 
 
