@@ -233,6 +233,33 @@ def test_the_server_down_then_back_delivers_once(agent, case, smtp_mailbox, peer
     assert peer.received[0].message["Message-ID"] == row.message_id_header
 
 
+def test_a_server_that_goes_down_and_comes_back_twice_gets_every_row_exactly_once(
+    agent, customer, smtp_mailbox, peer
+):
+    peer.stop()
+    rows = [_reply(make_case(customer, subject=f"Ordine {n}"), agent)[1] for n in range(5)]
+    for row in rows:  # the doorbells ring while the server is down
+        assert outbox.deliver(row.pk) == OutboundStatus.RETRY_WAIT
+    start = clock.now()
+
+    peer.start()
+    with clock.frozen_at(start + datetime.timedelta(minutes=3)):
+        assert outbox.deliver_due(batch=2) == 2  # the sweep is cut short: the server goes again
+    peer.stop()
+    with clock.frozen_at(start + datetime.timedelta(minutes=4)):
+        assert outbox.deliver_due() == 0
+    assert OutboundEmail.objects.filter(status=OutboundStatus.RETRY_WAIT, attempts=2).count() == 3
+
+    peer.start()
+    with clock.frozen_at(start + datetime.timedelta(minutes=30)):
+        assert outbox.deliver_due() == 3
+    with clock.frozen_at(start + datetime.timedelta(days=1)):
+        assert outbox.deliver_due() == 0
+    received = sorted(mail.message["Message-ID"] for mail in peer.received)
+    assert received == sorted(row.message_id_header for row in rows)
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {OutboundStatus.SENT}
+
+
 def test_a_dropped_connection_after_the_data_is_retried(agent, case, smtp_mailbox, peer):
     peer.recorder.drop_after_data = True
     _message, row = _reply(case, agent)
