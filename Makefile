@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The LMTP listener `make run` starts beside web and worker (the mail server delivers to it).
+# The LMTP listener `make run` starts beside web, worker and the IMAP IDLE watcher (the mail
+# server delivers to it).
 LMTP_PORT ?= 8024
 # Portal links printed by `make run` point at the server it starts, unless SITE_URL is set.
 SITE_URL ?= http://$(HOST):$(PORT)
@@ -30,12 +31,13 @@ run: install
 	@echo "  Demo logins (password premura-demo): admin (administrator), marco, sara, luca (agents)"
 	@echo "  Customer portal of order PRM-100001 (another: $(RUN_ENV) $(BIN)/premura portal_link NUMBER):"
 	@$(RUN_ENV) $(BIN)/premura portal_link PRM-100001 | sed 's/^/    /'
-	@echo "  Inbound mail: LMTP on $(HOST):$(LMTP_PORT) (the worker also polls IMAP mailboxes every minute)."
+	@echo "  Inbound mail: LMTP on $(HOST):$(LMTP_PORT); IMAP mailboxes are watched with IDLE (premura imap_idle)."
 	@echo "  Stop with Ctrl-C."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(RUN_ENV) $(BIN)/premura run_huey & \
 	  $(RUN_ENV) $(BIN)/premura lmtp --bind $(HOST):$(LMTP_PORT) & \
+	  $(RUN_ENV) $(BIN)/premura imap_idle & \
 	  $(RUN_ENV) $(BIN)/premura runserver --noreload $(HOST):$(PORT)
 
 demo: install

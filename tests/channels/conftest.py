@@ -2,6 +2,7 @@
 product's own LMTP listener on a free port, and a Dovecot IMAP server with a temporary
 configuration and maildir (Debian's dovecot-imapd)."""
 
+import contextlib
 import getpass
 import grp
 import imaplib
@@ -106,6 +107,21 @@ def dovecot():
     """A Dovecot IMAP server on 127.0.0.1, plaintext login, one user (anna), maildir in a temporary
     directory (short path: Dovecot's sockets live there). As root, mail and login processes run
     as `nobody`; otherwise as the current user."""
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def dovecot_without_idle():
+    """The same server, announcing no IDLE after login, as some providers' servers do."""
+    with running_dovecot(
+        "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE\n"
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_dovecot(config: str = ""):
     if not os.path.exists(DOVECOT):
         if IN_CI:
             pytest.fail("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -156,7 +172,7 @@ service imap-login {{
     port = 0
   }}
 }}
-{extra}"""
+{extra}{config}"""
     )
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -10,7 +10,7 @@ cut would, either `before` the N-th call (default 1) or `after` it returned. Not
 point runs: no `finally`, no commit, no answer on the socket. It writes `KILLED AT <spec>` to stderr
 first, so a test can tell the planned death from any other.
 
-COMMAND is a management command (`poll_imap --once`, `lmtp --bind ...`, `run_huey`), or
+COMMAND is a management command (`poll_imap --once`, `imap_idle`, `lmtp --bind ...`, `run_huey`), or
 `call DOTTED.FUNCTION [JSON ARGS]` to run one function (the outbox sweeper, a test's setup). With
 `--clock-offset`, `clock.now()` answers that many seconds from now (a restart "11 minutes later").
 `--report` prints, after the command returned, what the database holds as one JSON line.
@@ -85,7 +85,9 @@ def report() -> dict:
         "inbound": list(
             InboundEmail.objects.order_by("id").values("message_id", "imap_uid", "sha256", "source")
         ),
-        "checkpoints": list(ImapCheckpoint.objects.values("folder", "uidvalidity", "last_uid", "last_error")),
+        "checkpoints": list(
+            ImapCheckpoint.objects.values("folder", "uidvalidity", "last_uid", "last_error", "watched_until")
+        ),
         "outbound": list(
             OutboundEmail.objects.order_by("id").values(
                 "id", "message_id_header", "status", "attempts", "reclaimed_count"

@@ -180,6 +180,16 @@ def wait_for_port(port: int, process: subprocess.Popen) -> None:
             time.sleep(0.1)
 
 
+def wait_for_line(process: subprocess.Popen, line: str, count: int = 1) -> None:
+    """Until the running command has printed `line` `count` times."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while process.out_path.read_text().splitlines().count(line) < count:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no {line!r} from the command: {process.err_path.read_text()}")
+        time.sleep(0.1)
+
+
 def lmtp_deliver(port: int, raw: bytes) -> None:
     """Deliver as Postfix does; raises unless the listener answered 250."""
     with smtplib.LMTP("127.0.0.1", port) as client:
@@ -187,6 +197,16 @@ def lmtp_deliver(port: int, raw: bytes) -> None:
 
 
 # --- Inbound: IMAP ---------------------------------------------------------------------------
+
+
+def add_imap_mailbox(harness: Harness, dovecot) -> None:
+    ok(
+        harness.run(
+            *("mailbox", "add", "assistenza@bottega.example", "--imap-host", "127.0.0.1"),
+            *("--imap-port", dovecot.port, "--imap-no-tls", "--imap-user", dovecot.user),
+            env={"PREMURA_IMAP_PASSWORD": dovecot.password},
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,13 +226,7 @@ def test_an_imap_poller_killed_between_fetch_and_commit_stores_every_message_onc
     ]
     for raw in raws:
         dovecot.append(raw)
-    ok(
-        harness.run(
-            *("mailbox", "add", "assistenza@bottega.example", "--imap-host", "127.0.0.1"),
-            *("--imap-port", dovecot.port, "--imap-no-tls", "--imap-user", dovecot.user),
-            env={"PREMURA_IMAP_PASSWORD": dovecot.password},
-        )
-    )
+    add_imap_mailbox(harness, dovecot)
 
     crashed = harness.run("poll_imap", "--once", kill=kill)
     killed_at(crashed.returncode, crashed.stderr, kill)
@@ -228,6 +242,39 @@ def test_an_imap_poller_killed_between_fetch_and_commit_stores_every_message_onc
     ]
     [checkpoint] = stored["checkpoints"]
     assert (checkpoint["last_uid"], checkpoint["last_error"]) == (3, "")
+
+
+def test_an_idle_watcher_killed_before_the_commit_stores_the_message_once_after_a_restart(harness, dovecot):
+    add_imap_mailbox(harness, dovecot)
+    kill = "after:premura.channels.models.InboundEmail.save"
+    watcher = harness.start("imap_idle", kill=kill)
+    try:
+        wait_for_line(watcher, "Watching the IMAP mailboxes (IDLE)")
+        first = message("<uno@anna.example>")
+        dovecot.append(first)
+        watcher.wait(timeout=START_TIMEOUT)
+    finally:
+        watcher.kill()
+    killed_at(watcher.returncode, watcher.err_path.read_text(), kill)
+
+    restarted = harness.start("imap_idle", report=True)
+    try:
+        wait_for_line(restarted, "assistenza@bottega.example: 1 new")
+        second = message("<due@anna.example>")
+        dovecot.append(second)  # while the restarted watcher idles
+        wait_for_line(restarted, "assistenza@bottega.example: 1 new", count=2)
+        restarted.send_signal(signal.SIGTERM)
+        assert restarted.wait(timeout=START_TIMEOUT) == 0, restarted.err_path.read_text()
+    finally:
+        restarted.kill()
+    stored = last_json(restarted.out_path.read_text())
+    assert [(row["imap_uid"], row["message_id"], row["sha256"]) for row in stored["inbound"]] == [
+        (1, "uno@anna.example", sha256(first)),
+        (2, "due@anna.example", sha256(second)),
+    ]
+    [checkpoint] = stored["checkpoints"]
+    # Stopped cleanly: the folder is handed back to the worker's minute poll at once.
+    assert (checkpoint["last_uid"], checkpoint["watched_until"]) == (2, None)
 
 
 # --- Inbound: LMTP ---------------------------------------------------------------------------

@@ -11,6 +11,9 @@ How a poll neither loses nor duplicates a message across crashes and restarts:
   running at the same time (the worker and `premura poll_imap`) stops instead of storing twice;
 - a changed UIDVALIDITY (the server rebuilt the folder, UIDs mean something else) re-reads the whole
   folder; accept_inbound's Message-ID dedupe keeps what was stored already once.
+
+`premura imap_idle` (channels/imap_idle.py) runs the same `store_new` each time the server signals
+new mail; the periodic poll leaves the mailboxes it watches alone.
 """
 
 import logging
@@ -18,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from imap_tools import BaseMailBox, MailBox, MailBoxUnencrypted
 
 from premura.channels.inbound import accept_inbound
@@ -57,26 +61,33 @@ def poll_mailbox(mailbox: Mailbox) -> int:
     """Store the messages that arrived in `mailbox`'s IMAP folder since the last poll; the number
     of new rows (a message already stored under its Message-ID counts 0). Raises on connection
     and protocol errors, with everything stored so far committed."""
+    with open_mailbox(mailbox) as client:
+        return store_new(client, mailbox)
+
+
+def store_new(client: BaseMailBox, mailbox: Mailbox) -> int:
+    """On an open connection (a poll's, or the IDLE watcher's between two IDLEs): open the folder
+    read-only and store every message after the checkpoint, each committed with its UID; the
+    number of new rows. Clears the checkpoint's last error when it gets through."""
     checkpoint, _ = ImapCheckpoint.objects.get_or_create(mailbox=mailbox, folder=mailbox.imap_folder)
     stored = 0
-    with open_mailbox(mailbox) as client:
-        client.folder.set(mailbox.imap_folder, readonly=True)
-        uidvalidity = _uidvalidity(client)
-        last_uid = _start(checkpoint, uidvalidity)
-        uids = sorted(u for u in map(int, client.uids(f"UID {last_uid + 1}:*")) if u > last_uid)
-        for uid in uids:
-            raw = fetch_raw(client, uid)
-            if raw is None:  # expunged since the search: nothing left to store
-                continue
-            with transaction.atomic():
-                moved = ImapCheckpoint.objects.filter(
-                    pk=checkpoint.pk, uidvalidity=uidvalidity, last_uid=last_uid
-                ).update(last_uid=uid, polled_at=clock.now(), last_error="")
-                if moved != 1:
-                    raise ConcurrentPoll(f"{mailbox.address}: another poll moved the checkpoint")
-                _, created = accept_inbound(mailbox, raw, source=InboundSource.IMAP, imap_uid=uid)
-            last_uid = uid
-            stored += created
+    client.folder.set(mailbox.imap_folder, readonly=True)
+    uidvalidity = _uidvalidity(client)
+    last_uid = _start(checkpoint, uidvalidity)
+    uids = sorted(u for u in map(int, client.uids(f"UID {last_uid + 1}:*")) if u > last_uid)
+    for uid in uids:
+        raw = fetch_raw(client, uid)
+        if raw is None:  # expunged since the search: nothing left to store
+            continue
+        with transaction.atomic():
+            moved = ImapCheckpoint.objects.filter(
+                pk=checkpoint.pk, uidvalidity=uidvalidity, last_uid=last_uid
+            ).update(last_uid=uid, polled_at=clock.now(), last_error="")
+            if moved != 1:
+                raise ConcurrentPoll(f"{mailbox.address}: another poll moved the checkpoint")
+            _, created = accept_inbound(mailbox, raw, source=InboundSource.IMAP, imap_uid=uid)
+        last_uid = uid
+        stored += created
     ImapCheckpoint.objects.filter(pk=checkpoint.pk).update(polled_at=clock.now(), last_error="")
     return stored
 
@@ -121,18 +132,37 @@ def fetch_raw(client: BaseMailBox, uid: int) -> bytes | None:
     return None
 
 
+def polled_mailboxes() -> QuerySet[Mailbox]:
+    """The active IMAP mailboxes the periodic poll reads: all but those an IDLE watcher
+    (channels.imap_idle) holds, by a lease on the checkpoint of their folder that it renews while
+    it runs. A watcher that dies stops renewing, and the poll takes the mailbox back."""
+    watched = ImapCheckpoint.objects.filter(
+        mailbox=OuterRef("pk"), folder=OuterRef("imap_folder"), watched_until__gt=clock.now()
+    )
+    return Mailbox.objects.filter(is_active=True, inbound_mode=InboundMode.IMAP).exclude(Exists(watched))
+
+
+def record_error(mailbox: Mailbox, error: Exception) -> str:
+    """Log a failed poll and put its error on the mailbox's checkpoint (shown in the admin); the
+    message recorded."""
+    logger.error("imap: reading %s failed", mailbox.address, exc_info=error)
+    message = f"{type(error).__name__}: {error}"[:2000]
+    # A mailbox that never got through (a wrong password) has no checkpoint yet.
+    ImapCheckpoint.objects.update_or_create(
+        mailbox=mailbox,
+        folder=mailbox.imap_folder,
+        defaults={"polled_at": clock.now(), "last_error": message},
+    )
+    return message
+
+
 def poll_all() -> list[PollResult]:
-    """Poll every active IMAP mailbox; one that fails (server down, wrong password) is recorded on
-    its checkpoint and logged, and the others are still polled."""
+    """Poll every active IMAP mailbox that no IDLE watcher holds; one that fails (server down,
+    wrong password) is recorded on its checkpoint and logged, and the others are still polled."""
     results = []
-    for mailbox in Mailbox.objects.filter(is_active=True, inbound_mode=InboundMode.IMAP):
+    for mailbox in polled_mailboxes():
         try:
             results.append(PollResult(mailbox.address, poll_mailbox(mailbox)))
         except Exception as error:
-            logger.exception("imap: polling %s failed", mailbox.address)
-            message = f"{type(error).__name__}: {error}"[:2000]
-            ImapCheckpoint.objects.filter(mailbox=mailbox, folder=mailbox.imap_folder).update(
-                polled_at=clock.now(), last_error=message
-            )
-            results.append(PollResult(mailbox.address, 0, message))
+            results.append(PollResult(mailbox.address, 0, record_error(mailbox, error)))
     return results

@@ -330,9 +330,10 @@ class InboundEmail(models.Model):
 
 
 class ImapCheckpoint(models.Model):
-    """How far the IMAP poller has read one mailbox folder: the folder's UIDVALIDITY and the
-    highest UID stored. It moves only in the transaction that stores the message with that UID
-    (channels.imap), so after a crash the next poll starts right after the last committed message.
+    """How far the IMAP poller (or IDLE watcher) has read one mailbox folder: the folder's
+    UIDVALIDITY and the highest UID stored. It moves only in the transaction that stores the
+    message with that UID (channels.imap), so after a crash the next poll starts right after the
+    last committed message.
 
     A row of its own, not fields on Mailbox: the admin saves whole Mailbox rows and would put an
     old checkpoint back. Keyed by folder too, so pointing a mailbox at another folder reads that
@@ -347,6 +348,9 @@ class ImapCheckpoint(models.Model):
     last_uid = models.PositiveBigIntegerField(_("last UID stored"), default=0)
     polled_at = models.DateTimeField(_("last poll"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # While `premura imap_idle` watches the folder it renews this lease; the periodic poll skips
+    # the folder until it runs out (channels.imap.polled_mailboxes).
+    watched_until = models.DateTimeField(_("watched by IDLE until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("IMAP checkpoint")
