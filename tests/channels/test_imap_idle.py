@@ -202,3 +202,41 @@ def test_mailboxes_added_and_deactivated_while_running_are_watched_and_left(dove
     dovecot.append(message("<due@anna.example>"))
     eventually(lambda: len(stored(second)) == 2, "the new message in the second mailbox")
     assert stored(first) == [(1, "uno@anna.example")]
+
+
+def test_a_message_that_arrives_just_before_idle_begins_is_not_missed(dovecot, watch, monkeypatch):
+    dovecot.mailbox()
+    real_start = IdleManager.start
+    appended = []
+
+    def append_first(self):
+        if not appended:  # after the watcher's look at the folder, before its IDLE
+            dovecot.append(message("<appena-prima@anna.example>"))
+            appended.append(True)
+        return real_start(self)
+
+    monkeypatch.setattr(IdleManager, "start", append_first)
+    watch()
+    eventually(lambda: stored() == [(1, "appena-prima@anna.example")], "the message sent before IDLE")
+
+
+def test_a_message_announced_while_the_watcher_reads_is_not_missed(dovecot, watch, monkeypatch):
+    """A message that comes while the watcher fetches another is announced (EXISTS) in the answer
+    to that FETCH, after the search that listed what to fetch; IDLE will not announce it again."""
+    dovecot.mailbox()
+    dovecot.append(message("<uno@anna.example>"))
+    real_fetch = imap.fetch_raw
+    appended = []
+
+    def append_during_the_first_fetch(client, uid):
+        if not appended:
+            dovecot.append(message("<durante@anna.example>"))
+            appended.append(True)
+        return real_fetch(client, uid)
+
+    monkeypatch.setattr(imap, "fetch_raw", append_during_the_first_fetch)
+    watch()
+    eventually(
+        lambda: stored() == [(1, "uno@anna.example"), (2, "durante@anna.example")],
+        "the message that came meanwhile",
+    )

@@ -72,6 +72,9 @@ def store_new(client: BaseMailBox, mailbox: Mailbox) -> int:
     checkpoint, _ = ImapCheckpoint.objects.get_or_create(mailbox=mailbox, folder=mailbox.imap_folder)
     stored = 0
     client.folder.set(mailbox.imap_folder, readonly=True)
+    # From here on an EXISTS means a message came while we read, perhaps after the search: the
+    # IDLE watcher looks again before it idles (imap_idle.arrived_while_reading).
+    client.client.untagged_responses.pop("EXISTS", None)
     uidvalidity = _uidvalidity(client)
     last_uid = _start(checkpoint, uidvalidity)
     uids = sorted(u for u in map(int, client.uids(f"UID {last_uid + 1}:*")) if u > last_uid)

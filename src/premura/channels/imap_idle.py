@@ -3,7 +3,9 @@
 
 `premura imap_idle` runs `watch_mailboxes`: one thread per active IMAP mailbox, each with its own
 connection. A watcher stores what is new (`imap.store_new`: the same checkpoint, UIDVALIDITY + last
-UID committed with each message), then waits in IDLE. Whatever the server sends while we idle (a new
+UID committed with each message), looks again if the server announced a message meanwhile (in the
+answer to a SEARCH or FETCH: IDLE reports only what the session has not been told), then waits in
+IDLE. Whatever the server sends while we idle (a new
 message's EXISTS, an expunge, a keep-alive) ends the IDLE and the watcher looks again; IDLE is also
 ended and re-issued every IDLE_RESTART_SECONDS, under the 29 minutes after which RFC 2177 lets a
 server drop an idle client. A server without IDLE is polled on the same connection every
@@ -51,6 +53,12 @@ def supports_idle(client: BaseMailBox) -> bool:
     different capabilities before it)."""
     typ, data = client.client.capability()
     return typ == "OK" and b"IDLE" in b" ".join(data).upper().split()
+
+
+def arrived_while_reading(client: BaseMailBox) -> bool:
+    """Whether the server announced a message (EXISTS) while `imap.store_new` read the folder: it
+    may have come after the search, and IDLE will not announce it a second time."""
+    return bool(client.client.untagged_responses.pop("EXISTS", None))
 
 
 def server_spoke(client: BaseMailBox, timeout: float) -> bool:
@@ -117,6 +125,8 @@ class Watcher(threading.Thread):
                 if stored:
                     self.report(PollResult(mailbox.address, stored))
                 self.renew_lease(mailbox, force=True)
+                if arrived_while_reading(client):
+                    continue
                 if idle:
                     self.idle(client, mailbox)
                 else:
