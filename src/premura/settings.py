@@ -74,6 +74,9 @@ DEBUG = envbool("DEBUG", False)
 # SECRET_KEY_FILE or SECRET_KEY, refused if weak; unset: a random key made for this installation
 # at first start (premura/secret_key.py).
 SECRET_KEY = configured_secret_key(os.environ, VAR_DIR)
+# Former keys, comma-separated, while a new SECRET_KEY takes over: signatures made with them (portal
+# links, sessions) still verify and mailbox passwords encrypted under them still decrypt.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from premura.channels.models import Mailbox
 
@@ -44,6 +45,7 @@ def test_an_imap_mailbox_reads_its_password_from_a_file(db, tmp_path):
         "s3greta con spazi",
         "INBOX",
     )
+    assert "s3greta" not in mailbox.imap_password_encrypted  # stored encrypted
     assert mailbox.default_language == "it"
 
 
@@ -77,6 +79,16 @@ def test_invalid_mailboxes_are_refused_and_nothing_saved(db, monkeypatch, args, 
     monkeypatch.delenv("PREMURA_IMAP_PASSWORD", raising=False)
     with pytest.raises(CommandError, match=error):
         add(*args)
+    assert Mailbox.objects.count() == 0
+
+
+def test_a_password_with_control_characters_is_refused_and_nothing_saved(db, monkeypatch):
+    monkeypatch.setenv("PREMURA_IMAP_PASSWORD", "segreta\x1bA1 LOGOUT")
+    with (
+        translation.override("en"),
+        pytest.raises(CommandError, match="refused: A password cannot contain control"),
+    ):
+        add("a@bottega.example", "--imap-host", "imap.example")
     assert Mailbox.objects.count() == 0
 
 

@@ -17,3 +17,7 @@ class InvalidMailbox(ChannelError):
 
 class NotASender(DomainError):
     """The address never wrote into the case: only a case's own senders are offered as identities."""
+
+
+class UnreadableCredential(ChannelError):
+    """A stored mailbox password cannot be decrypted with the installation's keys."""

@@ -52,9 +52,10 @@ class PollResult:
 def open_mailbox(mailbox: Mailbox) -> BaseMailBox:
     """A logged-in imap-tools connection, no folder selected. TLS from the first byte when the
     mailbox says so (port 993); otherwise plain IMAP, meant for a server on the same host."""
+    password = mailbox.imap_password  # raises UnreadableCredential before anything is sent
     cls = MailBox if mailbox.imap_use_ssl else MailBoxUnencrypted
     client = cls(mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS)
-    return client.login(mailbox.imap_username, mailbox.imap_password, initial_folder=None)
+    return client.login(mailbox.imap_username, password, initial_folder=None)
 
 
 def poll_mailbox(mailbox: Mailbox) -> int:

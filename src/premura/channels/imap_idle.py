@@ -168,7 +168,7 @@ def fingerprint(mailbox: Mailbox) -> tuple:
         mailbox.imap_port,
         mailbox.imap_use_ssl,
         mailbox.imap_username,
-        mailbox.imap_password,
+        mailbox.imap_password_encrypted,
         mailbox.imap_folder,
     )
 

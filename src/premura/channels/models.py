@@ -9,6 +9,7 @@ it (style.md §8).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from premura.channels import credentials
 from premura.core import clock
 from premura.core.text import validate_single_line
 
@@ -40,7 +41,9 @@ class Mailbox(models.Model):
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
     imap_use_ssl = models.BooleanField(_("IMAP over TLS"), default=True)
     imap_username = models.CharField(_("IMAP user"), max_length=255, blank=True)
-    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    # Passwords are stored encrypted (channels.credentials); read and set them through the
+    # `imap_password` and `smtp_password` properties below, which decrypt and encrypt.
+    imap_password_encrypted = models.TextField(_("IMAP password (encrypted)"), blank=True, editable=False)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     # Empty: the installation's EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD,
     # EMAIL_USE_TLS (read from the environment variables of those names).
@@ -48,7 +51,7 @@ class Mailbox(models.Model):
     smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
     smtp_use_tls = models.BooleanField(_("SMTP with STARTTLS"), default=True)
     smtp_username = models.CharField(_("SMTP user"), max_length=255, blank=True)
-    smtp_password = models.CharField(_("SMTP password"), max_length=255, blank=True)
+    smtp_password_encrypted = models.TextField(_("SMTP password (encrypted)"), blank=True, editable=False)
     signature = models.TextField(_("signature"), blank=True)
     default_team = models.ForeignKey(
         "agents.Team",
@@ -69,6 +72,25 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def imap_password(self) -> str:
+        """The IMAP password in clear ("" when none); raises UnreadableCredential when the
+        installation's keys cannot open it."""
+        return credentials.decrypt(self.imap_password_encrypted, what=f"The IMAP password of {self.address}")
+
+    @imap_password.setter
+    def imap_password(self, password: str) -> None:
+        self.imap_password_encrypted = credentials.encrypt(password)
+
+    @property
+    def smtp_password(self) -> str:
+        """The SMTP password in clear ("" when none); raises UnreadableCredential likewise."""
+        return credentials.decrypt(self.smtp_password_encrypted, what=f"The SMTP password of {self.address}")
+
+    @smtp_password.setter
+    def smtp_password(self, password: str) -> None:
+        self.smtp_password_encrypted = credentials.encrypt(password)
 
     def is_own_address(self, address: str) -> bool:
         """Whether `address` (already normalised: lower-case, IDNA domain) is one of the shop's."""

@@ -20,7 +20,7 @@ from django.utils.translation import override
 
 from premura.channels.email import smtp
 from premura.channels.email.compose import OutgoingMail, compose
-from premura.channels.exceptions import NoRecipient
+from premura.channels.exceptions import NoRecipient, UnreadableCredential
 from premura.channels.models import (
     AttemptResult,
     EmailDeliveryAttempt,
@@ -251,7 +251,8 @@ def reply_by_email(case: Case, message: Message) -> OutboundEmail | None:
 
 def smtp_server_for(mailbox: Mailbox | None) -> smtp.SmtpServer | None:
     """The mailbox's own SMTP server, else the installation's EMAIL_* settings; None when neither
-    names a host (the mail stays queued, shown as not sent)."""
+    names a host (the mail stays queued, shown as not sent). Raises UnreadableCredential when the
+    mailbox's stored password cannot be decrypted."""
     if mailbox is not None and mailbox.smtp_host:
         return smtp.SmtpServer(
             host=mailbox.smtp_host,
@@ -376,12 +377,17 @@ def deliver(outbound_id: int) -> str:
         return row.status if row else "missing"
     if row.next_attempt_at > now:
         return "not_due"
-    server = smtp_server_for(row.mailbox)
-    if server is None:
+    try:
+        server, unusable = smtp_server_for(row.mailbox), None
+    except UnreadableCredential as error:  # SECRET_KEY changed: retried until the password is typed again
+        server, unusable = None, smtp.DeliveryError(str(error), permanent=False)
+    if server is None and unusable is None:
         return "no_server"
     attempt = _claim(row, now)
     if attempt is None:
         return "taken"
+    if unusable is not None:
+        return _record_failure(row, attempt, unusable)
     raw = compose(_outgoing(row))
     try:
         answer = smtp.send(server, envelope_from=row.from_address, recipient=row.to_address, raw=raw)

@@ -2,16 +2,18 @@
 
 The IMAP password never goes on the command line (where `ps` and shell history would show it):
 it is read from --imap-password-file (a file, or "-" for standard input) or from the
-PREMURA_IMAP_PASSWORD environment variable.
+PREMURA_IMAP_PASSWORD environment variable, and stored encrypted (channels/credentials.py).
 """
 
 import os
 import sys
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from premura.agents.models import Team
+from premura.channels.credentials import validate_password
 from premura.channels.exceptions import InvalidMailbox
 from premura.channels.mailboxes import add_mailbox
 from premura.channels.models import InboundMode, Mailbox
@@ -87,6 +89,10 @@ class Command(BaseCommand):
         password = read_password(options["imap_password_file"])
         if not password:
             raise CommandError(f"no IMAP password: give --imap-password-file or set ${PASSWORD_ENV}")
+        try:
+            validate_password(password)
+        except ValidationError as error:
+            raise CommandError(f"the IMAP password is refused: {' '.join(error.messages)}") from None
         mailbox.inbound_mode = InboundMode.IMAP
         mailbox.imap_host = options["imap_host"]
         mailbox.imap_use_ssl = not options["imap_no_tls"]
