@@ -143,6 +143,16 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    # The SLA's running deadlines, written only by premura.sla (which listens to
+    # signals.case_changed): each is NULL while its target is met, does not apply or the clock is
+    # paused (the case waits on someone else, or is done). `sla_due_at` is the earliest of the
+    # three, so a case has one only while a clock runs on it (docs/architecture.md, "SLA").
+    first_response_due_at = models.DateTimeField(
+        _("first response due"), null=True, blank=True, editable=False
+    )
+    next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True, editable=False)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False)
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -164,6 +174,22 @@ class Case(models.Model):
             models.Index(fields=["channel", "phase", "last_activity_at"], name="case_channel_phase_idx"),
             models.Index(fields=["channel", "last_activity_at"], name="case_channel_idx"),
             models.Index(fields=["customer", "created_at"], name="case_customer_idx"),
+            # "Due soonest" and the SLA sweeper's "due by T": ordered ranges over the cases whose
+            # clock runs (sla_due_at is NULL otherwise, so these stay as small as the open work),
+            # on the whole desk, one owner (or the unassigned: owner IS NULL) and one team.
+            models.Index(
+                fields=["sla_due_at"], condition=models.Q(sla_due_at__isnull=False), name="case_sla_due_idx"
+            ),
+            models.Index(
+                fields=["owner", "sla_due_at"],
+                condition=models.Q(sla_due_at__isnull=False),
+                name="case_owner_sla_due_idx",
+            ),
+            models.Index(
+                fields=["team", "sla_due_at"],
+                condition=models.Q(sla_due_at__isnull=False),
+                name="case_team_sla_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
