@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "premura.shipping",
     "premura.agents",
     "premura.conversations",
+    "premura.sla",
     "premura.channels",
     "premura.console",
     "premura.portal",

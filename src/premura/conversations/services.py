@@ -28,6 +28,7 @@ from premura.conversations.models import (
     phase_of,
 )
 from premura.conversations.routing import BY_RULES, OwnerChoice
+from premura.conversations.signals import case_changed
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
@@ -130,6 +131,7 @@ def open_case(
         record_event(case, "case.assigned", owner=owner.display_name, owner_id=owner.pk, rule=rule)
     elif owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
+    case_changed.send(sender=Case, case=case, action="case.opened")
     return case
 
 
@@ -159,6 +161,7 @@ def receive_message(case: Case, *, body: str, channel: str, external_id: str = "
     )
     case.last_activity_at = now
     case.save(update_fields=["last_activity_at"])
+    case_changed.send(sender=Case, case=case, action="case.message_received")
     if case.status in REOPENED_BY_CUSTOMER:
         change_status(case, CaseStatus.OPEN, actor_label=case.customer.full_name)
     return message
@@ -222,6 +225,7 @@ def reply(
     record_event(case, "case.replied", actor=agent.user, message_id=message.pk)
     case.last_activity_at = now
     case.save(update_fields=["last_activity_at"])
+    case_changed.send(sender=Case, case=case, action="case.replied")
     if case.owner_id is None:
         assign(case, agent, actor=agent.user)
     target = new_status or (CaseStatus.OPEN if case.status == CaseStatus.NEW else None)
@@ -247,6 +251,7 @@ def add_note(case: Case, agent: Agent, body: str) -> Message:
         created_at=clock.now(),
     )
     record_event(case, "case.note_added", actor=agent.user, message_id=note.pk)
+    case_changed.send(sender=Case, case=case, action="case.note_added")
     return note
 
 
@@ -268,6 +273,7 @@ def assign(case: Case, owner: Agent | None, *, actor=None) -> Case:
         record_event(case, "case.unassigned", actor=actor)
     else:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
+    case_changed.send(sender=Case, case=case, action="case.assigned" if owner else "case.unassigned")
     return case
 
 
@@ -357,6 +363,7 @@ def change_status(case: Case, status: str, *, actor=None, actor_label: str = "")
         raise CaseChanged(_("The case was changed meanwhile: reload it and try again."))
     case.status, case.phase, case.solved_at = status, phase_of(status), solved_at
     record_event(case, "case.status_changed", actor=actor, actor_label=actor_label, old=old, new=status)
+    case_changed.send(sender=Case, case=case, action="case.status_changed")
     return case
 
 
@@ -374,6 +381,7 @@ def change_priority(case: Case, priority: str, *, actor=None) -> Case:
     case.priority = priority
     case.save(update_fields=["priority"])
     record_event(case, "case.priority_changed", actor=actor, old=old, new=priority)
+    case_changed.send(sender=Case, case=case, action="case.priority_changed")
     return case
 
 
@@ -396,6 +404,7 @@ def _close_if_still_solved(case_id: int, solved_at: datetime.datetime) -> bool:
     )
     if claimed != 1:
         return False
+    # No case_changed: a solved case's clock is stopped already, and closing it changes no deadline.
     record_event(Case(pk=case_id), "case.status_changed", old=CaseStatus.SOLVED, new=CaseStatus.CLOSED)
     return True
 

@@ -24,6 +24,7 @@ from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.exceptions import CustomerError, IdentityTaken
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind, Language, Tier
+from premura.customers.signals import customer_changed
 
 PHONE_KINDS = frozenset({IdentityKind.PHONE, IdentityKind.WHATSAPP})
 HANDLE_KINDS = frozenset({IdentityKind.INSTAGRAM, IdentityKind.X})
@@ -209,9 +210,10 @@ UPDATABLE_FIELDS = frozenset(
         "quiet_hours_start",
         "quiet_hours_end",
         "marketing_consent",
+        "tier",
     }
 )
-NOT_NULL_FIELDS = frozenset({"language", "preferred_channel", "time_zone", "marketing_consent"})
+NOT_NULL_FIELDS = frozenset({"language", "preferred_channel", "time_zone", "marketing_consent", "tier"})
 
 
 @transaction.atomic
@@ -236,6 +238,8 @@ def update_customer(customer: Customer, *, changes: Mapping[str, Any], actor: An
         _check_choice(changes["language"], Language, _("language"))
     if "preferred_channel" in changes:
         _check_choice(changes["preferred_channel"], Channel, _("channel"))
+    if "tier" in changes:
+        _check_choice(changes["tier"], Tier, _("tier"))
     if "time_zone" in changes:
         _check_time_zone(changes["time_zone"])
     _check_quiet_hours(
@@ -261,6 +265,7 @@ def update_customer(customer: Customer, *, changes: Mapping[str, Any], actor: An
         actor=actor,
         changes={field: [_jsonable(old), _jsonable(new)] for field, (old, new) in changed.items()},
     )
+    customer_changed.send(sender=Customer, customer=customer, fields=frozenset(changed))
     return customer
 
 

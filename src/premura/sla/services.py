@@ -1,0 +1,507 @@
+"""SLA services: set up calendars and policies, keep each case's deadlines, say what was promised
+(docs/architecture.md, "SLA").
+
+`refresh_deadlines` runs on every case change (sla.receivers listens to
+conversations.signals.case_changed, inside the change's transaction): it notes whether the case's
+clock runs (new, open) or is paused (waiting on someone else, solved, closed), chooses the
+policy, and writes the deadlines still running onto the case, with a `DeadlineChange` for each one
+that moved. It derives everything from the case and its messages, so calling it again changes
+nothing: that is what the recompute after a policy edit does to every open case.
+"""
+
+import dataclasses
+import datetime
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils.translation import gettext as _
+
+from premura.agents.models import Team
+from premura.conversations.models import OPEN_STATUSES, Case, CasePhase, Direction, Message
+from premura.core import clock
+from premura.core.audit import record_event
+from premura.shop.queries import shop_settings
+from premura.sla.calendar import Schedule, add_business_time, business_time_between
+from premura.sla.exceptions import SlaError
+from premura.sla.models import (
+    BusinessCalendar,
+    CaseClock,
+    Closure,
+    DeadlineChange,
+    DeadlineRecompute,
+    DeadlineState,
+    ExtraOpening,
+    OpeningHours,
+    Policy,
+    Target,
+)
+
+Interval = tuple[datetime.time, datetime.time]
+DUE_FIELDS = {
+    Target.FIRST_RESPONSE: "first_response_due_at",
+    Target.NEXT_RESPONSE: "next_response_due_at",
+    Target.RESOLUTION: "resolution_due_at",
+}
+_ZERO = datetime.timedelta(0)
+
+
+# --- Configuration --------------------------------------------------------------------------------
+
+
+def _validated(row):
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
+def create_calendar(
+    *,
+    name: str,
+    weekly_hours: Mapping[int, Sequence[Interval]],
+    time_zone: str | None = None,
+    public_holidays: bool = True,
+    patron_saint_city: str = "",
+    actor=None,
+) -> BusinessCalendar:
+    """A business calendar with its weekly hours ({0: [(9:00, 13:00), (14:00, 18:00)], ...},
+    Monday is 0). The time zone defaults to the shop's. Raises ValidationError (nothing saved)
+    for a bad time zone, city or interval. Not idempotent: the name is unique."""
+    calendar = _validated(
+        BusinessCalendar(
+            name=name,
+            time_zone=time_zone or shop_settings().time_zone,
+            public_holidays=public_holidays,
+            patron_saint_city=patron_saint_city,
+            updated_at=clock.now(),
+        )
+    )
+    for weekday, intervals in weekly_hours.items():
+        for opens_at, closes_at in intervals:
+            _validated(
+                OpeningHours(calendar=calendar, weekday=weekday, opens_at=opens_at, closes_at=closes_at)
+            )
+    record_event(calendar, "sla.calendar_created", actor=actor, name=name)
+    return calendar
+
+
+@transaction.atomic
+def add_closure(
+    calendar: BusinessCalendar,
+    *,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    reason: str = "",
+    actor=None,
+) -> Closure:
+    """Close the desk from `first_day` to `last_day` included; open cases are recomputed."""
+    closure = _validated(Closure(calendar=calendar, first_day=first_day, last_day=last_day, reason=reason))
+    configuration_changed(calendar, actor=actor)
+    return closure
+
+
+@transaction.atomic
+def add_extra_opening(
+    calendar: BusinessCalendar,
+    *,
+    day: datetime.date,
+    opens_at: datetime.time,
+    closes_at: datetime.time,
+    actor=None,
+) -> ExtraOpening:
+    """Open on `day` from `opens_at` to `closes_at`, whatever the week or a holiday say."""
+    opening = _validated(ExtraOpening(calendar=calendar, day=day, opens_at=opens_at, closes_at=closes_at))
+    configuration_changed(calendar, actor=actor)
+    return opening
+
+
+@transaction.atomic
+def create_policy(
+    *,
+    name: str,
+    calendar: BusinessCalendar,
+    position: int,
+    channels: Iterable[str] = (),
+    priorities: Iterable[str] = (),
+    tiers: Iterable[str] = (),
+    teams: Iterable[Team] = (),
+    first_response_minutes: int | None = None,
+    next_response_minutes: int | None = None,
+    resolution_minutes: int | None = None,
+    actor=None,
+) -> Policy:
+    """A policy tried at `position` (lowest first). Empty conditions match anything; a target of
+    None sets no deadline. Raises ValidationError (nothing saved) for an unknown channel,
+    priority or tier, or a target out of range. Open cases are recomputed after the commit."""
+    policy = _validated(
+        Policy(
+            name=name,
+            calendar=calendar,
+            position=position,
+            channels=list(channels),
+            priorities=list(priorities),
+            tiers=list(tiers),
+            first_response_minutes=first_response_minutes,
+            next_response_minutes=next_response_minutes,
+            resolution_minutes=resolution_minutes,
+        )
+    )
+    policy.teams.set(list(teams))
+    configuration_changed(policy, actor=actor)
+    return policy
+
+
+@transaction.atomic
+def configuration_changed(subject: BusinessCalendar | Policy, *, actor=None) -> DeadlineRecompute:
+    """Record that a calendar or policy changed (the admin calls this after saving one) and ask
+    for the deadlines of every case not done to be computed again, in the background, a batch at
+    a time (`recompute_deadlines`). The request is a row, written in this transaction; the task
+    is rung after the commit and a periodic task finishes what a lost task left."""
+    type(subject).objects.filter(pk=subject.pk).update(updated_at=clock.now())
+    action = "sla.calendar_changed" if isinstance(subject, BusinessCalendar) else "sla.policy_changed"
+    record_event(subject, action, actor=actor, name=str(subject))
+    return request_recompute(action)
+
+
+def request_recompute(cause: str) -> DeadlineRecompute:
+    """A pending recompute from the first case: one not yet finished starts over (so it also
+    covers this change), else a new one. The task is rung on commit."""
+    from premura.sla.tasks import recompute_deadlines_task  # tasks import services
+
+    pending = DeadlineRecompute.objects.filter(finished_at__isnull=True).order_by("pk").first()
+    if pending is not None:
+        DeadlineRecompute.objects.filter(pk=pending.pk).update(next_case_id=0, cause=cause)
+        pending.refresh_from_db()
+    else:
+        pending = DeadlineRecompute.objects.create(cause=cause, requested_at=clock.now())
+    transaction.on_commit(lambda: recompute_deadlines_task(pending.pk))
+    return pending
+
+
+def recompute_deadlines(recompute_id: int, *, batch: int = 500) -> bool:
+    """Refresh the next `batch` cases not done (by id) of a pending recompute, each in its own
+    transaction under its row lock, then move the request on by a conditional UPDATE, so two
+    workers on one request never skip a case (at worst they both refresh it, which changes
+    nothing the second time). Returns whether cases remain."""
+    pending = DeadlineRecompute.objects.filter(pk=recompute_id, finished_at__isnull=True).first()
+    if pending is None:
+        return False
+    start = pending.next_case_id
+    case_ids = list(
+        Case.objects.exclude(phase=CasePhase.DONE)
+        .filter(pk__gte=start)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for case_id in case_ids:
+        with transaction.atomic():
+            case = Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+            if case is not None:
+                refresh_deadlines(case, cause=pending.cause)
+    more = len(case_ids) == batch
+    DeadlineRecompute.objects.filter(pk=pending.pk, next_case_id=start).update(
+        next_case_id=case_ids[-1] + 1 if more else start,
+        finished_at=None if more else clock.now(),
+    )
+    return more
+
+
+def pending_recompute_ids() -> list[int]:
+    return list(DeadlineRecompute.objects.filter(finished_at__isnull=True).values_list("pk", flat=True))
+
+
+# --- Choosing a policy ----------------------------------------------------------------------------
+
+
+def active_policies() -> list[Policy]:
+    """The active policies in the order they are tried, with their teams and calendars read."""
+    return list(
+        Policy.objects.filter(is_active=True)
+        .select_related("calendar")
+        .prefetch_related(
+            "teams", "calendar__opening_hours", "calendar__closures", "calendar__extra_openings"
+        )
+    )
+
+
+def choose_policy(
+    policies: Sequence[Policy], *, channel: str, priority: str, tier: str, team_id: int | None
+) -> Policy | None:
+    """The first of `policies` (in their order) whose rule matches; None when none does."""
+    for policy in policies:
+        team_ids = {team.pk for team in policy.teams.all()}
+        if policy.matches(channel=channel, priority=priority, tier=tier, team_id=team_id, team_ids=team_ids):
+            return policy
+    return None
+
+
+# --- Deadlines of a case --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetState:
+    state: str
+    due_at: datetime.datetime | None = None
+
+
+def _due(
+    schedule: Schedule,
+    runs: Sequence[tuple[datetime.datetime, datetime.datetime]],
+    running_since: datetime.datetime,
+    started_at: datetime.datetime,
+    minutes: int,
+) -> datetime.datetime:
+    """When a target started at `started_at` runs out, the clock running since `running_since`
+    after the finished `runs`: the business time it used in those runs is taken off, the rest
+    counted from when it runs again. A target used up in an earlier run was due the moment the
+    clock ran again."""
+    used = sum(
+        (
+            business_time_between(schedule, max(start, started_at), end)
+            for start, end in runs
+            if end > started_at
+        ),
+        _ZERO,
+    )
+    anchor = max(running_since, started_at)
+    left = datetime.timedelta(minutes=minutes) - used
+    return add_business_time(schedule, anchor, left) if left > _ZERO else anchor
+
+
+def _agent_replies(case_id: int):
+    # An agent's reply: outbound, not an internal note, written by an agent (the shop's own
+    # acknowledgement has no agent and answers nothing).
+    return Message.objects.filter(
+        case_id=case_id, direction=Direction.OUTBOUND, is_internal=False, author_agent__isnull=False
+    )
+
+
+def _response_clocks(case_id: int) -> tuple[bool, datetime.datetime | None]:
+    """(whether an agent has replied, when the customer's unanswered messages began): the next
+    response waits from the first inbound message after the last reply."""
+    replies = _agent_replies(case_id).aggregate(first=Min("created_at"), last=Max("created_at"))
+    if replies["first"] is None:
+        return False, None
+    waiting_since = (
+        Message.objects.filter(case_id=case_id, direction=Direction.INBOUND, created_at__gt=replies["last"])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return True, waiting_since
+
+
+def _target_states(
+    case: Case, clock_row: CaseClock, policy: Policy | None, *, has_replied: bool, waiting_since
+) -> dict[str, TargetState]:
+    none = TargetState(DeadlineState.NONE)
+    if policy is None:
+        return dict.fromkeys(Target, none)
+    is_done = case.phase == CasePhase.DONE
+    pending = {
+        Target.FIRST_RESPONSE: (policy.first_response_minutes, None if has_replied else case.created_at),
+        Target.NEXT_RESPONSE: (policy.next_response_minutes, waiting_since),
+        Target.RESOLUTION: (policy.resolution_minutes, None if is_done else case.created_at),
+    }
+    schedule = policy.calendar.schedule()
+    runs = clock_row.finished_runs()
+    states = {}
+    for target, (minutes, started_at) in pending.items():
+        if minutes is None:
+            states[target] = none
+        elif started_at is None:
+            # Answered, or resolved; the next response before any reply has not begun.
+            begun = target != Target.NEXT_RESPONSE or has_replied
+            states[target] = TargetState(DeadlineState.MET) if begun else none
+        elif is_done:
+            states[target] = TargetState(DeadlineState.STOPPED)
+        elif clock_row.running_since is None:
+            states[target] = TargetState(DeadlineState.PAUSED)
+        else:
+            due = _due(schedule, runs, clock_row.running_since, started_at, minutes)
+            states[target] = TargetState(DeadlineState.RUNNING, due)
+    return states
+
+
+def _move_clock(clock_row: CaseClock, *, should_run: bool, now: datetime.datetime) -> bool:
+    """Start or pause the clock to match the case; whether it changed."""
+    if clock_row.running_since is not None and not should_run:
+        clock_row.runs = [*clock_row.runs, [clock_row.running_since.isoformat(), now.isoformat()]]
+        clock_row.running_since = None
+        return True
+    if clock_row.running_since is None and should_run:
+        clock_row.running_since = now
+        return True
+    return False
+
+
+def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy] | None = None) -> Case:
+    """Bring the case's SLA up to date with the case as it is now: start or pause its clock,
+    choose its policy, write `first_response_due_at`, `next_response_due_at`,
+    `resolution_due_at` and `sla_due_at` (the earliest), and a DeadlineChange (with `cause`,
+    e.g. "case.replied") for each target whose state or deadline moved. Idempotent.
+
+    The caller holds the case's row lock, in the transaction of the change (the case actions of
+    conversations do, and send case_changed there). The case is read again from the database,
+    so a stale `case` does no harm; it gets the new values too. `policies` lets a batch read
+    them once.
+    Raises CalendarNeverOpen when the policy's calendar never opens again (the change fails).
+    """
+    now = clock.now()
+    with transaction.atomic():
+        current = (
+            Case.objects.select_related("customer")
+            .only(
+                "status",
+                "phase",
+                "channel",
+                "priority",
+                "team_id",
+                "created_at",
+                "customer__tier",
+                *DUE_FIELDS.values(),
+            )
+            .get(pk=case.pk)
+        )
+        clock_row, created = CaseClock.objects.get_or_create(case_id=case.pk)
+        moved = _move_clock(clock_row, should_run=current.status in OPEN_STATUSES, now=now)
+        policy = choose_policy(
+            active_policies() if policies is None else policies,
+            channel=current.channel,
+            priority=current.priority,
+            tier=current.customer.tier,
+            team_id=current.team_id,
+        )
+        has_replied, waiting_since = _response_clocks(case.pk)
+        states = _target_states(
+            current, clock_row, policy, has_replied=has_replied, waiting_since=waiting_since
+        )
+        values = {DUE_FIELDS[target]: state.due_at for target, state in states.items()}
+        running = [due for due in values.values() if due is not None]
+        values["sla_due_at"] = min(running) if running else None
+        if any(getattr(current, name) != value for name, value in values.items()):
+            Case.objects.filter(pk=case.pk).update(**values)
+        previous = clock_row.states
+        changes = [
+            DeadlineChange(
+                case_id=case.pk,
+                target=target,
+                state=state.state,
+                due_at=state.due_at,
+                previous_due_at=getattr(current, DUE_FIELDS[target]),
+                cause=cause[:40],
+                policy_name=policy.name if policy else "",
+                changed_at=now,
+            )
+            for target, state in states.items()
+            if (state.state, state.due_at)
+            != (previous.get(target, DeadlineState.NONE), getattr(current, DUE_FIELDS[target]))
+        ]
+        DeadlineChange.objects.bulk_create(changes)
+        new_states = {target: state.state for target, state in states.items()}
+        policy_id = policy.pk if policy else None
+        if moved or created or new_states != previous or clock_row.policy_id != policy_id:
+            clock_row.states = new_states
+            clock_row.policy_id = policy_id
+            clock_row.updated_at = now
+            clock_row.save()
+    for name, value in values.items():
+        setattr(case, name, value)
+    return case
+
+
+@transaction.atomic
+def refresh_customer_cases(customer_id: int, *, cause: str) -> int:
+    """Refresh every case of the customer not done (their tier chose the policy), each under
+    its row lock; how many."""
+    cases = list(
+        Case.objects.select_for_update(of=("self",))
+        .filter(customer_id=customer_id)
+        .exclude(phase=CasePhase.DONE)
+        .order_by("pk")
+    )
+    policies = active_policies()
+    for case in cases:
+        refresh_deadlines(case, cause=cause, policies=policies)
+    return len(cases)
+
+
+# --- What the customer is promised ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Promise:
+    """The time a person will answer, and the time zone the customer is told it in (the one the
+    shop's calendar counts in)."""
+
+    due_at: datetime.datetime
+    time_zone: zoneinfo.ZoneInfo
+
+
+def promised_time(case: Case) -> Promise | None:
+    """When a person will answer the customer: the first-response deadline, or the next-response
+    one once the desk has replied; None when nothing is running (no policy, answered, paused).
+    Read from the stored columns, so it is what the inbox and the sweeper see."""
+    row = (
+        Case.objects.filter(pk=case.pk)
+        .values("first_response_due_at", "next_response_due_at", "sla_clock__policy__calendar__time_zone")
+        .first()
+    )
+    if row is None:
+        return None
+    due_at = row["first_response_due_at"] or row["next_response_due_at"]
+    if due_at is None:
+        return None
+    time_zone = row["sla_clock__policy__calendar__time_zone"] or shop_settings().time_zone
+    return Promise(due_at=due_at, time_zone=zoneinfo.ZoneInfo(time_zone))
+
+
+@dataclasses.dataclass(frozen=True)
+class Quote:
+    """What a message received at `received_at` would be promised (`premura sla_promise`)."""
+
+    received_at: datetime.datetime
+    policy: Policy | None
+    first_response_due: datetime.datetime | None
+    next_response_due: datetime.datetime | None
+    resolution_due: datetime.datetime | None
+
+    @property
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.policy.calendar.time_zone if self.policy else shop_settings().time_zone)
+
+    @property
+    def promise(self) -> Promise | None:
+        due_at = self.first_response_due
+        return Promise(due_at=due_at, time_zone=self.time_zone) if due_at else None
+
+
+def quote(
+    *, received_at: datetime.datetime, channel: str, priority: str, tier: str, team_id: int | None = None
+) -> Quote:
+    """The policy and deadlines a new case would get if its first message arrived at
+    `received_at`: what refresh_deadlines writes for such a case. Raises SlaError for a naive
+    instant, CalendarNeverOpen when the calendar never opens."""
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        raise SlaError(_("Give the time with its offset, e.g. 2026-12-05T23:48:00+01:00."))
+    policy = choose_policy(active_policies(), channel=channel, priority=priority, tier=tier, team_id=team_id)
+    if policy is None:
+        return Quote(received_at, None, None, None, None)
+    schedule = policy.calendar.schedule()
+
+    def due(minutes: int | None) -> datetime.datetime | None:
+        if minutes is None:
+            return None
+        return add_business_time(schedule, received_at, datetime.timedelta(minutes=minutes)).astimezone(
+            schedule.time_zone
+        )
+
+    return Quote(
+        received_at,
+        policy,
+        due(policy.first_response_minutes),
+        due(policy.next_response_minutes),
+        due(policy.resolution_minutes),
+    )

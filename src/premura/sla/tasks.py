@@ -1,0 +1,20 @@
+"""Background entry points of the SLA: thin wrappers around services."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from premura.sla import services
+
+
+@db_task()
+def recompute_deadlines_task(recompute_id: int) -> None:
+    """One batch, then ring again for the next: a long desk never holds one task for long."""
+    if services.recompute_deadlines(recompute_id):
+        recompute_deadlines_task(recompute_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def resume_recomputes_task() -> None:
+    """Finish a recompute whose task was lost (a worker stopped, Huey dropped it)."""
+    for recompute_id in services.pending_recompute_ids():
+        recompute_deadlines_task(recompute_id)
