@@ -19,7 +19,7 @@ def admin_group() -> Group:
     """The administrators' group, with the desk-management permission and every model permission
     of Premura's apps and Django's auth (so the Django admin works for them)."""
     group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
-    needed = {"manage_desk", "change_shopsettings", "change_mailbox"}  # the last permissions added
+    needed = {"manage_desk", "change_shopsettings", "change_mailbox", "change_policy"}  # the last permissions added
     if created or group.permissions.filter(codename__in=needed).count() < len(needed):
         group.permissions.set(
             Permission.objects.filter(
@@ -32,6 +32,7 @@ def admin_group() -> Group:
                     "shipping",
                     "agents",
                     "conversations",
+                    "sla",
                     "channels",
                     "api",
                 ]

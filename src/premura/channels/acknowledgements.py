@@ -29,6 +29,8 @@ from premura.core.audit import events_for, record_event
 from premura.core.models import Channel
 from premura.customers.queries import email_address_for
 from premura.shop.queries import shop_settings
+from premura.sla.display import deadline_phrase
+from premura.sla.services import promised_time
 
 SUBJECT_TEMPLATE = "channels/emails/acknowledgement_subject.txt"
 BODY_TEMPLATE = "channels/emails/acknowledgement_body.txt"
@@ -68,10 +70,12 @@ def language_of(case: Case) -> str:
 
 
 def context_for(case: Case) -> dict:
-    """What the templates may use. `promised_by` is the time by which a person will answer: None
-    until the SLA issue computes it (the body template has its branch ready)."""
+    """What the templates may use. `promised_by` is the time by which a person will answer, in
+    words in the case's language ("lunedì 7 dicembre alle 13:00"): the case's stored response
+    deadline (sla.services.promised_time), None when no SLA policy sets one."""
     mailbox = outbox.mailbox_for(case)
     shop = shop_settings()
+    promise = promised_time(case)
     # The customer's own subject for an e-mail case ("Re: ..." keeps the thread in their client);
     # a web form or a desk-written subject gets the neutral "We have received your request".
     reply_subject = (
@@ -88,7 +92,7 @@ def context_for(case: Case) -> dict:
         if mailbox
         else (shop.support_email or settings.DEFAULT_FROM_EMAIL),
         "reply_subject": reply_subject,
-        "promised_by": None,
+        "promised_by": deadline_phrase(promise, language_of(case)) if promise else None,
     }
 
 

@@ -50,6 +50,7 @@ from premura.customers.models import Customer
 from premura.customers.queries import email_address_for, matching_customer_ids
 from premura.customers.services import CustomerError, create_customer
 from premura.shipping.queries import order_with_details
+from premura.sla.queries import case_deadlines
 
 # Counts beside the views stop here: "999+" costs a bounded index scan, an exact count does not.
 COUNT_CAP = 999
@@ -150,6 +151,7 @@ def _case_context(case, agent: Agent) -> dict:
         "controls_error": "",
         "inline_types": INLINE_TYPES,
         "attachment_accept": ",".join(f".{extension}" for extension in ATTACHMENT_TYPES),
+        "deadlines": case_deadlines(case),
     }
 
 

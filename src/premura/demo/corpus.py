@@ -6,6 +6,7 @@ and texts from here: one corpus, no second copy. Customer e-mail addresses use t
 example.com/.net/.org domains, so generated data can never write to a real person.
 """
 
+import datetime
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,43 @@ TEAMS = [
     ("pagamenti", "Pagamenti"),
     ("prodotti", "Prodotti"),
     ("account", "Account"),
+]
+
+# The desk's opening hours (issue 12): customer care works from Milan, Monday to Friday 9–13 and
+# 14–18 and Saturday 9–13, closed on Italian public holidays, on Sant'Ambrogio (7 December) and
+# from 27 to 31 December 2026.
+_MORNING = (datetime.time(9), datetime.time(13))
+_AFTERNOON = (datetime.time(14), datetime.time(18))
+DEMO_CALENDAR = {
+    "name": "Assistenza clienti, Milano",
+    "time_zone": "Europe/Rome",
+    "patron_saint_city": "MI",
+    "weekly_hours": {**{weekday: [_MORNING, _AFTERNOON] for weekday in range(5)}, 5: [_MORNING]},
+}
+DEMO_CLOSURES = [(datetime.date(2026, 12, 27), datetime.date(2026, 12, 31), "Chiusura di fine anno")]
+# The desk's promises, tried in this order (first match wins), in business minutes: e-mail and web
+# form answered within 8 business hours, urgent cases within 1, VIP customers in half of each.
+# The next response has the first one's target; resolution is a week of the desk (40 business
+# hours) and an urgent case's a working day (8), VIP half of each.
+_WRITTEN = ["email", "web_form"]
+
+
+def _policy(name: str, first: int, resolution: int, **rule: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "channels": _WRITTEN,
+        **rule,
+        "first_response_minutes": first,
+        "next_response_minutes": first,
+        "resolution_minutes": resolution,
+    }
+
+
+DEMO_POLICIES = [
+    _policy("Urgenti VIP", 30, 240, priorities=["urgent"], tiers=["vip"]),
+    _policy("Urgenti", 60, 480, priorities=["urgent"]),
+    _policy("Clienti VIP", 240, 1200, tiers=["vip"]),
+    _policy("E-mail e modulo web", 480, 2400),
 ]
 
 

@@ -41,8 +41,11 @@ from premura.customers.services import NewIdentity, create_customer
 from premura.demo.corpus import (
     CARRIERS,
     DEMO_AGENTS,
+    DEMO_CALENDAR,
+    DEMO_CLOSURES,
     DEMO_EMAIL_DOMAINS,
     DEMO_PASSWORD,
+    DEMO_POLICIES,
     DEMO_SHOP,
     DEMO_SOURCE,
     TEAMS,
@@ -71,6 +74,8 @@ from premura.shipping.services import (
     record_tracking_events,
 )
 from premura.shop.services import configure_shop
+from premura.sla import services as sla
+from premura.sla.models import BusinessCalendar
 
 DEMO_USERNAMES = [a.username for a in DEMO_AGENTS]
 # A solved case that nobody reopens is closed this long after its solution (as close_solved_cases does).
@@ -177,6 +182,7 @@ def load_demo(
             agents = _create_agents(teams)
             for code, name, template in CARRIERS:
                 configure_carrier(code=code, name=name, tracking_url_template=template)
+            ensure_service_levels()
         customer_of = {id(person): _create_customer(person) for person in people}
         order_of = {
             id(plan): _import_order(plan, customer_of[id(plan.person)], agents) for plan in order_plans
@@ -238,6 +244,19 @@ def _ensure_teams() -> dict[str, Team]:
     """The demo teams by their slug in TEAMS: the ones that exist (by name) are reused."""
     existing = {team.name: team for team in Team.objects.filter(name__in=[name for _, name in TEAMS])}
     return {slug: existing.get(name) or create_team(name=name, slug=slug) for slug, name in TEAMS}
+
+
+def ensure_service_levels() -> None:
+    """The desk's calendar and SLA policies (issue 12), before any case, so every case gets its
+    deadlines as it is replayed. Configuration, like the teams: kept when the demo is loaded
+    again, and left alone when a calendar of that name exists."""
+    if BusinessCalendar.objects.filter(name=DEMO_CALENDAR["name"]).exists():
+        return
+    calendar = sla.create_calendar(**DEMO_CALENDAR)
+    for first_day, last_day, reason in DEMO_CLOSURES:
+        sla.add_closure(calendar, first_day=first_day, last_day=last_day, reason=reason)
+    for position, policy in enumerate(DEMO_POLICIES, start=1):
+        sla.create_policy(calendar=calendar, position=position * 10, **policy)
 
 
 def _ensure_mailbox(teams: dict[str, Team]) -> None:

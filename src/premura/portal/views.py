@@ -43,6 +43,8 @@ from premura.portal.queries import (
 from premura.portal.services import open_case_from_portal
 from premura.portal.sessions import remember_link
 from premura.shop.queries import shop_settings
+from premura.sla.display import promise_sentence
+from premura.sla.services import promised_time
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,13 @@ def customer_time_zone(customer: Customer) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(customer.time_zone or shop_settings().time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+
+
+def promise_words(case) -> str:
+    """ "by Wednesday 9 December at 18:00" in the page's language, while the desk owes the customer
+    an answer with a deadline (sla.services.promised_time); "" otherwise."""
+    promise = promised_time(case)
+    return promise_sentence(promise, translation.get_language()) if promise else ""
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -162,7 +171,7 @@ def contact(request: HttpRequest, order: Order) -> HttpResponse:
             return render(request, "portal/contact.html", {"order": order, "received": True})
         case = _open_case(order, form) if form.is_valid() else None
         if case is not None and request.htmx:
-            context = {"order": order, "case": case, "received": True}
+            context = {"order": order, "case": case, "received": True, "promise": promise_words(case)}
             return render(request, "portal/contact.html#sent", context)
         if case is not None:
             message = _("Thank you: we have received your message. Your case number is %(number)s.")
@@ -211,6 +220,7 @@ def case_page(request: HttpRequest, order: Order, case_id: int) -> HttpResponse:
         "form": form,
         "can_reply": can_reply,
         "sent": sent,
+        "promise": promise_words(case),
     }
     template = "portal/case.html#thread" if request.htmx else "portal/case.html"
     return render(request, template, context, status=status)

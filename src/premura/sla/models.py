@@ -30,6 +30,10 @@ from premura.sla.calendar import MIDNIGHT, Hours, Schedule
 MAX_TARGET_MINUTES = 52 * 40 * 60
 
 
+# A closure lasts at most a year, so a calendar with opening hours always opens again.
+MAX_CLOSURE_DAYS = 366
+
+
 def default_time_zone() -> str:
     return settings.TIME_ZONE
 
@@ -197,6 +201,8 @@ class Closure(models.Model):
     def clean(self) -> None:
         if self.first_day and self.last_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": _("The last day comes after the first.")})
+        if self.first_day and self.last_day and (self.last_day - self.first_day).days >= MAX_CLOSURE_DAYS:
+            raise ValidationError({"last_day": _("A closure lasts at most a year.")})
 
 
 class ExtraOpening(models.Model):

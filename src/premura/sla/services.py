@@ -11,6 +11,7 @@ nothing: that is what the recompute after a policy edit does to every open case.
 
 import dataclasses
 import datetime
+import logging
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -24,7 +25,7 @@ from premura.core import clock
 from premura.core.audit import record_event
 from premura.shop.queries import shop_settings
 from premura.sla.calendar import Schedule, add_business_time, business_time_between
-from premura.sla.exceptions import SlaError
+from premura.sla.exceptions import CalendarNeverOpen, SlaError
 from premura.sla.models import (
     BusinessCalendar,
     CaseClock,
@@ -38,6 +39,7 @@ from premura.sla.models import (
     Target,
 )
 
+logger = logging.getLogger(__name__)
 Interval = tuple[datetime.time, datetime.time]
 DUE_FIELDS = {
     Target.FIRST_RESPONSE: "first_response_due_at",
@@ -320,7 +322,16 @@ def _target_states(
         elif clock_row.running_since is None:
             states[target] = TargetState(DeadlineState.PAUSED)
         else:
-            due = _due(schedule, runs, clock_row.running_since, started_at, minutes)
+            try:
+                due = _due(schedule, runs, clock_row.running_since, started_at, minutes)
+            except CalendarNeverOpen:
+                # A calendar closed for over a year is a configuration mistake: the case's change
+                # (a customer's message) must still be kept, without a deadline no one can meet.
+                logger.error(
+                    "case %s: calendar %r never opens: no %s deadline", case.pk, policy.calendar.name, target
+                )
+                states[target] = none
+                continue
             states[target] = TargetState(DeadlineState.RUNNING, due)
     return states
 
@@ -347,7 +358,8 @@ def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy]
     conversations do, and send case_changed there). The case is read again from the database,
     so a stale `case` does no harm; it gets the new values too. `policies` lets a batch read
     them once.
-    Raises CalendarNeverOpen when the policy's calendar never opens again (the change fails).
+    A calendar that never opens again gives no deadline (logged as an error), never a failed
+    change.
     """
     now = clock.now()
     with transaction.atomic():
@@ -484,9 +496,15 @@ def quote(
     """The policy and deadlines a new case would get if its first message arrived at
     `received_at`: what refresh_deadlines writes for such a case. Raises SlaError for a naive
     instant, CalendarNeverOpen when the calendar never opens."""
+    policy = choose_policy(active_policies(), channel=channel, priority=priority, tier=tier, team_id=team_id)
+    return quote_policy(policy, received_at=received_at)
+
+
+def quote_policy(policy: Policy | None, *, received_at: datetime.datetime) -> Quote:
+    """The deadlines `policy` sets for a first message at `received_at` (the admin's preview).
+    Raises SlaError for a naive instant, CalendarNeverOpen when the calendar never opens."""
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise SlaError(_("Give the time with its offset, e.g. 2026-12-05T23:48:00+01:00."))
-    policy = choose_policy(active_policies(), channel=channel, priority=priority, tier=tier, team_id=team_id)
     if policy is None:
         return Quote(received_at, None, None, None, None)
     schedule = policy.calendar.schedule()
