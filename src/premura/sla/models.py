@@ -9,6 +9,7 @@ live on the case (`conversations.Case.*_due_at`), where the inbox and the sweepe
 import dataclasses
 import datetime
 import functools
+import uuid
 import zoneinfo
 
 import holidays
@@ -394,9 +395,13 @@ class DeadlineChange(models.Model):
 class DeadlineRecompute(models.Model):
     """A request to compute the deadlines of every case not done again, after a calendar or
     policy changed: worked through by id, a batch at a time (services.recompute_deadlines), by a
-    task rung on commit and, should it be lost, by the periodic one."""
+    task rung on commit and, should it be lost, by the periodic one. A newer request finishes
+    the older ones (it covers every case again)."""
 
     cause = models.CharField(_("cause"), max_length=40)
+    # Names the configuration this request follows: services.active_policies reads the policies
+    # again when the newest request's version is not the one it read them under.
+    version = models.UUIDField(_("version"), default=uuid.uuid4, editable=False)
     requested_at = models.DateTimeField(_("requested at"))
     # The first case id not yet refreshed.
     next_case_id = models.PositiveBigIntegerField(_("next case"), default=0)

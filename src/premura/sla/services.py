@@ -168,16 +168,14 @@ def configuration_changed(subject: BusinessCalendar | Policy, *, actor=None) -> 
 
 
 def request_recompute(cause: str) -> DeadlineRecompute:
-    """A pending recompute from the first case: one not yet finished starts over (so it also
-    covers this change), else a new one. The task is rung on commit."""
+    """A new recompute from the first case, which also names the new configuration (its
+    `version`: processes read policies again when it changes). A recompute still pending is
+    finished here: the new one covers every case again. The task is rung on commit."""
     from premura.sla.tasks import recompute_deadlines_task  # tasks import services
 
-    pending = DeadlineRecompute.objects.filter(finished_at__isnull=True).order_by("pk").first()
-    if pending is not None:
-        DeadlineRecompute.objects.filter(pk=pending.pk).update(next_case_id=0, cause=cause)
-        pending.refresh_from_db()
-    else:
-        pending = DeadlineRecompute.objects.create(cause=cause, requested_at=clock.now())
+    now = clock.now()
+    DeadlineRecompute.objects.filter(finished_at__isnull=True).update(finished_at=now)
+    pending = DeadlineRecompute.objects.create(cause=cause, requested_at=now)
     transaction.on_commit(lambda: recompute_deadlines_task(pending.pk))
     return pending
 
@@ -217,25 +215,54 @@ def pending_recompute_ids() -> list[int]:
 # --- Choosing a policy ----------------------------------------------------------------------------
 
 
-def active_policies() -> list[Policy]:
-    """The active policies in the order they are tried, with their teams and calendars read."""
-    return list(
+@dataclasses.dataclass(frozen=True)
+class ActivePolicy:
+    """A policy as the rules use it: its teams' ids and its calendar's Schedule, read once."""
+
+    policy: Policy
+    team_ids: frozenset[int]
+    schedule: Schedule
+
+
+# (configuration version, active policies): every case change chooses a policy, and reading the
+# policies with their teams and calendars costs five queries; the newest DeadlineRecompute's
+# version (one indexed read, and a random value, so a rolled-back change never matches) says
+# whether this process's copy still holds.
+_active: tuple[object, tuple[ActivePolicy, ...]] = (object(), ())
+
+
+def active_policies() -> tuple[ActivePolicy, ...]:
+    """The active policies in the order they are tried. Every configuration change goes through
+    `configuration_changed` or `request_recompute`, which make a new version."""
+    global _active
+    version = DeadlineRecompute.objects.order_by("-pk").values_list("version", flat=True).first()
+    cached_version, policies = _active
+    if version == cached_version:
+        return policies
+    rows = (
         Policy.objects.filter(is_active=True)
         .select_related("calendar")
         .prefetch_related(
             "teams", "calendar__opening_hours", "calendar__closures", "calendar__extra_openings"
         )
     )
+    policies = tuple(
+        ActivePolicy(policy, frozenset(team.pk for team in policy.teams.all()), policy.calendar.schedule())
+        for policy in rows
+    )
+    _active = (version, policies)
+    return policies
 
 
 def choose_policy(
-    policies: Sequence[Policy], *, channel: str, priority: str, tier: str, team_id: int | None
-) -> Policy | None:
+    policies: Sequence[ActivePolicy], *, channel: str, priority: str, tier: str, team_id: int | None
+) -> ActivePolicy | None:
     """The first of `policies` (in their order) whose rule matches; None when none does."""
-    for policy in policies:
-        team_ids = {team.pk for team in policy.teams.all()}
-        if policy.matches(channel=channel, priority=priority, tier=tier, team_id=team_id, team_ids=team_ids):
-            return policy
+    for active in policies:
+        if active.policy.matches(
+            channel=channel, priority=priority, tier=tier, team_id=team_id, team_ids=active.team_ids
+        ):
+            return active
     return None
 
 
@@ -296,18 +323,18 @@ def _response_clocks(case_id: int) -> tuple[bool, datetime.datetime | None]:
 
 
 def _target_states(
-    case: Case, clock_row: CaseClock, policy: Policy | None, *, has_replied: bool, waiting_since
+    case: Case, clock_row: CaseClock, active: ActivePolicy | None, *, has_replied: bool, waiting_since
 ) -> dict[str, TargetState]:
     none = TargetState(DeadlineState.NONE)
-    if policy is None:
+    if active is None:
         return dict.fromkeys(Target, none)
+    policy, schedule = active.policy, active.schedule
     is_done = case.phase == CasePhase.DONE
     pending = {
         Target.FIRST_RESPONSE: (policy.first_response_minutes, None if has_replied else case.created_at),
         Target.NEXT_RESPONSE: (policy.next_response_minutes, waiting_since),
         Target.RESOLUTION: (policy.resolution_minutes, None if is_done else case.created_at),
     }
-    schedule = policy.calendar.schedule()
     runs = clock_row.finished_runs()
     states = {}
     for target, (minutes, started_at) in pending.items():
@@ -348,7 +375,7 @@ def _move_clock(clock_row: CaseClock, *, should_run: bool, now: datetime.datetim
     return False
 
 
-def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy] | None = None) -> Case:
+def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
     """Bring the case's SLA up to date with the case as it is now: start or pause its clock,
     choose its policy, write `first_response_due_at`, `next_response_due_at`,
     `resolution_due_at` and `sla_due_at` (the earliest), and a DeadlineChange (with `cause`,
@@ -356,13 +383,12 @@ def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy]
 
     The caller holds the case's row lock, in the transaction of the change (the case actions of
     conversations do, and send case_changed there). The case is read again from the database,
-    so a stale `case` does no harm; it gets the new values too. `policies` lets a batch read
-    them once.
+    so a stale `case` does no harm; it gets the new values too.
     A calendar that never opens again gives no deadline (logged as an error), never a failed
     change.
     """
     now = clock.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         current = (
             Case.objects.select_related("customer")
             .only(
@@ -374,13 +400,14 @@ def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy]
                 "created_at",
                 "customer__tier",
                 *DUE_FIELDS.values(),
+                "sla_due_at",
             )
             .get(pk=case.pk)
         )
         clock_row, created = CaseClock.objects.get_or_create(case_id=case.pk)
         moved = _move_clock(clock_row, should_run=current.status in OPEN_STATUSES, now=now)
-        policy = choose_policy(
-            active_policies() if policies is None else policies,
+        active = choose_policy(
+            active_policies(),
             channel=current.channel,
             priority=current.priority,
             tier=current.customer.tier,
@@ -388,8 +415,9 @@ def refresh_deadlines(case: Case, *, cause: str = "", policies: Sequence[Policy]
         )
         has_replied, waiting_since = _response_clocks(case.pk)
         states = _target_states(
-            current, clock_row, policy, has_replied=has_replied, waiting_since=waiting_since
+            current, clock_row, active, has_replied=has_replied, waiting_since=waiting_since
         )
+        policy = active.policy if active else None
         values = {DUE_FIELDS[target]: state.due_at for target, state in states.items()}
         running = [due for due in values.values() if due is not None]
         values["sla_due_at"] = min(running) if running else None
@@ -434,9 +462,8 @@ def refresh_customer_cases(customer_id: int, *, cause: str) -> int:
         .exclude(phase=CasePhase.DONE)
         .order_by("pk")
     )
-    policies = active_policies()
     for case in cases:
-        refresh_deadlines(case, cause=cause, policies=policies)
+        refresh_deadlines(case, cause=cause)
     return len(cases)
 
 
@@ -496,8 +523,8 @@ def quote(
     """The policy and deadlines a new case would get if its first message arrived at
     `received_at`: what refresh_deadlines writes for such a case. Raises SlaError for a naive
     instant, CalendarNeverOpen when the calendar never opens."""
-    policy = choose_policy(active_policies(), channel=channel, priority=priority, tier=tier, team_id=team_id)
-    return quote_policy(policy, received_at=received_at)
+    active = choose_policy(active_policies(), channel=channel, priority=priority, tier=tier, team_id=team_id)
+    return quote_policy(active.policy if active else None, received_at=received_at)
 
 
 def quote_policy(policy: Policy | None, *, received_at: datetime.datetime) -> Quote:
