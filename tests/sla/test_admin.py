@@ -2,6 +2,7 @@
 recomputes the open cases; an agent cannot reach them; the case page shows the deadlines."""
 
 import pytest
+from django.forms import MultiWidget
 from django.urls import reverse
 
 from premura.conversations import services
@@ -138,3 +139,36 @@ def test_the_case_page_shows_the_deadlines_and_why_they_moved(service_levels, cl
     with frozen_at(rome(2026, 11, 23, 10, 30)):
         text = client.get(reverse("console:case", args=[case.pk])).content.decode()
     assert "scaduta" in text
+
+
+def test_a_tier_changed_in_the_customer_admin_moves_the_deadlines(service_levels, admin_client, customer):
+    with frozen_at(rome(2026, 11, 23, 9)):
+        case = make_case(customer)
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = admin_client.get(url)
+    data = {}
+    for form in [
+        page.context["adminform"].form,
+        *(f for s in page.context["inline_admin_formsets"] for f in s.formset.forms),
+    ]:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field.widget, MultiWidget):  # the admin's date and time boxes
+                data |= {
+                    f"{form.add_prefix(name)}_{i}": part or ""
+                    for i, part in enumerate(field.widget.decompress(value))
+                }
+            elif value is not None and value is not False:
+                data[form.add_prefix(name)] = value
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+    data["tier"] = "vip"
+    with frozen_at(rome(2026, 11, 23, 9, 30)):
+        response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case.refresh_from_db()
+    assert case.first_response_due_at == rome(2026, 11, 23, 13)
+    assert AuditEvent.objects.filter(
+        action="customer.updated", data__changes__tier=["standard", "vip"]
+    ).exists()
