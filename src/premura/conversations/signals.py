@@ -1,5 +1,5 @@
 """What conversations tells the apps above it, which it must not import (docs/architecture.md,
-"SLA"; decision 0011).
+"SLA"; decision 0013).
 
 `case_changed` is sent by the case actions of `conversations.services` right after each writes,
 with `case` (the instance, up to date) and `action` (the audit action it recorded, e.g.

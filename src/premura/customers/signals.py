@@ -2,7 +2,7 @@
 
 `customer_changed` is sent by `services.update_customer` inside its transaction, with `customer`
 and `fields` (the names of the fields that changed): the SLA re-reads a customer's open cases when
-their tier changes (decision 0011).
+their tier changes (decision 0013).
 """
 
 from django.dispatch import Signal

@@ -1,4 +1,4 @@
-"""The SLA listens to the apps below it (connected in SlaConfig.ready; decision 0011)."""
+"""The SLA listens to the apps below it (connected in SlaConfig.ready; decision 0013)."""
 
 from django.dispatch import receiver
 
