@@ -19,7 +19,8 @@ def admin_group() -> Group:
     """The administrators' group, with the desk-management permission and every model permission
     of Premura's apps and Django's auth (so the Django admin works for them)."""
     group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
-    needed = {"manage_desk", "change_shopsettings", "change_mailbox", "change_policy"}  # the last permissions added
+    # The last permissions added: a group made before them is brought up to date.
+    needed = {"manage_desk", "change_shopsettings", "change_mailbox", "change_policy"}
     if created or group.permissions.filter(codename__in=needed).count() < len(needed):
         group.permissions.set(
             Permission.objects.filter(
