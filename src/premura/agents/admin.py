@@ -26,7 +26,8 @@ PRIVILEGE_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permis
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug")
+    list_display = ("name", "slug", "lead")
+    autocomplete_fields = ("lead",)
     prepopulated_fields = {"slug": ("name",)}
 
 

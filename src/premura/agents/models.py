@@ -1,4 +1,5 @@
-"""Agents: the named people of customer care, in teams. Roles are Django permissions."""
+"""Agents: the named people of customer care, in teams, and what the desk tells them
+(notifications). Roles are Django permissions."""
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    # Who answers for the team: told when one of its cases misses a deadline (premura.sla).
+    lead = models.ForeignKey(
+        "Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+        verbose_name=_("team lead"),
+        help_text=_("Told when a case of the team misses its deadline."),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -54,3 +65,46 @@ class Agent(models.Model):
     @property
     def role(self) -> str:
         return Role.ADMIN if self.user.has_perm(MANAGE_DESK_PERMISSION) else Role.AGENT
+
+
+class NotificationKind(models.TextChoices):
+    SLA_WARNING = "sla_warning", _("Deadline approaching")
+    SLA_BREACH = "sla_breach", _("Deadline missed")
+    SLA_REASSIGNED = "sla_reassigned", _("Case handed to you after a missed deadline")
+
+
+class Notification(models.Model):
+    """Something the desk tells one agent, shown in the console until they read it. The text is
+    written when shown, from `kind` and `data`, in the reader's language."""
+
+    recipient = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=NotificationKind.choices)
+    case = models.ForeignKey(
+        "conversations.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # An agent's list, newest first; and the header's unread count, a bounded range.
+            models.Index(fields=["recipient", "created_at"], name="notification_recipient_idx"),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.kind} #{self.case_id}"

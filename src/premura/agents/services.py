@@ -1,5 +1,6 @@
 """Teams, agents and their roles. A role is membership of the admin group, which holds the permissions."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,9 +10,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from premura.agents.exceptions import AgentError
-from premura.agents.models import ADMIN_GROUP, Agent, Role, Team
+from premura.agents.models import ADMIN_GROUP, Agent, Notification, Role, Team
 from premura.agents.signals import availability_changed
-from premura.core import text
+from premura.core import clock, text
 from premura.core.audit import record_event
 
 
@@ -131,3 +132,30 @@ def set_availability(agent: Agent, is_available: bool, *, actor: Any = None) -> 
     record_event(agent, "agent.availability_changed", actor=actor, is_available=is_available)
     availability_changed.send(sender=Agent, agent=agent, is_available=is_available, actor=actor)
     return True
+
+
+def administrators() -> list[Agent]:
+    """The agents with the administrator role, whose logins are active."""
+    return list(
+        Agent.objects.filter(user__groups__name=ADMIN_GROUP, user__is_active=True).order_by("pk").distinct()
+    )
+
+
+def notify(recipients: Iterable[Agent], *, kind: str, case_id: int | None, data: dict) -> list[Notification]:
+    """Tell each agent once (the same agent named twice gets one notification), in the caller's
+    transaction. `data` holds what the text is written from when shown (JSON values only)."""
+    now = clock.now()
+    unique = {agent.pk: agent for agent in recipients}
+    return Notification.objects.bulk_create(
+        Notification(recipient=agent, kind=kind, case_id=case_id, data=data, created_at=now)
+        for agent in unique.values()
+    )
+
+
+def mark_notifications_read(agent: Agent, *, notification_id: int | None = None) -> int:
+    """Mark the agent's unread notifications read: one (by id, only if it is theirs) or all.
+    Returns how many changed; idempotent."""
+    unread = Notification.objects.filter(recipient=agent, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=clock.now())

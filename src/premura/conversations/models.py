@@ -153,6 +153,13 @@ class Case(models.Model):
     next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True, editable=False)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True, editable=False)
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
+    # Also written by premura.sla: when the earliest deadline passes its warning share (the
+    # inbox's badge turns amber), and the next instant the SLA sweeper must act on the case (a
+    # warning or a breach not yet handled; NULL when none is pending). The sweeper reads
+    # `sla_check_at <= now` and claims a case by a conditional UPDATE of it
+    # (docs/architecture.md, "SLA escalation").
+    sla_warn_at = models.DateTimeField(_("SLA warning"), null=True, blank=True, editable=False)
+    sla_check_at = models.DateTimeField(_("SLA check"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -189,6 +196,23 @@ class Case(models.Model):
                 fields=["team", "sla_due_at"],
                 condition=models.Q(sla_due_at__isnull=False),
                 name="case_team_sla_due_idx",
+            ),
+            # The channel and priority filters in "due soonest" order ("urgent cases, soonest first").
+            models.Index(
+                fields=["channel", "sla_due_at"],
+                condition=models.Q(sla_due_at__isnull=False),
+                name="case_channel_sla_due_idx",
+            ),
+            models.Index(
+                fields=["priority", "sla_due_at"],
+                condition=models.Q(sla_due_at__isnull=False),
+                name="case_priority_sla_due_idx",
+            ),
+            # The SLA sweeper's "what must I do now": an ordered range as small as the pending work.
+            models.Index(
+                fields=["sla_check_at"],
+                condition=models.Q(sla_check_at__isnull=False),
+                name="case_sla_check_idx",
             ),
         ]
 

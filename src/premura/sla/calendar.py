@@ -160,3 +160,33 @@ def is_open_at(schedule: Schedule, instant: datetime.datetime) -> bool:
     """Whether the desk is open at `instant` (an interval includes its start, not its end)."""
     _check_aware(instant)
     return any(begin <= instant < end for begin, end in schedule.intervals_on(schedule.local_date(instant)))
+
+
+def business_time_before(
+    schedule: Schedule, end: datetime.datetime, duration: datetime.timedelta
+) -> datetime.datetime | None:
+    """The latest instant from which `duration` of open time runs until `end` (UTC): the inverse
+    of add_business_time, walking back (the SLA's warning instant: "a quarter of the target
+    before the deadline"). Inside an open interval or at its start; `end` itself for a zero
+    duration. None when the walk back meets MAX_CLOSED_DAYS closed days in a row first.
+
+    Raises ValueError for a negative duration or a naive `end`.
+    """
+    _check_aware(end)
+    if duration < _ZERO:
+        raise ValueError("the duration must not be negative")
+    if duration == _ZERO:
+        return end
+    end = end.astimezone(datetime.UTC)
+    remaining = duration
+    day = schedule.local_date(end)
+    closed_days = 0
+    while closed_days <= MAX_CLOSED_DAYS:
+        intervals = [(begin, min(finish, end)) for begin, finish in schedule.intervals_on(day) if begin < end]
+        for begin, finish in reversed(intervals):
+            if finish - begin >= remaining:
+                return finish - remaining
+            remaining -= finish - begin
+        closed_days = 0 if intervals else closed_days + 1
+        day -= _ONE_DAY
+    return None

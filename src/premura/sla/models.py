@@ -271,6 +271,25 @@ class Policy(models.Model):
     resolution_minutes = _target_field(
         _("resolution (business minutes)"), _("From the first message until the case is solved.")
     )
+    # Escalation (premura.sla.escalation): the owner is warned when this share of a target's
+    # business time is used; at breach the team lead is told, the priority rises one step and,
+    # with `reassign_on_breach`, the case goes to another available agent of its team.
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warn the owner at (% of the target)"),
+        null=True,
+        blank=True,
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Empty: no warning before the deadline."),
+    )
+    reassign_on_breach = models.BooleanField(
+        _("reassign at breach"),
+        default=False,
+        help_text=_(
+            "When a deadline is missed, give the case to the available agent of its team with the "
+            "fewest open cases."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -418,3 +437,84 @@ class DeadlineRecompute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cause} {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", _("running")
+    MET = "met", _("met")
+    BREACHED = "breached", _("breached")
+    STOPPED = "stopped", _("stopped")
+
+
+class TargetOutcome(models.Model):
+    """What became of one target of one case, for the escalation and the reports: one row per
+    occurrence of a target (the first response; each next response; the resolution), made when
+    it is warned, breached or met. The sweeper warns and breaches a target once per occurrence:
+    the row still open (`settled_at` NULL) for a case and target says what it has done. The row is
+    settled when the target is met, stopped (the case solved unanswered) or dropped; a breached
+    target stays breached when met late (`met_at`). Who, which team and channel are those of the
+    moment of the outcome (docs/architecture.md, "SLA escalation")."""
+
+    case = models.ForeignKey(
+        "conversations.Case",
+        on_delete=models.CASCADE,
+        related_name="sla_outcomes",
+        verbose_name=_("case"),
+    )
+    target = models.CharField(_("target"), max_length=16, choices=Target.choices)
+    policy = models.ForeignKey(
+        Policy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("SLA policy"),
+    )
+    # The policy's name then: reports keep it when the policy is renamed or deleted.
+    policy_name = models.CharField(_("SLA policy name"), max_length=100, blank=True)
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("team"),
+    )
+    agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
+    # When the outcome became known (met or breached): the reports' period.
+    outcome_at = models.DateTimeField(_("outcome at"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA outcome")
+        verbose_name_plural = _("SLA outcomes")
+        ordering = ["-outcome_at", "-id"]
+        constraints = [
+            # One open occurrence per case and target: two workers cannot both start one.
+            models.UniqueConstraint(
+                fields=["case", "target"],
+                condition=models.Q(settled_at__isnull=True),
+                name="sla_outcome_one_open_per_target",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["outcome_at"], condition=models.Q(outcome_at__isnull=False), name="sla_outcome_at_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.case_id} {self.target} {self.outcome}"

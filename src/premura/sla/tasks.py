@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from premura.sla import services
+from premura.sla import services, sweeper
 
 
 @db_task()
@@ -18,3 +18,9 @@ def resume_recomputes_task() -> None:
     """Finish a recompute whose task was lost (a worker stopped, Huey dropped it)."""
     for recompute_id in services.pending_recompute_ids():
         recompute_deadlines_task(recompute_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_deadlines_task() -> None:
+    """Warn before deadlines and escalate the missed ones (sla.sweeper); safe to overlap."""
+    sweeper.sweep()

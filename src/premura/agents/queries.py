@@ -1,0 +1,26 @@
+"""Read side of agents: an agent's notifications."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from premura.agents.models import Agent, Notification
+
+
+def unread_notification_count(agent: Agent, cap: int) -> int:
+    """The agent's unread notifications, counted up to `cap` + 1 (a bounded range of
+    notification_unread_idx): the header shows "cap+" beyond."""
+    unread = Notification.objects.filter(recipient=agent, read_at__isnull=True).order_by()
+    return unread[: cap + 1].count()
+
+
+def notifications_for(agent: Agent) -> QuerySet[Notification]:
+    """The agent's notifications, newest first, with their case."""
+    return Notification.objects.filter(recipient=agent).select_related("case").order_by("-created_at", "-pk")
+
+
+def access_notification(agent: Agent, notification_id: int) -> Notification:
+    """One of the agent's own notifications; anyone else's is a 404."""
+    try:
+        return Notification.objects.get(pk=notification_id, recipient=agent)
+    except Notification.DoesNotExist:
+        raise Http404 from None
