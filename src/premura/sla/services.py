@@ -24,6 +24,7 @@ from premura.conversations.models import OPEN_STATUSES, Case, CasePhase, Directi
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.shop.queries import shop_settings
+from premura.sla import escalation
 from premura.sla.calendar import Schedule, add_business_time, business_time_between
 from premura.sla.exceptions import CalendarNeverOpen, SlaError
 from premura.sla.models import (
@@ -399,6 +400,9 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
                 "team_id",
                 "created_at",
                 "customer__tier",
+                "owner",
+                "sla_warn_at",
+                "sla_check_at",
                 *DUE_FIELDS.values(),
                 "sla_due_at",
             )
@@ -421,6 +425,14 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
         values = {DUE_FIELDS[target]: state.due_at for target, state in states.items()}
         running = [due for due in values.values() if due is not None]
         values["sla_due_at"] = min(running) if running else None
+        values |= escalation.follow_targets(
+            current,
+            policy,
+            states,
+            previous_states=clock_row.states,
+            previous_due={target: getattr(current, field) for target, field in DUE_FIELDS.items()},
+            now=now,
+        )
         if any(getattr(current, name) != value for name, value in values.items()):
             Case.objects.filter(pk=case.pk).update(**values)
         previous = clock_row.states
