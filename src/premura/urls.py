@@ -9,6 +9,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:inbox", permanent=False)),
     # The e-mail channel's console pages (channels.views): agents only, like the console.
     path("console/mail/", include("premura.channels.urls")),
+    # The SLA's report (sla.views): agents only, like the console.
+    path("console/sla/", include("premura.sla.urls")),
     path("console/", include("premura.console.urls")),
     path("portal/", include("premura.portal.urls")),
     path("shop/", include("premura.shop.urls")),

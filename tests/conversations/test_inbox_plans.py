@@ -35,6 +35,21 @@ FILTERS = {
     "mine, one priority": InboxFilters(view="mine", priority="urgent"),
     "mine, a waiting status": InboxFilters(view="mine", status="waiting_on_carrier"),
     "mine, one channel": InboxFilters(view="mine", channel="phone"),
+    # "Due soonest" (the SLA's earliest deadline first) and the breached view: partial indexes on
+    # sla_due_at, so the range is as small as the cases whose clock runs.
+    "all open, due soonest": InboxFilters(view="open", sort="due"),
+    "all cases, due soonest": InboxFilters(view="all", sort="due"),
+    "mine, due soonest": InboxFilters(view="mine", sort="due"),
+    "unassigned, due soonest": InboxFilters(view="unassigned", sort="due"),
+    "one team, due soonest": InboxFilters(view="open", team="1", sort="due"),
+    "one owner, due soonest": InboxFilters(view="open", owner="1", sort="due"),
+    "one channel, due soonest": InboxFilters(view="open", channel="whatsapp", sort="due"),
+    "one priority, due soonest": InboxFilters(view="open", priority="urgent", sort="due"),
+    "a status, due soonest": InboxFilters(view="open", status="new", sort="due"),
+    "breached": InboxFilters(view="breached"),
+    "breached, mine": InboxFilters(view="breached", owner="1"),
+    "breached, one team": InboxFilters(view="breached", team="1"),
+    "breached, a status": InboxFilters(view="breached", status="open"),
 }
 
 

@@ -1,21 +1,13 @@
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 
 from premura.agents.models import Team
-from premura.core import clock
 from premura.demo.loader import ensure_service_levels
-from premura.sla import services as sla_services
 from premura.sla.models import BusinessCalendar
 from tests.factories.agents import make_agent
-
-ROME = ZoneInfo("Europe/Rome")
-T = datetime.time
-
-
-def rome(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=ROME)
+from tests.factories.sla import (
+    make_office_policy,
+    rome,  # noqa: F401 (the tests of this package import it from here)
+)
 
 
 @pytest.fixture
@@ -27,35 +19,11 @@ def service_levels(db) -> BusinessCalendar:
     return BusinessCalendar.objects.get()
 
 
-# Monday 7 December 2026 is Sant'Ambrogio only in Milan: this calendar keeps no holidays.
-MONDAY_9 = rome(2026, 12, 7, 9)
-
-
 @pytest.fixture
-def calendar(db):
-    """An office open Monday to Friday 9–18 in Rome, without holidays."""
-    with clock.frozen_at(MONDAY_9 - datetime.timedelta(days=7)):
-        return sla_services.create_calendar(
-            name="Ufficio",
-            weekly_hours={day: [(T(9), T(18))] for day in range(5)},
-            time_zone="Europe/Rome",
-            public_holidays=False,
-        )
-
-
-@pytest.fixture
-def policy(calendar):
-    """First response in 4 business hours, next response in 2, resolution in 16; the owner
-    warned at 75 %."""
-    with clock.frozen_at(MONDAY_9 - datetime.timedelta(days=7)):
-        return sla_services.create_policy(
-            name="Standard",
-            calendar=calendar,
-            position=10,
-            first_response_minutes=240,
-            next_response_minutes=120,
-            resolution_minutes=16 * 60,
-        )
+def policy(db):
+    """An office's SLA (tests.factories.sla): open Monday to Friday 9–18 in Rome, first response
+    in 4 business hours, the owner warned at 75 %."""
+    return make_office_policy()
 
 
 @pytest.fixture

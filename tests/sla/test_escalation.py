@@ -16,7 +16,7 @@ from premura.sla.models import Outcome, Policy, TargetOutcome
 from premura.sla.sweeper import sweep
 from tests.factories.agents import make_agent
 from tests.factories.conversations import make_case
-from tests.sla.conftest import MONDAY_9, rome
+from tests.factories.sla import MONDAY_9, rome
 
 MINUTE = datetime.timedelta(minutes=1)
 

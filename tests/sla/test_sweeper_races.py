@@ -23,7 +23,7 @@ from premura.core.audit import events_for
 from premura.sla import sweeper
 from premura.sla.models import TargetOutcome
 from tests.factories.conversations import make_case
-from tests.sla.conftest import MONDAY_9, rome
+from tests.factories.sla import MONDAY_9, rome
 
 WARNING_TIME = rome(2026, 12, 7, 12)  # 75 % of Monday 9–13
 only_postgresql = pytest.mark.skipif(

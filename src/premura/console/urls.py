@@ -19,4 +19,7 @@ urlpatterns = [
     path("cases/<int:case_id>/identities/", views.case_add_identity, name="case_add_identity"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("availability/", views.set_availability, name="availability"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/<int:notification_id>/", views.notification_open, name="notification_open"),
 ]

@@ -14,6 +14,8 @@ from django_htmx.http import reswap, retarget
 
 from premura.agents.access import agent_required
 from premura.agents.models import Agent, Team
+from premura.agents.queries import access_notification, notifications_for
+from premura.agents.services import mark_notifications_read
 from premura.agents.services import set_availability as set_agent_availability
 from premura.channels.outbox import deliveries_by_message, reply_by_email
 from premura.channels.queries import raw_email_ids
@@ -30,8 +32,11 @@ from premura.conversations.attachments import (
 from premura.conversations.exceptions import CaseError, EmptyMessage
 from premura.conversations.models import Case, CaseStatus, Priority
 from premura.conversations.queries import (
+    DUE_SORTABLE_VIEWS,
     INBOX_VIEW_SLUGS,
     INBOX_VIEWS,
+    SORT_ACTIVITY,
+    SORT_DUE,
     InboxFilters,
     access_attachment,
     access_case,
@@ -44,6 +49,7 @@ from premura.conversations.queries import (
     view_cases,
 )
 from premura.conversations.routing import BY_RULES
+from premura.core import clock
 from premura.core.exceptions import DomainError
 from premura.core.models import Channel
 from premura.customers.models import Customer
@@ -81,6 +87,7 @@ def _filters_from(request: HttpRequest) -> InboxFilters:
         channel=request.GET.get("channel", ""),
         priority=request.GET.get("priority", ""),
         q=request.GET.get("q", "")[:200],
+        sort=SORT_DUE if request.GET.get("sort") == SORT_DUE else SORT_ACTIVITY,
     )
 
 
@@ -114,6 +121,8 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
         "elsewhere": next((v for v in INBOX_VIEWS if v.slug == elsewhere), None),
         "elsewhere_query": elsewhere_query.urlencode(),
         "current_view": next((v for v in INBOX_VIEWS if v.slug == filters.view), None),
+        "due_sortable": filters.view in DUE_SORTABLE_VIEWS and filters.view != "breached" and not filters.q,
+        "now": clock.now(),  # one instant for every badge of the page
     }
     if request.htmx and request.htmx.target == "case-list":
         return render(request, "console/inbox.html#case_list", context)
@@ -152,6 +161,7 @@ def _case_context(case, agent: Agent) -> dict:
         "inline_types": INLINE_TYPES,
         "attachment_accept": ",".join(f".{extension}" for extension in ATTACHMENT_TYPES),
         "deadlines": case_deadlines(case),
+        "now": clock.now(),
     }
 
 
@@ -411,3 +421,32 @@ def set_availability(request: HttpRequest, agent: Agent) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = "console:inbox"  # never bounce to another site (an open redirect)
     return redirect(back)
+
+
+@require_GET
+@agent_required
+def notifications(request: HttpRequest, agent: Agent) -> HttpResponse:
+    """The agent's notifications, newest first, the unread ones marked; 25 a page."""
+    page = parse_page(request.GET.get("page"), maximum=MAX_PAGE)
+    size = settings.INBOX_PAGE_SIZE
+    rows = list(notifications_for(agent)[(page - 1) * size : page * size + 1])
+    context = {"agent": agent, "notifications": rows[:size], "page": page, "has_next": len(rows) > size}
+    return render(request, "console/notifications.html", context)
+
+
+@require_POST
+@agent_required
+def notification_open(request: HttpRequest, agent: Agent, notification_id: int) -> HttpResponse:
+    """Mark one of the agent's notifications read and go to its case."""
+    notification = access_notification(agent, notification_id)
+    mark_notifications_read(agent, notification_id=notification.pk)
+    if notification.case_id is None:
+        return redirect("console:notifications")
+    return redirect("console:case", case_id=notification.case_id)
+
+
+@require_POST
+@agent_required
+def notifications_read(request: HttpRequest, agent: Agent) -> HttpResponse:
+    mark_notifications_read(agent)
+    return redirect("console:notifications")

@@ -23,6 +23,7 @@ from premura.conversations.models import (
     CaseStatus,
 )
 from premura.conversations.search import case_ids_matching_text
+from premura.core import clock
 from premura.customers.models import Customer
 from premura.customers.queries import matching_customer_ids
 
@@ -44,9 +45,17 @@ INBOX_VIEWS = [
     InboxView(CaseStatus.WAITING_ON_CARRIER, pgettext_lazy("inbox view", "Waiting on carrier")),
     InboxView(CaseStatus.WAITING_ON_BANK, pgettext_lazy("inbox view", "Waiting on bank")),
     InboxView(CaseStatus.SOLVED, pgettext_lazy("inbox view", "Solved")),
+    # Cases with a deadline passed and its clock still running, the most overdue first.
+    InboxView("breached", pgettext_lazy("inbox view", "Breached")),
     InboxView("all", pgettext_lazy("inbox view", "All cases")),
 ]
 INBOX_VIEW_SLUGS = frozenset(v.slug for v in INBOX_VIEWS)
+
+# The orders of a list: most recent activity first, or the earliest SLA deadline first.
+SORT_ACTIVITY = ""
+SORT_DUE = "due"
+# The views whose cases can have a running SLA clock (new or open): "due soonest" applies there.
+DUE_SORTABLE_VIEWS = frozenset({"mine", "unassigned", "open", "breached", "all"})
 
 
 @dataclass
@@ -58,10 +67,24 @@ class InboxFilters:
     channel: str = ""
     priority: str = ""
     q: str = ""
+    sort: str = SORT_ACTIVITY
+
+    @property
+    def by_due(self) -> bool:
+        """Whether the list is in "due soonest" order: asked for in a view with running clocks,
+        and always in "breached"; never for a search, nor with a status whose clock is paused."""
+        if self.q.strip():
+            return False
+        if self.view == "breached":
+            return True
+        paused = self.status in CaseStatus.values and self.status not in OPEN_STATUSES
+        return self.sort == SORT_DUE and self.view in DUE_SORTABLE_VIEWS and not paused
 
 
 def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
     cases = Case.objects.all()
+    if view == "breached":
+        return cases.filter(sla_due_at__lte=clock.now())
     if view == "mine":
         # Open or waiting, not done: the partial index case_owner_active_idx, in order.
         return cases.filter(owner=agent).exclude(phase=CasePhase.DONE)
@@ -76,9 +99,25 @@ def view_cases(agent: Agent, view: str) -> QuerySet[Case]:
     return cases
 
 
+def due_cases(agent: Agent, view: str) -> QuerySet[Case]:
+    """The cases of a view that have a running SLA clock, for the "due soonest" order. A running
+    clock means new or open (sla refreshes the deadlines with every change of status), so the
+    view's own phase condition is left out: each is then an ordered range of one of the partial
+    indexes on sla_due_at (the whole desk, an owner, the unassigned)."""
+    if view == "breached":
+        return Case.objects.filter(sla_due_at__lte=clock.now())
+    cases = Case.objects.filter(sla_due_at__isnull=False)
+    if view == "mine":
+        return cases.filter(owner=agent)
+    if view == "unassigned":
+        return cases.filter(owner__isnull=True)
+    return cases
+
+
 # The statuses each inbox view can list; a status filter outside them matches nothing.
 _VIEW_STATUSES: dict[str, frozenset[str]] = {
     "mine": OPEN_STATUSES | WAITING_STATUSES,
+    "breached": OPEN_STATUSES,
     "unassigned": OPEN_STATUSES,
     "open": OPEN_STATUSES,
     "waiting": WAITING_STATUSES,
@@ -106,12 +145,25 @@ def status_outside_view(filters: InboxFilters) -> str | None:
 
 
 def inbox_cases(agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
-    """The cases of one inbox view, narrowed by the filters, most recently active first.
+    """The cases of one inbox view, narrowed by the filters, most recently active first, or the
+    earliest SLA deadline first (`filters.by_due`).
 
     A search looks at every case, whatever the view: people search to find a case they cannot see.
     """
-    cases = Case.objects.all() if filters.q.strip() else view_cases(agent, filters.view)
-    if filters.status in CaseStatus.values:
+    if filters.q.strip():
+        cases = Case.objects.all()
+    elif filters.by_due:
+        cases = due_cases(agent, filters.view)
+    else:
+        cases = view_cases(agent, filters.view)
+    if filters.by_due and filters.status in CaseStatus.values:
+        if filters.status not in OPEN_STATUSES:
+            return Case.objects.none()  # a waiting or done case has no running clock
+        # A running clock means new or open, so "new" is "not open" here: a condition no index
+        # serves, which keeps SQLite's planner on the sla_due_at order instead of case_status_idx
+        # and a sort of every case with that status.
+        cases = cases.exclude(status=next(iter(OPEN_STATUSES - {filters.status})))
+    elif filters.status in CaseStatus.values:
         cases = cases.filter(status=filters.status)
     if filters.owner == "none":
         cases = cases.filter(owner__isnull=True)
@@ -132,6 +184,8 @@ def inbox_cases(agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
         return cases.filter(pk__in=matching_case_ids(filters.q)).order_by(
             Coalesce("last_activity_at", "created_at").desc(), "-pk"
         )
+    if filters.by_due:
+        return cases.order_by("sla_due_at", "pk")
     return cases.order_by("-last_activity_at", "-pk")
 
 

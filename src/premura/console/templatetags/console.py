@@ -1,14 +1,20 @@
+import datetime
+
 from django import template
 
 from premura.agents.models import Agent
+from premura.agents.queries import unread_notification_count
 from premura.channels.queries import unreadable_count
-from premura.conversations.models import CaseStatus, Priority
+from premura.conversations.models import Case, CaseStatus, Priority
 from premura.core.models import AuditEvent
+from premura.sla.countdown import countdown
+from premura.sla.models import Target
 
 register = template.Library()
 
-# The header's "could not read" badge stops counting here ("99+"): a bounded index scan per page.
+# The header's badges stop counting here ("99+"): a bounded index scan per page.
 UNREADABLE_BADGE_CAP = 99
+NOTIFICATION_BADGE_CAP = 99
 
 
 @register.filter
@@ -58,3 +64,37 @@ def unreadable_badge() -> str:
 def raw_email_of(raw_emails: dict, message) -> int | None:
     """The id of the stored e-mail `message` came in, from the case page's `raw_emails`."""
     return raw_emails.get(message.pk)
+
+
+@register.simple_tag
+def notification_badge(agent: Agent) -> str:
+    """The header badge of the agent's unread notifications: "" when none, "99+" above the cap."""
+    count = unread_notification_count(agent, NOTIFICATION_BADGE_CAP)
+    if count == 0:
+        return ""
+    return f"{NOTIFICATION_BADGE_CAP}+" if count > NOTIFICATION_BADGE_CAP else str(count)
+
+
+@register.inclusion_tag("console/sla_badge.html")
+def sla_badge(case: Case, now) -> dict:
+    """The case's SLA countdown (premura.sla.countdown), from its columns only: nothing when no
+    clock runs on it."""
+    return {"countdown": countdown(case, now)}
+
+
+@register.filter
+def target_label(value: str) -> str:
+    """The translated name of an SLA target stored as its value (first_response...)."""
+    try:
+        return Target(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def iso_instant(value: str):
+    """An ISO 8601 instant stored in an event's or notification's data, as a datetime."""
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
