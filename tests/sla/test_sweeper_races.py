@@ -45,7 +45,7 @@ def test_a_worker_whose_read_went_stale_claims_nothing(customer, agent, policy):
     with clock.frozen_at(WARNING_TIME):
         stale = sweeper.due_checks(WARNING_TIME, 10)  # the second worker reads...
         assert sweeper.sweep() == 1  # ...the first escalates and commits...
-        policies = sweeper._policies()
+        policies = sweeper.Policies()
         # ...then the second claims with what it read: the UPDATE matches nothing.
         assert [sweeper.escalate(pk, seen, now=WARNING_TIME, policies=policies) for pk, seen in stale] == [
             False
@@ -63,7 +63,7 @@ def test_a_change_after_the_read_wins_over_the_sweeper(customer, agent, policy):
     with clock.frozen_at(WARNING_TIME):
         stale = sweeper.due_checks(WARNING_TIME, 10)
         services.reply(case, agent, "Eccomi")
-        policies = sweeper._policies()
+        policies = sweeper.Policies()
         assert [sweeper.escalate(pk, seen, now=WARNING_TIME, policies=policies) for pk, seen in stale] == [
             False
         ]
@@ -105,7 +105,7 @@ def test_a_failing_case_waits_and_does_not_hold_up_the_others(customer, agent, p
     def fail_on_first(case, *args, **kwargs):
         if case.pk == first.pk:
             raise RuntimeError("calendar unreadable")
-        warn(case, *args, **kwargs)
+        return warn(case, *args, **kwargs)
 
     monkeypatch.setattr(sweeper, "_warn", fail_on_first)
     with clock.frozen_at(WARNING_TIME):

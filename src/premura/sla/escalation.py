@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from premura.conversations.models import Case
 from premura.core.audit import record_event
-from premura.sla.calendar import business_time_before
+from premura.sla.calendar import Schedule, business_time_before
 from premura.sla.models import DeadlineState, Outcome, Policy, Target, TargetOutcome
 
 TARGET_MINUTES = {
@@ -26,15 +26,18 @@ TARGET_MINUTES = {
 _GOING_ON = frozenset({DeadlineState.RUNNING, DeadlineState.PAUSED})
 
 
-def warning_instant(policy: Policy, target: str, due_at: datetime.datetime) -> datetime.datetime | None:
+def warning_instant(
+    policy: Policy, schedule: Schedule, target: str, due_at: datetime.datetime
+) -> datetime.datetime | None:
     """When the target has used the policy's warning share of its business time: its deadline
-    less the rest of the share, counted back in the policy's calendar. None without a warning
-    (no share set, or no target). Raises CalendarNeverOpen for a calendar closed over a year."""
+    less the rest of the share, counted back in the policy's calendar (`schedule`). None without
+    a warning (no share set, no target), or when the calendar was closed for over a year before
+    the deadline."""
     minutes = getattr(policy, TARGET_MINUTES[target])
     if policy.warning_percent is None or minutes is None:
         return None
     left = datetime.timedelta(minutes=minutes) * (100 - policy.warning_percent) / 100
-    return business_time_before(policy.calendar.schedule(), due_at, left)
+    return business_time_before(schedule, due_at, left)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,18 +53,21 @@ def checkpoints(
     policy: Policy | None,
     dues: Mapping[str, datetime.datetime],
     open_outcomes: Mapping[str, TargetOutcome],
+    *,
+    schedule: Schedule | None = None,
 ) -> Checkpoints:
     """The warning instant of the earliest deadline, and the next instant the sweeper must act:
     for each running target (`dues`, target -> deadline), its warning if it has one still to
     give, else its deadline unless already breached (`open_outcomes`: the target's occurrence
-    row, when warned or breached)."""
+    row, when warned or breached). `schedule` is the policy's calendar, when the caller has it."""
     if policy is None or not dues:
         return Checkpoints(None, None)
+    schedule = schedule or policy.calendar.schedule()
     earliest = min(dues.values())
     warn_at = None
     pending = []
     for target, due_at in dues.items():
-        warning = warning_instant(policy, target, due_at)
+        warning = warning_instant(policy, schedule, target, due_at)
         if due_at == earliest and warning is not None:
             warn_at = warning if warn_at is None else min(warn_at, warning)
         row = open_outcomes.get(target)

@@ -20,6 +20,7 @@ from premura.conversations import services as case_services
 from premura.conversations.models import Case, CasePhase, Priority
 from premura.core import clock
 from premura.core.audit import record_event
+from premura.sla.calendar import Schedule
 from premura.sla.escalation import checkpoints, open_outcomes, outcome_fields, warning_instant
 from premura.sla.models import Outcome, Policy, TargetOutcome
 from premura.sla.services import DUE_FIELDS
@@ -54,10 +55,12 @@ def sweep(*, batch: int = BATCH) -> int:
     A case whose escalation raises is logged and tried again after RETRY_AFTER, so it never
     holds up the others."""
     now = clock.now()
-    policies = _policies()
+    policies = None
     escalated = 0
     while True:
         due = due_checks(now, batch)
+        if due and policies is None:
+            policies = Policies()
         for case_id, seen in due:
             try:
                 escalated += escalate(case_id, seen, now=now, policies=policies)
@@ -68,19 +71,24 @@ def sweep(*, batch: int = BATCH) -> int:
             return escalated
 
 
-def _policies() -> dict[int, Policy]:
-    """Every policy (a case may still run under one deactivated since), with its calendar."""
-    return {
-        policy.pk: policy
-        for policy in Policy.objects.select_related("calendar").prefetch_related(
-            "calendar__opening_hours", "calendar__closures", "calendar__extra_openings"
-        )
-    }
+class Policies:
+    """Every policy (a case may still run under one deactivated since) with its calendar's
+    schedule, read once per sweep."""
 
+    def __init__(self):
+        self.by_id = {
+            policy.pk: policy
+            for policy in Policy.objects.select_related("calendar").prefetch_related(
+                "calendar__opening_hours", "calendar__closures", "calendar__extra_openings"
+            )
+        }
+        self.schedules = {pk: policy.calendar.schedule() for pk, policy in self.by_id.items()}
 
-def _policy_of(case: Case, policies: dict[int, Policy]) -> Policy | None:
-    clock_row = getattr(case, "sla_clock", None)
-    return policies.get(clock_row.policy_id) if clock_row is not None else None
+    def of(self, case: Case) -> tuple[Policy | None, Schedule | None]:
+        """The policy the case's clock runs under, and its schedule."""
+        clock_row = getattr(case, "sla_clock", None)
+        policy_id = clock_row.policy_id if clock_row is not None else None
+        return self.by_id.get(policy_id), self.schedules.get(policy_id)
 
 
 def _load(case_id: int) -> Case:
@@ -88,9 +96,7 @@ def _load(case_id: int) -> Case:
 
 
 @transaction.atomic
-def escalate(
-    case_id: int, seen: datetime.datetime, *, now: datetime.datetime, policies: dict[int, Policy]
-) -> bool:
+def escalate(case_id: int, seen: datetime.datetime, *, now: datetime.datetime, policies: Policies) -> bool:
     """Claim the case if its check is still `seen`, then give each running target what is due at
     `now`: the breach if its deadline has passed, else the warning if its share is used. Moves
     `sla_check_at` on to the next instant. Returns whether this call claimed the case."""
@@ -98,7 +104,7 @@ def escalate(
     if claimed != 1:
         return False
     case = _load(case_id)
-    policy = _policy_of(case, policies)
+    policy, schedule = policies.of(case)
     rows = open_outcomes(case_id)
     breaches = []
     for target, field in DUE_FIELDS.items():
@@ -107,17 +113,21 @@ def escalate(
         if due_at is None or policy is None or (row is not None and row.breached_at is not None):
             continue
         if due_at <= now:
-            breaches.append(_breach(case, policy, target, row, due_at=due_at, now=now))
+            rows[target] = _breach(case, policy, target, row, due_at=due_at, now=now)
+            breaches.append(rows[target])
         elif row is None or row.warned_at is None:
-            warning = warning_instant(policy, target, due_at)
+            warning = warning_instant(policy, schedule, target, due_at)
             if warning is not None and warning <= now:
-                _warn(case, policy, target, row, due_at=due_at, now=now)
+                rows[target] = _warn(case, policy, target, row, due_at=due_at, now=now)
     if breaches:
         _escalate_breached(case, policy, breaches[0])
-        case = _load(case_id)  # the priority and owner changed, and with them maybe the policy
-        policy = _policy_of(case, policies)
+        # The priority and the owner changed, and with them maybe the policy and the deadlines.
+        case = _load(case_id)
+        policy, schedule = policies.of(case)
+        rows = open_outcomes(case_id)
     dues = {target: getattr(case, field) for target, field in DUE_FIELDS.items() if getattr(case, field)}
-    Case.objects.filter(pk=case_id).update(**checkpoints(policy, dues, open_outcomes(case_id)).as_columns())
+    columns = checkpoints(policy, dues, rows, schedule=schedule).as_columns()
+    Case.objects.filter(pk=case_id).update(**columns)
     return True
 
 
@@ -139,7 +149,9 @@ def _occurrence(case: Case, policy: Policy, target: str, row: TargetOutcome | No
     return row
 
 
-def _warn(case: Case, policy: Policy, target: str, row: TargetOutcome | None, *, due_at, now) -> None:
+def _warn(
+    case: Case, policy: Policy, target: str, row: TargetOutcome | None, *, due_at, now
+) -> TargetOutcome:
     row = _occurrence(case, policy, target, row, due_at)
     row.warned_at = now
     row.save()
@@ -153,9 +165,12 @@ def _warn(case: Case, policy: Policy, target: str, row: TargetOutcome | None, *,
         notified=[agent.display_name for agent in told],
         **data,
     )
+    return row
 
 
-def _breach(case: Case, policy: Policy, target: str, row: TargetOutcome | None, *, due_at, now) -> dict:
+def _breach(
+    case: Case, policy: Policy, target: str, row: TargetOutcome | None, *, due_at, now
+) -> TargetOutcome:
     row = _occurrence(case, policy, target, row, due_at)
     row.breached_at = row.outcome_at = now
     row.outcome = Outcome.BREACHED
@@ -165,10 +180,10 @@ def _breach(case: Case, policy: Policy, target: str, row: TargetOutcome | None, 
     data = {"target": target, "due_at": due_at.isoformat()}
     notify(told, kind=NotificationKind.SLA_BREACH, case_id=case.pk, data=data)
     record_event(case, "sla.breached", notified=[agent.display_name for agent in told], **data)
-    return data
+    return row
 
 
-def _escalate_breached(case: Case, policy: Policy, breach: dict) -> None:
+def _escalate_breached(case: Case, policy: Policy, breach: TargetOutcome) -> None:
     """One step of priority per visit, however many targets it found breached; then, if the
     policy says so, another available agent of the team takes the case."""
     if case.priority in NEXT_PRIORITY:
@@ -180,9 +195,8 @@ def _escalate_breached(case: Case, policy: Policy, breach: dict) -> None:
         return
     previous = case.owner.display_name if case.owner is not None else ""
     case_services.assign(case, agent)
-    notify(
-        [agent], kind=NotificationKind.SLA_REASSIGNED, case_id=case.pk, data={**breach, "previous": previous}
-    )
+    data = {"target": breach.target, "due_at": breach.due_at.isoformat(), "previous": previous}
+    notify([agent], kind=NotificationKind.SLA_REASSIGNED, case_id=case.pk, data=data)
 
 
 def available_agent_with_fewest_open_cases(team_id: int, *, excluding: int | None) -> Agent | None:
