@@ -81,6 +81,7 @@ def test_the_inbox_speaks_of_groups_and_names_its_views_in_the_plural(marco_clie
         "In attesa del corriere",
         "In attesa della banca",
         "Risolti",
+        "Fuori SLA",
         "Tutti i casi",
     ]
     assert "<label>Gruppo" in html

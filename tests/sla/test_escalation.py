@@ -5,6 +5,7 @@ the priority one step up and, when the policy says so, another agent of the team
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from premura.agents.models import Notification, NotificationKind
 from premura.agents.services import set_availability
@@ -17,6 +18,7 @@ from premura.sla.sweeper import sweep
 from tests.factories.agents import make_agent
 from tests.factories.conversations import make_case
 from tests.factories.sla import MONDAY_9, rome
+from tests.sla.test_admin import policy_form
 
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -310,3 +312,30 @@ def test_solving_unanswered_stops_the_target_without_an_outcome(customer, agent,
     assert (outcome.outcome, outcome.settled_at) == (Outcome.STOPPED, rome(2026, 12, 7, 12, 5))
     case.refresh_from_db()
     assert case.sla_check_at is None
+
+
+def test_the_admin_sets_the_warning_share_and_reassignment(client, admin, policy):
+    client.force_login(admin.user)
+    url = reverse("admin:sla_policy_change", args=[policy.pk])
+    response = client.post(url, policy_form(policy, warning_percent=90, reassign_on_breach="on"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    policy.refresh_from_db()
+    assert (policy.warning_percent, policy.reassign_on_breach) == (90, True)
+    refused = client.post(url, policy_form(policy, warning_percent=100))
+    assert refused.status_code == 200
+    policy.refresh_from_db()
+    assert policy.warning_percent == 90
+
+
+def test_the_admin_lists_the_outcomes_read_only(client, admin, customer, agent, policy):
+    case = opened_monday_at_9(customer, agent)
+    sweep_at(rome(2026, 12, 7, 13))
+    client.force_login(admin.user)
+    page = client.get(reverse("admin:sla_targetoutcome_changelist"), {"outcome": "breached"})
+    assert page.status_code == 200
+    assert f"#{case.pk}" in page.content.decode()
+    outcome = TargetOutcome.objects.get()
+    change = client.post(reverse("admin:sla_targetoutcome_change", args=[outcome.pk]), {"outcome": "met"})
+    assert change.status_code in (403, 200)
+    outcome.refresh_from_db()
+    assert outcome.outcome == Outcome.BREACHED

@@ -16,7 +16,7 @@ from premura.core.models import Channel
 from premura.customers.models import Tier
 from premura.sla import services
 from premura.sla.display import promise_sentence
-from premura.sla.models import BusinessCalendar, Closure, ExtraOpening, OpeningHours, Policy
+from premura.sla.models import BusinessCalendar, Closure, ExtraOpening, OpeningHours, Policy, TargetOutcome
 
 
 class AtLeastOneOpening(forms.BaseInlineFormSet):
@@ -137,6 +137,8 @@ class PolicyForm(forms.ModelForm):
             "first_response_minutes",
             "next_response_minutes",
             "resolution_minutes",
+            "warning_percent",
+            "reassign_on_breach",
         ]
         widgets = {"teams": forms.CheckboxSelectMultiple}
 
@@ -151,6 +153,8 @@ class PolicyAdmin(ConfigurationAdmin):
         "first_response_minutes",
         "next_response_minutes",
         "resolution_minutes",
+        "warning_percent",
+        "reassign_on_breach",
     )
     list_display_links = ("name",)
     ordering = ("position", "id")
@@ -163,3 +167,34 @@ class PolicyAdmin(ConfigurationAdmin):
         if obj.pk is None:
             return _("Save the policy to see what it promises.")
         return _preview_lines([obj])
+
+
+@admin.register(TargetOutcome)
+class TargetOutcomeAdmin(admin.ModelAdmin):
+    """The targets met and breached, as the sweeper and the deadlines recorded them: read only
+    (the console's SLA report counts them by policy, team, agent and channel)."""
+
+    list_display = (
+        "case",
+        "target",
+        "outcome",
+        "due_at",
+        "outcome_at",
+        "policy_name",
+        "team",
+        "agent",
+        "channel",
+    )
+    list_filter = ("outcome", "target", "channel", "policy_name", "team", "agent")
+    date_hierarchy = "outcome_at"
+    list_select_related = ("case", "team", "agent")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
