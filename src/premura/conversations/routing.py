@@ -70,6 +70,18 @@ def open_case_counts(agent_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def least_loaded(team: Team, *, excluding: int | None = None) -> Agent | None:
+    """Rule 2 of `choose_owner`: the available agent of `team`, other than `excluding`, with the
+    fewest cases waiting for us; ties go to the one the rules gave a case least recently, then to
+    the lowest id. None when nobody is there. Locks the candidates' rows in id order, as
+    choose_owner does (the SLA sweeper also asks it, for a case whose deadline was missed)."""
+    pool = list(_eligible(team).exclude(pk=excluding).order_by("pk"))
+    if not pool:
+        return None
+    counts = open_case_counts([agent.pk for agent in pool])
+    return min(pool, key=lambda a: (counts.get(a.pk, 0), a.last_routed_at or _NEVER, a.pk))
+
+
 def choose_owner(customer: Customer, team: Team | None, *, follow_up_of: Case | None = None) -> Choice | None:
     """The agent a new case of `customer` in `team` goes to, or None: it waits in the team's queue.
 
@@ -91,11 +103,8 @@ def choose_owner(customer: Customer, team: Team | None, *, follow_up_of: Case | 
         agent = _eligible(team).filter(pk=previous).first()
         choice = Choice(agent, RETURNING_CUSTOMER) if agent is not None else None
     if choice is None and team is not None:
-        pool = list(_eligible(team).order_by("pk"))
-        if pool:
-            counts = open_case_counts([agent.pk for agent in pool])
-            least = min(pool, key=lambda a: (counts.get(a.pk, 0), a.last_routed_at or _NEVER, a.pk))
-            choice = Choice(least, FEWEST_OPEN_CASES)
+        least = least_loaded(team)
+        choice = Choice(least, FEWEST_OPEN_CASES) if least is not None else None
     if choice is not None:
         choice.owner.last_routed_at = clock.now()
         Agent.objects.filter(pk=choice.owner.pk).update(last_routed_at=choice.owner.last_routed_at)

@@ -12,12 +12,12 @@ import datetime
 import logging
 
 from django.db import transaction
-from django.db.models import Count
 
 from premura.agents.models import Agent, NotificationKind
 from premura.agents.services import administrators, notify
+from premura.conversations import routing
 from premura.conversations import services as case_services
-from premura.conversations.models import Case, CasePhase, Priority
+from premura.conversations.models import Case, Priority
 from premura.core import clock
 from premura.core.audit import record_event
 from premura.sla.calendar import Schedule
@@ -190,30 +190,10 @@ def _escalate_breached(case: Case, policy: Policy, breach: TargetOutcome) -> Non
         case_services.change_priority(case, NEXT_PRIORITY[case.priority])
     if not policy.reassign_on_breach or case.team_id is None:
         return
-    agent = available_agent_with_fewest_open_cases(case.team_id, excluding=case.owner_id)
+    agent = routing.least_loaded(case.team, excluding=case.owner_id)
     if agent is None:
         return
     previous = case.owner.display_name if case.owner is not None else ""
     case_services.assign(case, agent)
     data = {"target": breach.target, "due_at": breach.due_at.isoformat(), "previous": previous}
     notify([agent], kind=NotificationKind.SLA_REASSIGNED, case_id=case.pk, data=data)
-
-
-def available_agent_with_fewest_open_cases(team_id: int, *, excluding: int | None) -> Agent | None:
-    """The available agent (active login) of the team, other than `excluding`, with the fewest
-    cases waiting for us (new or open); ties to the lowest id. None when nobody is there."""
-    pool = list(
-        Agent.objects.filter(team_id=team_id, is_available=True, user__is_active=True)
-        .exclude(pk=excluding)
-        .order_by("pk")
-    )
-    if not pool:
-        return None
-    counts = dict(
-        Case.objects.filter(owner__in=pool, phase=CasePhase.OPEN)
-        .order_by()
-        .values("owner_id")
-        .annotate(count=Count("pk"))
-        .values_list("owner_id", "count")
-    )
-    return min(pool, key=lambda agent: (counts.get(agent.pk, 0), agent.pk))
