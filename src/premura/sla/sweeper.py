@@ -119,12 +119,11 @@ def escalate(case_id: int, seen: datetime.datetime, *, now: datetime.datetime, p
             warning = warning_instant(policy, schedule, target, due_at)
             if warning is not None and warning <= now:
                 rows[target] = _warn(case, policy, target, row, due_at=due_at, now=now)
-    if breaches:
-        _escalate_breached(case, policy, breaches[0])
-        # The priority and the owner changed, and with them maybe the policy and the deadlines.
-        case = _load(case_id)
-        policy, schedule = policies.of(case)
-        rows = open_outcomes(case_id)
+    if breaches and _escalate_breached(case, policy, breaches[0]):
+        # The new priority or owner went through conversations.services, whose case_changed had
+        # refresh_deadlines write the deadlines, sla_warn_at and sla_check_at from the outcomes
+        # saved above (decision 0013): the next check is written already.
+        return True
     dues = {target: getattr(case, field) for target, field in DUE_FIELDS.items() if getattr(case, field)}
     columns = checkpoints(policy, dues, rows, schedule=schedule).as_columns()
     Case.objects.filter(pk=case_id).update(**columns)
@@ -183,17 +182,20 @@ def _breach(
     return row
 
 
-def _escalate_breached(case: Case, policy: Policy, breach: TargetOutcome) -> None:
+def _escalate_breached(case: Case, policy: Policy, breach: TargetOutcome) -> bool:
     """One step of priority per visit, however many targets it found breached; then, if the
-    policy says so, another available agent of the team takes the case."""
-    if case.priority in NEXT_PRIORITY:
+    policy says so, another available agent of the team takes the case. Whether either changed
+    the case."""
+    changed = case.priority in NEXT_PRIORITY
+    if changed:
         case_services.change_priority(case, NEXT_PRIORITY[case.priority])
     if not policy.reassign_on_breach or case.team_id is None:
-        return
+        return changed
     agent = routing.least_loaded(case.team, excluding=case.owner_id)
     if agent is None:
-        return
+        return changed
     previous = case.owner.display_name if case.owner is not None else ""
     case_services.assign(case, agent)
     data = {"target": breach.target, "due_at": breach.due_at.isoformat(), "previous": previous}
     notify([agent], kind=NotificationKind.SLA_REASSIGNED, case_id=case.pk, data=data)
+    return True
