@@ -22,7 +22,8 @@ from django.template.loader import get_template
 from django.utils import translation
 
 from premura.channels import outbox
-from premura.channels.models import Mailbox, OutboundEmail, OutboundKind
+from premura.channels.mailboxes import all_mailboxes
+from premura.channels.models import OutboundEmail, OutboundKind
 from premura.conversations.models import Case, CaseStatus, Direction, Message
 from premura.core import clock
 from premura.core.audit import events_for, record_event
@@ -42,7 +43,7 @@ def is_own_address(address: str) -> bool:
     address = address.strip().lower()
     if address == shop_settings().support_email.strip().lower():
         return True
-    return any(mailbox.is_own_address(address) for mailbox in Mailbox.objects.all())
+    return any(mailbox.is_own_address(address) for mailbox in all_mailboxes())
 
 
 def reopen_count(case: Case) -> int:
@@ -56,10 +57,12 @@ def reopen_count(case: Case) -> int:
     )
 
 
-def dedupe_key(case: Case) -> str:
+def dedupe_key(case: Case, *, new_case: bool = False) -> str:
     """`acknowledgement:case:<id>` for the case's first acknowledgement; after the n-th reopening
-    `acknowledgement:case:<id>:reopened:<n>`, so each reopened round is acknowledged once."""
-    rounds = reopen_count(case)
+    `acknowledgement:case:<id>:reopened:<n>`, so each reopened round is acknowledged once.
+    `new_case`: the caller opened the case in its transaction, so it was never reopened (no need
+    to count)."""
+    rounds = 0 if new_case else reopen_count(case)
     key = f"acknowledgement:case:{case.pk}"
     return f"{key}:reopened:{rounds}" if rounds else key
 
@@ -126,8 +129,7 @@ def recipient(case: Case, to_address: str | None) -> str:
     return "" if is_own_address(address) else address.lower()
 
 
-@transaction.atomic
-def acknowledge(case: Case, *, to_address: str | None = None) -> OutboundEmail | None:
+def acknowledge(case: Case, *, to_address: str | None = None, new_case: bool = False) -> OutboundEmail | None:
     """Queue the acknowledgement of `case` and store it as a case message; return its outbox row,
     or None when nothing was queued.
 
@@ -136,18 +138,22 @@ def acknowledge(case: Case, *, to_address: str | None = None) -> OutboundEmail |
     after each reopening: `dedupe_key`), or when `recipient` finds no address we may write to.
     `to_address` is the Reply-To of the customer's mail when it had one; else the customer's
     primary e-mail (either gives way to a working address of theirs when it fails: `recipient`).
-    The caller decides that the message deserves one: never call it for automatic mail, lists
-    or bounces (channels.email.classify).
+    `new_case`: the caller opened `case` in this transaction (see `dedupe_key`). The caller
+    decides that the message deserves one: never call it for automatic mail, lists or bounces
+    (channels.email.classify).
 
     Runs in the caller's transaction (call it in the one that opened the case or stored the
-    message, holding the case's row lock); the mail goes out after the commit, with
+    message, holding the case's row lock; called outside one, its writes are one transaction of
+    their own, its reads before them are not); the mail goes out after the commit, with
     `Auto-Submitted: auto-replied`. Writes an outbound Message (author: the shop), the outbox
     row and a `case.acknowledged` audit event, or nothing.
     """
     if case.channel not in outbox.EMAIL_CHANNELS:
         return None
-    key = dedupe_key(case)
-    if OutboundEmail.objects.filter(dedupe_key=key).exists():
+    key = dedupe_key(case, new_case=new_case)
+    # A case opened in this transaction has no acknowledgement yet; outbox.send's unique key
+    # would refuse a second one anyway, so the look is only there to spare the work.
+    if not new_case and OutboundEmail.objects.filter(dedupe_key=key).exists():
         return None
     address = recipient(case, to_address)
     if not address:

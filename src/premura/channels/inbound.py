@@ -101,15 +101,16 @@ def accept_inbound(
         imap_uid=imap_uid,
         received_at=clock.now(),
     )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            if not message_id:
-                raise
-            return InboundEmail.objects.get(mailbox=mailbox, message_id=message_id), False
-        transaction.on_commit(lambda: _ring(row.pk))
+    # One atomic block: the transaction when called outside one, a savepoint inside one (IMAP), so
+    # the IntegrityError of a duplicate leaves the caller's transaction usable either way.
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            transaction.on_commit(lambda: _ring(row.pk))
+    except IntegrityError:
+        if not message_id:
+            raise
+        return InboundEmail.objects.get(mailbox=mailbox, message_id=message_id), False
     return row, True
 
 

@@ -22,6 +22,7 @@ with the last error, so one poisonous message cannot keep a worker busy forever.
 """
 
 import datetime
+import enum
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -33,7 +34,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from premura.channels import acknowledgements, outbox
+from premura.channels import acknowledgements, mailboxes, outbox
 from premura.channels.email.classify import (
     BOUNCE,
     GENUINE,
@@ -85,6 +86,14 @@ class Thread(NamedTuple):
     case: Case | None
     how: str
     linked: Case | None = None
+
+
+class _Lookup(enum.Enum):
+    SENDER = "look the sender's customer up"
+
+
+# find_case's default: it looks the sender up itself when a rule needs them.
+LOOKUP_SENDER = _Lookup.SENDER
 
 
 def _bare(message_id: str) -> str:
@@ -173,7 +182,13 @@ def sender_customer(parsed: ParsedEmail) -> Customer | None:
     return find_customer(IdentityKind.EMAIL, parsed.from_address) if parsed.from_address else None
 
 
-def find_case(parsed: ParsedEmail, mailbox: Mailbox, recipients: Sequence[str]) -> Thread:
+def find_case(
+    parsed: ParsedEmail,
+    mailbox: Mailbox,
+    recipients: Sequence[str],
+    *,
+    sender: Customer | None | _Lookup = LOOKUP_SENDER,
+) -> Thread:
     """Thread one message, rules in this order (the first that matches wins):
 
     1. references: In-Reply-To / References name a stored Message-ID, ours (OutboundEmail) or the
@@ -188,6 +203,7 @@ def find_case(parsed: ParsedEmail, mailbox: Mailbox, recipients: Sequence[str]) 
     5. new: a new case.
 
     Never on a bare "#123456" or "n. 10482" in the text: customers write order numbers that way.
+    `sender` is the sender's customer (`sender_customer`) when the caller has it already.
     """
     case = _by_references(parsed)
     if case is not None:
@@ -195,7 +211,7 @@ def find_case(parsed: ParsedEmail, mailbox: Mailbox, recipients: Sequence[str]) 
     case = _by_plus_address(mailbox, [*recipients, *parsed.to, *parsed.cc])
     if case is not None:
         return Thread(case, "plus_address")
-    customer = sender_customer(parsed)
+    customer = sender_customer(parsed) if sender is LOOKUP_SENDER else sender
     token = _CASE_TOKEN.search(parsed.subject)
     named = Case.objects.select_related("customer").filter(pk=int(token.group(1))).first() if token else None
     if named is not None:
@@ -243,7 +259,13 @@ def process_inbound(inbound_id: int) -> str:
     now = clock.now()
     if not _claim(inbound_id, now):
         return ""
-    row = InboundEmail.objects.select_related("mailbox").get(pk=inbound_id)
+    # The mailboxes' version token comes with the row: the copy this message reads is checked
+    # without a query of its own (channels.mailboxes).
+    row = (
+        InboundEmail.objects.select_related("mailbox__default_team")
+        .annotate(mailboxes_token=mailboxes.version_subquery())
+        .get(pk=inbound_id)
+    )
     if row.attempts > MAX_ATTEMPTS:
         # Errors on the row are technical and in English, like the parser's.
         error = f"Gave up after {MAX_ATTEMPTS} failed attempts: {row.error}"
@@ -254,32 +276,33 @@ def process_inbound(inbound_id: int) -> str:
         _finish(row, now, InboundState.UNREADABLE, error=parsed.error)
         return InboundState.UNREADABLE
     try:
-        classification = classify(
-            parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
-        )
-        if classification.kind == GENUINE:
-            classification = vacation_reply(parsed, received_at=row.received_at) or classification
-        with transaction.atomic():
-            locked = InboundEmail.objects.select_for_update().filter(
-                pk=row.pk, state=InboundState.PROCESSING, claimed_at=now
+        with mailboxes.pinned(row.mailboxes_token):
+            classification = classify(
+                parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
             )
-            if not list(locked.values_list("pk", flat=True)):
-                return ""  # our claim expired and another worker took the row over
-            with clock.frozen_at(row.received_at):
-                case, message = _file(row, parsed, classification)
-            finished = _finish(
-                row,
-                now,
-                InboundState.PROCESSED,
-                case=case,
-                case_message=message,
-                classification=classification.kind,
-                classification_reason=classification.reason[:2000],
-                error="",
-            )
-            if not finished:  # cannot happen under the row lock; never file twice if it does
-                transaction.set_rollback(True)
-                return ""
+            if classification.kind == GENUINE:
+                classification = vacation_reply(parsed, received_at=row.received_at) or classification
+            with transaction.atomic():
+                locked = InboundEmail.objects.select_for_update().filter(
+                    pk=row.pk, state=InboundState.PROCESSING, claimed_at=now
+                )
+                if not list(locked.values_list("pk", flat=True)):
+                    return ""  # our claim expired and another worker took the row over
+                with clock.frozen_at(row.received_at):
+                    case, message = _file(row, parsed, classification)
+                finished = _finish(
+                    row,
+                    now,
+                    InboundState.PROCESSED,
+                    case=case,
+                    case_message=message,
+                    classification=classification.kind,
+                    classification_reason=classification.reason[:2000],
+                    error="",
+                )
+                if not finished:  # cannot happen under the row lock; never file twice if it does
+                    transaction.set_rollback(True)
+                    return ""
     except UnfileableEmail as exc:
         _finish(row, now, InboundState.UNREADABLE, error=str(exc)[:2000])
         return InboundState.UNREADABLE
@@ -301,29 +324,27 @@ def _body(parsed: ParsedEmail) -> str:
     return body or parsed.text.strip() or parsed.subject.strip() or _("(no text)")
 
 
-def _customer_for(parsed: ParsedEmail, mailbox: Mailbox) -> Customer:
-    """The sender's customer, created when the address is unknown (name from the display name,
-    else the address's local part; language the mailbox's default). Raises CustomerError when
-    the From address is not an address."""
+def _create_customer(parsed: ParsedEmail, mailbox: Mailbox) -> tuple[Customer, bool]:
+    """(customer, True) for a sender whose address `sender_customer` found unknown, created now
+    (name from the display name, else the address's local part; language the mailbox's default);
+    (customer, False) when another worker created them a moment ago. Raises CustomerError when the
+    From address is not an address."""
     address = normalise_email(parsed.from_address)
-    customer = find_customer(IdentityKind.EMAIL, address)
-    if customer is not None:
-        return customer
     language = mailbox.default_language if mailbox.default_language in Language.values else Language.ITALIAN
     name = parsed.from_name.strip() or address.partition("@")[0]
     try:
-        with transaction.atomic():
-            return create_customer(
-                full_name=name,
-                identities=[NewIdentity(IdentityKind.EMAIL, address, is_primary=True)],
-                language=language,
-            )
+        # create_customer runs in a savepoint of its own: IdentityTaken leaves ours usable.
+        customer = create_customer(
+            full_name=name,
+            identities=[NewIdentity(IdentityKind.EMAIL, address, is_primary=True)],
+            language=language,
+        )
     except IdentityTaken:
-        # Another worker created them a moment ago.
         customer = find_customer(IdentityKind.EMAIL, address)
         if customer is None:
             raise
-        return customer
+        return customer, False
+    return customer, True
 
 
 def _file(
@@ -343,11 +364,11 @@ def _file(
     # A person wrote from this address: whatever bounced before, it works now.
     clear_identity_failing(IdentityKind.EMAIL, parsed.from_address)
     recipients = list(row.envelope_recipients or [])
-    thread = find_case(parsed, row.mailbox, recipients)
+    sender = sender_customer(parsed)
+    thread = find_case(parsed, row.mailbox, recipients, sender=sender)
     body = _body(parsed)
     if thread.case is not None:
         case = thread.case
-        sender = sender_customer(parsed)
         if sender is None or sender.pk != case.customer_id:
             # A second address of the customer (or a colleague they forwarded to): it joins, and
             # the agent is offered the address as a new identity.
@@ -359,20 +380,24 @@ def _file(
                 known_customer_id=sender.pk if sender else None,
                 threaded_by=thread.how,
             )
-        was_solved = Case.objects.filter(pk=case.pk, status=CaseStatus.SOLVED).exists()
+        # find_case read the case in this transaction: receive_message changes its status.
+        was_solved = case.status == CaseStatus.SOLVED
         message = receive_message(case, body=body, channel=Channel.EMAIL, external_id=parsed.message_id)
         # A follow-up of a closed case is a new case; a solved one the message reopened is a new
         # round: both are acknowledged (acknowledgements.dedupe_key keeps it to once per round).
         if message.case_id != case.pk or was_solved:
-            _acknowledge(message.case, _answer_address(parsed))
+            _acknowledge(message.case, _answer_address(parsed), new_case=message.case_id != case.pk)
     else:
         if not parsed.from_address:
             raise UnfileableEmail("The message has no sender address.")
-        try:
-            customer = _customer_for(parsed, row.mailbox)
-        except CustomerError as exc:
-            raise UnfileableEmail(str(exc)) from exc
-        order = _named_order(parsed.subject, customer)
+        customer, created = sender, False
+        if customer is None:
+            try:
+                customer, created = _create_customer(parsed, row.mailbox)
+            except CustomerError as exc:
+                raise UnfileableEmail(str(exc)) from exc
+        # A customer created just now has no orders to name.
+        order = None if created else _named_order(parsed.subject, customer)
         case = open_case(
             customer=customer,
             subject=parsed.subject,
@@ -383,7 +408,7 @@ def _file(
             external_id=parsed.message_id,
         )
         message = case.messages.get()
-        _acknowledge(case, _answer_address(parsed))
+        _acknowledge(case, _answer_address(parsed), new_case=True)
         if thread.linked is not None:
             record_event(
                 case,
@@ -403,11 +428,12 @@ def _file(
     return message.case, message
 
 
-def _acknowledge(case: Case, address: str) -> None:
+def _acknowledge(case: Case, address: str, *, new_case: bool) -> None:
     """Acknowledge, unless we are in a loop with `address`: another helpdesk whose own
     acknowledgements carry no automatic marker and open a new case each time would have us answer
     forever. More than LOOP_LIMIT acknowledgements to the same address within LOOP_WINDOW
-    (classify.is_mail_loop) stops them, and the case says why."""
+    (classify.is_mail_loop) stops them, and the case says why. `new_case`: opened by this
+    message (acknowledgements.acknowledge)."""
     now = clock.now()
     recent = OutboundEmail.objects.filter(
         kind=OutboundKind.ACKNOWLEDGEMENT, to_address=address.lower(), created_at__gte=now - LOOP_WINDOW
@@ -415,7 +441,7 @@ def _acknowledge(case: Case, address: str) -> None:
     if address and is_mail_loop(list(recent), now=now):
         record_event(case, "email.loop_suspected", actor_label=address, address=address)
         return
-    acknowledgements.acknowledge(case, to_address=address)
+    acknowledgements.acknowledge(case, to_address=address, new_case=new_case)
 
 
 def _answer_address(parsed: ParsedEmail) -> str:

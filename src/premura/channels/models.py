@@ -105,6 +105,23 @@ class Mailbox(models.Model):
         return False
 
 
+class MailboxesVersion(models.Model):
+    """One row whose `token` changes, to a new random value, in the transaction of every save or
+    delete of a Mailbox (channels.mailboxes connects the signals). Processes keep a copy of the
+    mailboxes and reuse it while the token they read is the one it was loaded under: a change made
+    by any process is seen by all at their next read, and a rolled-back change leaves a token that
+    never comes back (a counter could)."""
+
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mailboxes version")
+        verbose_name_plural = _("mailboxes versions")
+
+    def __str__(self) -> str:
+        return str(self.token)
+
+
 # --- The outbox (docs/architecture.md, "Anything out: the outbox"; decision 0008) -------------
 
 

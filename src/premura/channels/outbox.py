@@ -13,7 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -21,6 +21,7 @@ from django.utils.translation import override
 from premura.channels.email import smtp
 from premura.channels.email.compose import OutgoingMail, compose
 from premura.channels.exceptions import NoRecipient, UnreadableCredential
+from premura.channels.mailboxes import all_mailboxes
 from premura.channels.models import (
     AttemptResult,
     EmailDeliveryAttempt,
@@ -56,7 +57,7 @@ EMAIL_CHANNELS = frozenset({Channel.EMAIL, Channel.WEB_FORM})
 
 def mailbox_for(case: Case) -> Mailbox | None:
     """The mailbox that answers `case`: the active one of the case's team, else the first active."""
-    mailboxes = list(Mailbox.objects.filter(is_active=True).order_by("address"))
+    mailboxes = [mailbox for mailbox in all_mailboxes() if mailbox.is_active]
     for mailbox in mailboxes:
         if case.team_id and mailbox.default_team_id == case.team_id:
             return mailbox
@@ -114,21 +115,21 @@ def _angle(message_id: str) -> str:
 def thread_ids(case: Case) -> list[str]:
     """Every Message-ID of the case's e-mail so far, oldest first: the customer's (the inbound
     messages' external ids) and ours (the outbox rows')."""
-    stamped: list[tuple[datetime.datetime, int, str]] = [
-        (created_at, 0, external_id)
-        for created_at, external_id in Message.objects.filter(
-            case=case, direction=Direction.INBOUND, channel=Channel.EMAIL
-        )
+    # One query: the customer's ids (0) and ours (1), the 0/1 putting theirs first at equal times.
+    inbound = (
+        Message.objects.filter(case=case, direction=Direction.INBOUND, channel=Channel.EMAIL)
         .exclude(external_id="")
-        .values_list("created_at", "external_id")
-    ]
-    stamped += [
-        (created_at, 1, message_id)
-        for created_at, message_id in OutboundEmail.objects.filter(case=case).values_list(
-            "created_at", "message_id_header"
-        )
-    ]
-    stamped.sort()
+        .annotate(mine=Value(0))
+        .order_by()
+        .values_list("created_at", "mine", "external_id")
+    )
+    outbound = (
+        OutboundEmail.objects.filter(case=case)
+        .annotate(mine=Value(1))
+        .order_by()
+        .values_list("created_at", "mine", "message_id_header")
+    )
+    stamped: list[tuple[datetime.datetime, int, str]] = sorted(inbound.union(outbound, all=True))
     ids: list[str] = []
     for _at, _order, message_id in stamped:
         message_id = _angle(message_id)
@@ -210,7 +211,7 @@ def send(
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        # A concurrent send() queued the same notice first: theirs is the one.
+        # This notice was queued before (by an earlier or a concurrent call): that row stands.
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(lambda: _ring(row.pk))
     return row

@@ -159,14 +159,15 @@ def create_customer(
         created_at=now,
     )
     for identity in normalised:
+        # No savepoint of its own: IdentityTaken leaves this function's atomic block, which rolls
+        # the customer back with it.
         try:
-            with transaction.atomic():
-                CustomerIdentity.objects.create(
-                    customer=customer,
-                    kind=identity.kind,
-                    value=identity.value,
-                    is_primary=identity.is_primary,
-                )
+            CustomerIdentity.objects.create(
+                customer=customer,
+                kind=identity.kind,
+                value=identity.value,
+                is_primary=identity.is_primary,
+            )
         except IntegrityError:
             raise IdentityTaken(
                 _("The %(kind)s %(value)s already belongs to another customer.")

@@ -44,5 +44,5 @@ def open_case_from_portal(
     )
     if upload is not None:
         attach_upload(case.messages.get(), upload, content_type=content_type)
-    acknowledge(case)
+    acknowledge(case, new_case=True)
     return case
