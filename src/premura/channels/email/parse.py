@@ -34,6 +34,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
@@ -383,18 +384,30 @@ def sanitize_html(
     keep `cid:` sources, or with `cid_src` get the URL it gives for the Content-ID (without
     "cid:", percent-decoded; None drops the source); remote ones are removed unless
     `allow_remote_images`. Quote markers (`QUOTE_CLASSES`, `QUOTE_IDS`) are kept."""
+    return _sanitize(html, allow_remote_images=allow_remote_images, cid_src=cid_src)[0]
+
+
+def _sanitize(
+    html: str, *, allow_remote_images: bool, cid_src: Callable[[str], str | None] | None = None
+) -> tuple[str, bool]:
+    """`sanitize_html`, and whether it dropped a remote (http/https) image that
+    `allow_remote_images` would have kept: one nh3 pass answers both."""
+    dropped_remote = False
 
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         # nh3 calls this after its URL-scheme check: whatever it returns is not checked again.
+        nonlocal dropped_remote
         if tag == "img" and attr == "src":
             if value.strip().lower().startswith("cid:"):
                 return value if cid_src is None else cid_src(urllib.parse.unquote(value.strip()[4:]))
-            if allow_remote_images and value.strip().lower().startswith(("https:", "http:")):
-                return value
+            if value.strip().lower().startswith(("https:", "http:")):
+                if allow_remote_images:
+                    return value
+                dropped_remote = True
             return None
         return value
 
-    return nh3.clean(
+    clean = nh3.clean(
         html,
         tags=set(nh3.ALLOWED_TAGS),
         clean_content_tags={"script", "style", "title", "head", "noscript", "template"},
@@ -413,6 +426,7 @@ def sanitize_html(
         },
         link_rel="noopener noreferrer",
     )
+    return clean, dropped_remote
 
 
 _BLOCK_TAGS = frozenset(
@@ -769,6 +783,24 @@ def _headers_map(msg: Message) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+class _RememberingHeaderRegistry(HeaderRegistry):
+    """policy.default's header factory, remembering each header object it made. The parser and
+    Message's accessors (get_content_type, get_param, get_filename...) parse a part's
+    Content-Type again on every call, a dozen times a message: most of the parse's time. Header
+    objects are never changed once made, so one per (name, value) serves every call. One registry
+    per parse: nothing outlives the message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        header = self._made.get((name, value))
+        if header is None:
+            header = self._made[(name, value)] = super().__call__(name, value)
+        return header
+
+
 def parse_message(raw: bytes, *, attachment_max_bytes: int, allow_remote_images: bool = False) -> ParsedEmail:
     """Parse raw RFC 5322 bytes. Never raises: an unreadable message gives `is_readable=False`."""
     try:
@@ -782,7 +814,8 @@ def parse_message(raw: bytes, *, attachment_max_bytes: int, allow_remote_images:
 def _parse(raw: bytes, max_bytes: int, allow_remote_images: bool) -> ParsedEmail:
     if not raw.strip():
         return ParsedEmail(is_readable=False, error="empty message")
-    outer: Message = BytesParser(_class=EmailMessage, policy=policy.default).parsebytes(raw)
+    parse_policy = policy.default.clone(header_factory=_RememberingHeaderRegistry())
+    outer: Message = BytesParser(_class=EmailMessage, policy=parse_policy).parsebytes(raw)
     if not any(True for _ in outer.raw_items()):
         return ParsedEmail(is_readable=False, error="no headers: not an e-mail message")
 
@@ -810,8 +843,9 @@ def _parse(raw: bytes, max_bytes: int, allow_remote_images: bool) -> ParsedEmail
         # The envelope's own parts (daticert.xml, smime.p7s) are the provider's, not the customer's.
 
     html_raw = "\n".join(h for h in c.htmls if h.strip())
-    html = sanitize_html(html_raw, allow_remote_images=allow_remote_images) if html_raw else ""
-    has_remote = bool(html_raw) and html != sanitize_html(html_raw, allow_remote_images=True)
+    html, has_remote = ("", False)
+    if html_raw:
+        html, has_remote = _sanitize(html_raw, allow_remote_images=allow_remote_images)
     text = "\n\n".join(t.strip("\n") for t in c.texts if t.strip())
     if not text and html_raw:
         text = html_to_text(html)
