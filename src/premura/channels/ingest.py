@@ -259,13 +259,7 @@ def process_inbound(inbound_id: int) -> str:
     now = clock.now()
     if not _claim(inbound_id, now):
         return ""
-    # The mailboxes' version token comes with the row: the copy this message reads is checked
-    # without a query of its own (channels.mailboxes).
-    row = (
-        InboundEmail.objects.select_related("mailbox__default_team")
-        .annotate(mailboxes_token=mailboxes.version_subquery())
-        .get(pk=inbound_id)
-    )
+    row = InboundEmail.objects.select_related("mailbox__default_team").get(pk=inbound_id)
     if row.attempts > MAX_ATTEMPTS:
         # Errors on the row are technical and in English, like the parser's.
         error = f"Gave up after {MAX_ATTEMPTS} failed attempts: {row.error}"
@@ -276,7 +270,7 @@ def process_inbound(inbound_id: int) -> str:
         _finish(row, now, InboundState.UNREADABLE, error=parsed.error)
         return InboundState.UNREADABLE
     try:
-        with mailboxes.pinned(row.mailboxes_token):
+        with mailboxes.pinned():
             classification = classify(
                 parsed, envelope_sender=_envelope_sender(row), is_own_address=acknowledgements.is_own_address
             )

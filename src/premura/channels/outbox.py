@@ -13,7 +13,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -115,21 +115,21 @@ def _angle(message_id: str) -> str:
 def thread_ids(case: Case) -> list[str]:
     """Every Message-ID of the case's e-mail so far, oldest first: the customer's (the inbound
     messages' external ids) and ours (the outbox rows')."""
-    # One query: the customer's ids (0) and ours (1), the 0/1 putting theirs first at equal times.
-    inbound = (
-        Message.objects.filter(case=case, direction=Direction.INBOUND, channel=Channel.EMAIL)
+    stamped: list[tuple[datetime.datetime, int, str]] = [
+        (created_at, 0, external_id)
+        for created_at, external_id in Message.objects.filter(
+            case=case, direction=Direction.INBOUND, channel=Channel.EMAIL
+        )
         .exclude(external_id="")
-        .annotate(mine=Value(0))
-        .order_by()
-        .values_list("created_at", "mine", "external_id")
-    )
-    outbound = (
-        OutboundEmail.objects.filter(case=case)
-        .annotate(mine=Value(1))
-        .order_by()
-        .values_list("created_at", "mine", "message_id_header")
-    )
-    stamped: list[tuple[datetime.datetime, int, str]] = sorted(inbound.union(outbound, all=True))
+        .values_list("created_at", "external_id")
+    ]
+    stamped += [
+        (created_at, 1, message_id)
+        for created_at, message_id in OutboundEmail.objects.filter(case=case).values_list(
+            "created_at", "message_id_header"
+        )
+    ]
+    stamped.sort()
     ids: list[str] = []
     for _at, _order, message_id in stamped:
         message_id = _angle(message_id)
