@@ -151,8 +151,8 @@ def acknowledge(case: Case, *, to_address: str | None = None, new_case: bool = F
     if case.channel not in outbox.EMAIL_CHANNELS:
         return None
     key = dedupe_key(case, new_case=new_case)
-    # A case opened in this transaction has no acknowledgement yet; outbox.send's unique key
-    # would refuse a second one anyway, so the look is only there to spare the work.
+    # A case opened in this transaction has no acknowledgement yet. The look only spares the
+    # rendering: outbox.send returns a row already queued under the key and writes nothing.
     if not new_case and OutboundEmail.objects.filter(dedupe_key=key).exists():
         return None
     address = recipient(case, to_address)

@@ -211,7 +211,7 @@ def send(
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        # This notice was queued before (by an earlier or a concurrent call): that row stands.
+        # A concurrent send() queued the same notice first: theirs is the one.
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(lambda: _ring(row.pk))
     return row
