@@ -13,7 +13,7 @@ def first_token(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0006_acknowledgement_recipient_index'),
+        ('channels', '0009_encrypt_mailbox_passwords'),
     ]
 
     operations = [
