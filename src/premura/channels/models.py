@@ -112,7 +112,7 @@ class MailboxesVersion(models.Model):
     by any process is seen by all at their next read, and a rolled-back change leaves a token that
     never comes back (a counter could)."""
 
-    token = models.BigIntegerField(default=0)
+    token = models.BigIntegerField(_("version token"), default=0)
 
     class Meta:
         verbose_name = _("mailboxes version")

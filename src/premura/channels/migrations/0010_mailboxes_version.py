@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='MailboxesVersion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.BigIntegerField(default=0)),
+                ('token', models.BigIntegerField(default=0, verbose_name='version token')),
             ],
             options={
                 'verbose_name': 'mailboxes version',
