@@ -38,6 +38,23 @@ class TrackingStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
 
 
+class ExceptionReason(models.TextChoices):
+    """Why a parcel is in trouble, in one vocabulary whatever the carrier or provider said. Set on
+    an event (and on its shipment) beside the status; empty when nothing is wrong. "unknown" only
+    when the provider itself calls the event an exception and its code is not mapped yet.
+    """
+
+    DELAY = "delay", _("Delay")
+    LOST = "lost", _("Lost")
+    DAMAGED = "damaged", _("Damaged")
+    ADDRESS = "address", _("Address problem")
+    CUSTOMS = "customs", _("Customs")
+    WEATHER = "weather", _("Weather")
+    RETURNED = "returned", _("Returned to sender")
+    REFUSED = "refused", _("Refused")
+    UNKNOWN = "unknown", _("Unknown exception")
+
+
 # Statuses a shipment never leaves: a late "in transit" event must not undo them.
 FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
 
@@ -52,6 +69,10 @@ class Shipment(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=64)
     status = models.CharField(
         _("status"), max_length=24, choices=TrackingStatus.choices, default=TrackingStatus.PENDING
+    )
+    # The reason of the exception the shipment is in now; empty when it is not in trouble.
+    exception_reason = models.CharField(
+        _("exception reason"), max_length=16, choices=ExceptionReason.choices, blank=True
     )
     promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
     estimated_delivery_date = models.DateField(_("estimated delivery date"), null=True, blank=True)
@@ -97,6 +118,9 @@ class TrackingEvent(models.Model):
     )
     occurred_at = models.DateTimeField(_("occurred at"))
     status = models.CharField(_("status"), max_length=24, choices=TrackingStatus.choices)
+    exception_reason = models.CharField(
+        _("exception reason"), max_length=16, choices=ExceptionReason.choices, blank=True
+    )
     raw_code = models.CharField(_("carrier code"), max_length=64)
     raw_description = models.CharField(_("carrier description"), max_length=300, blank=True)
     location = models.CharField(_("location"), max_length=120, blank=True)
