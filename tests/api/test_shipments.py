@@ -99,6 +99,7 @@ def test_a_tracking_event_moves_the_shipment(agent_api, shipment):
         "id": event.pk,
         "occurred_at": answered,
         "status": "out_for_delivery",
+        "exception_reason": "",
         "raw_code": "IN CONSEGNA",
         "raw_description": "Spedizione in consegna",
         "location": "Milano",
@@ -189,3 +190,21 @@ def test_list_filters_by_order_status_and_carrier(agent_api, shipment, bruno_ord
     assert tracking_numbers(status="delivered") == [other.tracking_number]
     assert tracking_numbers(carrier="GLS") == ["GLS1"]
     assert tracking_numbers(carrier="brt", status="in_transit") == ["084012345678", "084099999999"]
+
+
+def test_a_shipment_knows_its_lane(agent_api, bruno_order):
+    """Origin as given, destination from the order's province (else its country): the lane that
+    norms, the delay model and the carrier scorecard group by."""
+    CarrierFactory(code="gls", name="GLS")
+    bruno_order.shipping_province = " mi "
+    bruno_order.save()
+    body = {"order_id": bruno_order.pk, "carrier": "gls", "tracking_number": "ZX1", "origin": "Lombardia"}
+    data = agent_api.post("/api/v1/shipments", body).json()
+    assert (data["origin"], data["destination"], data["exception_reason"]) == ("Lombardia", "MI", "")
+    bruno_order.shipping_province = ""
+    bruno_order.shipping_country = "PT"
+    bruno_order.save()
+    response = agent_api.post("/api/v1/shipments", {**body, "tracking_number": "ZX2", "origin": "x\ny"})
+    assert response.status_code == 422, response.content
+    data = agent_api.post("/api/v1/shipments", {**body, "tracking_number": "ZX2", "origin": ""}).json()
+    assert (data["origin"], data["destination"]) == ("", "PT")

@@ -80,6 +80,8 @@ from premura.sla.models import BusinessCalendar
 DEMO_USERNAMES = [a.username for a in DEMO_AGENTS]
 # A solved case that nobody reopens is closed this long after its solution (as close_solved_cases does).
 CLOSE_AFTER = timedelta(days=4)
+# The demo shop ships from its warehouse near Milan: the origin of every lane.
+WAREHOUSE_REGION = "Lombardia"
 
 
 class DemoError(Exception):
@@ -372,6 +374,7 @@ def _ship(order: Order, plan: OrderPlan) -> None:
             tracking_number=planned.tracking_number,
             promised_delivery_date=planned.promised,
             estimated_delivery_date=planned.estimated,
+            origin=WAREHOUSE_REGION,
         )
     # The carrier's history as its API returns it when the tracking number is registered: one
     # delivery of every scan so far, received after the latest one.

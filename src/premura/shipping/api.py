@@ -61,6 +61,7 @@ def create_shipment(request: HttpRequest, payload: ShipmentIn):
         promised_delivery_date=payload.promised_delivery_date,
         estimated_delivery_date=payload.estimated_delivery_date,
         shipped_at=payload.shipped_at,
+        origin=payload.origin,
         actor=request.user,
     )
     return Status(201, get_object_or_404(_shipments().prefetch_related("events"), pk=shipment.pk))

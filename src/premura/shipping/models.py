@@ -70,6 +70,11 @@ class Shipment(models.Model):
     status = models.CharField(
         _("status"), max_length=24, choices=TrackingStatus.choices, default=TrackingStatus.PENDING
     )
+    # The lane it travels, for norms, the delay model and scorecards: where it leaves from (the
+    # warehouse's or seller's region, e.g. "Lombardia") and where it goes (the destination province
+    # as the order gives it, e.g. "MI", else the country).
+    origin = models.CharField(_("origin"), max_length=64, blank=True)
+    destination = models.CharField(_("destination"), max_length=64, blank=True)
     # The reason of the exception the shipment is in now; empty when it is not in trouble.
     exception_reason = models.CharField(
         _("exception reason"), max_length=16, choices=ExceptionReason.choices, blank=True

@@ -15,6 +15,9 @@ class ShipmentIn(InputSchema):
     promised_delivery_date: PlannedDate | None = None
     estimated_delivery_date: PlannedDate | None = None
     shipped_at: PastMoment | None = None
+    origin: str = Field(
+        "", max_length=64, description="The region it leaves from (warehouse or seller), e.g. 'Lombardia'."
+    )
 
 
 class TrackingEventIn(InputSchema):
@@ -34,6 +37,7 @@ class TrackingEventOut(Schema):
     id: int
     occurred_at: datetime.datetime
     status: str
+    exception_reason: str
     raw_code: str
     raw_description: str
     location: str
@@ -49,6 +53,9 @@ class ShipmentOut(Schema):
     tracking_number: str
     tracking_url: str
     status: str
+    exception_reason: str
+    origin: str
+    destination: str
     promised_delivery_date: datetime.date | None
     estimated_delivery_date: datetime.date | None
     shipped_at: datetime.datetime | None

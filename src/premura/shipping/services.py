@@ -77,11 +77,13 @@ def create_shipment(
     promised_delivery_date: datetime.date | None = None,
     estimated_delivery_date: datetime.date | None = None,
     shipped_at: datetime.datetime | None = None,
+    origin: str = "",
     actor: Any = None,
 ) -> Shipment:
     """Create a shipment of `order`. Not idempotent: the same carrier and tracking number again
     raises DuplicateShipment. Raises ShipmentError for an unknown carrier or an empty tracking
     number, or one with a line break or a control character. Nothing is written when it raises.
+    `origin` is the region it leaves from; its destination is the order's province, else country.
     """
     try:
         carrier = Carrier.objects.get(code=carrier_code.strip().lower())
@@ -92,12 +94,15 @@ def create_shipment(
     )
     if not tracking_number:
         raise ShipmentError(_("The tracking number is empty."))
+    origin = " ".join(text.single_line(origin, field=_("origin"), error=ShipmentError).split())
     try:
         with transaction.atomic():
             shipment = Shipment.objects.create(
                 order=order,
                 carrier=carrier,
                 tracking_number=tracking_number,
+                origin=origin,
+                destination=order.shipping_province.strip().upper() or order.shipping_country,
                 promised_delivery_date=promised_delivery_date,
                 estimated_delivery_date=estimated_delivery_date,
                 shipped_at=shipped_at.astimezone(datetime.UTC) if shipped_at else None,
