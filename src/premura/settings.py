@@ -175,7 +175,11 @@ if REDIS_URL:
     HUEY = {"huey_class": "huey.RedisHuey", "name": "premura", "url": REDIS_URL}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    HUEY = {"huey_class": "huey.SqliteHuey", "name": "premura", "filename": str(VAR_DIR / "huey.sqlite3")}
+    HUEY = {
+        "huey_class": "premura.core.queue.WalSqliteHuey",
+        "name": "premura",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+    }
 HUEY["immediate"] = envbool("HUEY_IMMEDIATE", False)
 HUEY["consumer"] = {"workers": envint("HUEY_WORKERS", 2), "worker_type": "thread"}
 

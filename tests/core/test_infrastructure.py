@@ -37,7 +37,7 @@ def test_without_urls_the_shop_runs_on_sqlite_and_huey_on_sqlite_under_var(monke
     assert database["NAME"] == str(tmp_path / "premura.sqlite3")
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
-    assert values["HUEY"]["huey_class"] == "huey.SqliteHuey"
+    assert values["HUEY"]["huey_class"] == "premura.core.queue.WalSqliteHuey"
     assert values["HUEY"]["filename"] == str(tmp_path / "huey.sqlite3")
     assert values["CACHES"]["default"]["BACKEND"].endswith("LocMemCache")
 
@@ -98,3 +98,16 @@ def test_full_text_search_index_exists_and_is_used(customer):
         else:
             cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname = 'message_body_search_idx'")
         assert cursor.fetchone() is not None
+
+
+def test_the_sqlite_queue_commits_like_the_database_without_an_fsync_each_time(tmp_path):
+    """WAL with synchronous=NORMAL (1), as decision 0002 runs the main database; Huey's own
+    default (FULL, 2) cost an fsync per enqueue: every stored e-mail and outgoing message."""
+    from premura.core.queue import WalSqliteHuey
+
+    queue = WalSqliteHuey("probe", filename=str(tmp_path / "huey.sqlite3"))
+    queue.storage.enqueue(b"task")
+    connection = queue.storage.conn
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert queue.storage.dequeue() == b"task"
