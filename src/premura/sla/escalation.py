@@ -101,19 +101,21 @@ def follow_targets(
     *,
     previous_states: Mapping[str, str],
     previous_due: Mapping[str, datetime.datetime | None],
+    outcomes: dict[str, TargetOutcome] | None = None,
     now: datetime.datetime,
 ) -> dict[str, datetime.datetime | None]:
     """Settle the outcomes of the targets whose occurrence ended, and return the case's new
     `sla_warn_at` and `sla_check_at` columns. Called by refresh_deadlines in its transaction with
     the case's row locked: `states` are the targets' new states (with `.state` and `.due_at`),
-    `previous_states` and `previous_due` what they were.
+    `previous_states` and `previous_due` what they were; `outcomes` the open outcomes when the
+    caller knows them (else they are read).
 
     A target met by its deadline is a `met` outcome; met after it, `breached` (the sweeper had
     not come by yet: the breach is recorded, with its audit event, but nobody is told any more).
     A target stopped (the case solved unanswered) or dropped (a policy without it) settles its
     row with the outcome it had. Idempotent: a second call finds nothing left to settle.
     """
-    rows = open_outcomes(case.pk)
+    rows = open_outcomes(case.pk) if outcomes is None else dict(outcomes)
     for target, state in states.items():
         row = rows.get(target)
         if state.state in _GOING_ON:

@@ -391,7 +391,7 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
     now = clock.now()
     with transaction.atomic(savepoint=False):
         current = (
-            Case.objects.select_related("customer")
+            Case.objects.select_related("customer", "sla_clock")
             .only(
                 "status",
                 "phase",
@@ -405,10 +405,15 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
                 "sla_check_at",
                 *DUE_FIELDS.values(),
                 "sla_due_at",
+                *(f"sla_clock__{field.name}" for field in CaseClock._meta.concrete_fields),
             )
             .get(pk=case.pk)
         )
-        clock_row, created = CaseClock.objects.get_or_create(case_id=case.pk)
+        try:
+            clock_row, created = current.sla_clock, False
+        except CaseClock.DoesNotExist:
+            # Its first refresh (the case was just opened): written once, below.
+            clock_row, created = CaseClock(case_id=case.pk, updated_at=now), True
         moved = _move_clock(clock_row, should_run=current.status in OPEN_STATUSES, now=now)
         active = choose_policy(
             active_policies(),
@@ -431,6 +436,8 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
             states,
             previous_states=clock_row.states,
             previous_due={target: getattr(current, field) for target, field in DUE_FIELDS.items()},
+            # A case without a clock never had a running target, so it has no outcome to read.
+            outcomes={} if created else None,
             now=now,
         )
         if any(getattr(current, name) != value for name, value in values.items()):
@@ -458,7 +465,7 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
             clock_row.states = new_states
             clock_row.policy_id = policy_id
             clock_row.updated_at = now
-            clock_row.save()
+            clock_row.save(force_insert=created)
     for name, value in values.items():
         setattr(case, name, value)
     return case
