@@ -112,10 +112,18 @@ def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(mailbox)
     ]
 
 
-def test_messages_without_message_id_are_all_kept(mailbox):
-    accept_inbound(mailbox, message(None), source="lmtp")
-    accept_inbound(mailbox, message(None), source="lmtp")
+def test_without_message_id_the_same_bytes_are_one_delivery_and_other_bytes_another(mailbox):
+    """An MTA retrying after a lost 250 resends its queued file byte for byte; a second sending
+    of the same text differs at least in its Received trace, and is kept."""
+    first, created = accept_inbound(mailbox, message(None), source="lmtp")
+    again, created_again = accept_inbound(mailbox, message(None), source="lmtp")
+    other, created_other = accept_inbound(mailbox, b"Received: by mx2\r\n" + message(None), source="lmtp")
+    assert (created, created_again, created_other) == (True, False, True)
+    assert again.pk == first.pk != other.pk
     assert list(InboundEmail.objects.values_list("message_id", flat=True)) == ["", ""]
+    # The same bytes in another mailbox are that mailbox's delivery.
+    elsewhere = Mailbox.objects.create(address="resi@bottega.example")
+    assert accept_inbound(elsewhere, message(None), source="lmtp")[1] is True
 
 
 def test_the_same_message_id_in_two_mailboxes_is_stored_in_each(mailbox):

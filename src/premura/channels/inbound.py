@@ -79,7 +79,8 @@ def accept_inbound(
     - idempotent on Message-ID: the same Message-ID delivered twice (an MTA retrying after a lost
       250, an IMAP folder read again after a UIDVALIDITY change) is stored once. The insert runs in
       a savepoint and an IntegrityError on (mailbox, message_id) returns the stored row, so two
-      concurrent deliveries cannot both insert. A message without Message-ID is always stored;
+      concurrent deliveries cannot both insert. A message without Message-ID is stored once per
+      exact bytes (SHA-256): a retry resends the same bytes, a new sending never does;
     - committed on return when called outside a transaction (the LMTP listener answers 250 only
       after this returns); inside one (the IMAP poller, with its checkpoint) it commits with it.
 
@@ -90,10 +91,16 @@ def accept_inbound(
         raise ValueError(f"unknown inbound source {source!r}")
     raw = bytes(raw)
     message_id = extract_message_id(raw)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if not message_id:
+        # A retry after a lost 250 comes after the first delivery's commit, never beside it.
+        stored = InboundEmail.objects.filter(mailbox=mailbox, message_id="", sha256=sha256).first()
+        if stored is not None:
+            return stored, False
     row = InboundEmail(
         mailbox=mailbox,
         raw=raw,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=sha256,
         message_id=message_id,
         envelope_sender=envelope_sender[:998],
         envelope_recipients=list(recipients),
