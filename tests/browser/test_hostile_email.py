@@ -74,7 +74,10 @@ def hostile_html(t: str) -> str:
 <style>body {{ background: url({t}/style-url) }} p {{ width: expression(top.pwned = "expression") }}</style>
 </head>
 <body onload="top.pwned = 'body onload'" background="{t}/body-background">
-<p style="background-image: url({t}/inline-style)">Buongiorno, vi mando la fattura della moka.</p>
+<p style="background-image: url({t}/inline-style); background: url({t}/inline-background)">
+Buongiorno, vi mando la fattura della moka.</p>
+<p style="color: rgb(200, 0, 0); font-weight: bold; position: fixed; top: 0; z-index: 9;
+  list-style-image: url({t}/list-style); cursor: url({t}/cursor), auto">Totale: 49,90 €</p>
 <img src="x" onerror="top.pwned = 'img onerror'" alt="rotta">
 <svg onload="top.pwned = 'svg onload'"><image href="{t}/svg-image"></image></svg>
 <iframe src="{t}/iframe"></iframe>
@@ -166,6 +169,11 @@ def test_hostile_html_mail_runs_nothing_and_loads_remote_images_only_when_asked(
     assert not image_loaded(frame, "pixel")
     for dangerous in ("script", "style", "link", "iframe", "form", "object", "embed", "svg", "video", "meta"):
         assert frame.locator(f"body {dangerous}").count() == 0, dangerous
+    # The mail's own look stays (colour, weight); what would move it over the page or fetch does not.
+    styled = frame.get_by_text("Totale: 49,90 €").evaluate(
+        "p => { const s = getComputedStyle(p); return [s.color, s.fontWeight, s.position] }"
+    )
+    assert styled == ["rgb(200, 0, 0)", "700", "static"]
     trap = frame.get_by_text("apri la fattura")
     assert trap.get_attribute("href") is None
     trap.click()

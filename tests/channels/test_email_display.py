@@ -110,7 +110,8 @@ def test_the_frame_document_is_sanitised_and_fetches_nothing_but_our_images(cons
     response = console.get(reverse("mail:html", args=[anna_mail.pk]))
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == (
-        "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; "
+        "default-src 'none'; img-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+        "base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'self'; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
     )
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"

@@ -173,6 +173,23 @@ def test_sanitize_html_drops_styles_and_event_handlers():
     )
 
 
+def test_for_the_frame_the_mail_keeps_its_look_and_nothing_that_fetches_or_moves():
+    html = (
+        '<td style="color: #c00; background-color: #fff; font: bold 14px Arial; padding: 4px; '
+        "position: fixed; z-index: 99; background: url(https://t.example/a); "
+        "background-image: url(https://t.example/b); list-style-image: url(https://t.example/c); "
+        'cursor: url(https://t.example/d), auto; border-image: url(https://t.example/e) 30" '
+        'onclick="x">a</td><style>p { color: red }</style>'
+    )
+    kept = sanitize_html(f"<table><tr>{html}</tr></table>", keep_styles=True)
+    assert kept == (
+        '<table><tbody><tr><td style="color:#c00;background-color:#fff;font:bold 14px Arial;padding:4px">'
+        "a</td></tr></tbody></table>"
+    )
+    # Anywhere else (the text the case shows, the quote stripper), styles are dropped as before.
+    assert "style" not in sanitize_html(f"<table><tr>{html}</tr></table>")
+
+
 def test_attachments_over_the_limit_are_listed_not_extracted():
     p = parsed("attachment_over_limit.eml")
     assert [(a.filename, a.content_type, a.size, a.over_limit, a.content is None) for a in p.attachments] == [

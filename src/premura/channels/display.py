@@ -51,12 +51,18 @@ def shown_email(row: InboundEmail, *, remote_images: bool = False) -> ShownEmail
     (the agent asked: loading them tells the sender the mail was opened). A `cid:` image gets
     its URL from `inline_image_urls`, else no source at all."""
     parsed = parse_message(
-        bytes(row.raw), attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES, allow_remote_images=remote_images
+        bytes(row.raw),
+        attachment_max_bytes=settings.ATTACHMENT_MAX_BYTES,
+        allow_remote_images=remote_images,
+        keep_styles=True,
     )
     html = ""
     if parsed.html:
         html = sanitize_html(
-            parsed.html, allow_remote_images=remote_images, cid_src=inline_image_urls(row).get
+            parsed.html,
+            allow_remote_images=remote_images,
+            cid_src=inline_image_urls(row).get,
+            keep_styles=True,
         )
     return ShownEmail(
         from_name=parsed.from_name,

@@ -68,11 +68,14 @@ def email_message(request: HttpRequest, agent: Agent, inbound_id: int) -> HttpRe
 
 # The frame's own policy: nothing runs, nothing is fetched but our stylesheet and the inline images
 # (and, when the agent asks, remote images), no form goes anywhere; only our pages may frame it.
+# Style attributes apply (the mail's look), holding only properties that fetch nothing
+# (parse.MAIL_STYLE_PROPERTIES); no <style> element or stylesheet of the mail gets through.
 # The sandbox keeps the origin (allow-same-origin) so the inline images' requests carry the
 # session: with no script allowed there is nothing that origin could be used for.
 _FRAME_POLICY = (
-    "default-src 'none'; img-src {images}; style-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'self'; sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+    "default-src 'none'; img-src {images}; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
+    "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox"
 )
 
 

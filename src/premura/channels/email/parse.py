@@ -372,23 +372,52 @@ QUOTE_IDS = frozenset(
 )
 
 
+# The mail's own look, kept inside the sandboxed frame only (`sanitize_html(keep_styles=True)`;
+# decision 0009): colours, type, spacing, borders and sizes, as mail writes them in style
+# attributes. Nothing that can fetch (background, background-image, list-style-image,
+# border-image, cursor, content) or leave its place in the flow (position, z-index, transform).
+MAIL_STYLE_PROPERTIES = frozenset(
+    {
+        "color", "background-color", "font", "font-family", "font-size", "font-style",
+        "font-weight", "font-variant", "line-height", "letter-spacing", "word-spacing",
+        "text-align", "text-decoration", "text-indent", "text-transform", "vertical-align",
+        "white-space", "word-break", "overflow-wrap", "direction", "display",
+        "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
+        "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+        "border", "border-top", "border-right", "border-bottom", "border-left", "border-color",
+        "border-style", "border-width", "border-radius", "border-collapse", "border-spacing",
+        "width", "min-width", "max-width", "height", "min-height", "max-height",
+        "list-style-type", "table-layout",
+    }
+)  # fmt: skip
+
+
 def sanitize_html(
     html: str,
     *,
     allow_remote_images: bool = False,
     cid_src: Callable[[str], str | None] | None = None,
+    keep_styles: bool = False,
 ) -> str:
     """HTML safe to show inside the console: nh3 (Ammonia) with its default tags, minus anything
     that runs or restyles the page (no script, style, iframe, object, event handlers or style
     attributes; links get rel="noopener noreferrer"; javascript: and data: URLs dropped). Images
     keep `cid:` sources, or with `cid_src` get the URL it gives for the Content-ID (without
     "cid:", percent-decoded; None drops the source); remote ones are removed unless
-    `allow_remote_images`. Quote markers (`QUOTE_CLASSES`, `QUOTE_IDS`) are kept."""
-    return _sanitize(html, allow_remote_images=allow_remote_images, cid_src=cid_src)[0]
+    `allow_remote_images`. Quote markers (`QUOTE_CLASSES`, `QUOTE_IDS`) are kept.
+    `keep_styles`: style attributes stay, with only the `MAIL_STYLE_PROPERTIES` (for the
+    sandboxed frame, whose policy allows style attributes and nothing they could fetch)."""
+    return _sanitize(html, allow_remote_images=allow_remote_images, cid_src=cid_src, keep_styles=keep_styles)[
+        0
+    ]
 
 
 def _sanitize(
-    html: str, *, allow_remote_images: bool, cid_src: Callable[[str], str | None] | None = None
+    html: str,
+    *,
+    allow_remote_images: bool,
+    cid_src: Callable[[str], str | None] | None = None,
+    keep_styles: bool = False,
 ) -> tuple[str, bool]:
     """`sanitize_html`, and whether it dropped a remote (http/https) image that
     `allow_remote_images` would have kept: one nh3 pass answers both."""
@@ -411,7 +440,8 @@ def _sanitize(
         html,
         tags=set(nh3.ALLOWED_TAGS),
         clean_content_tags={"script", "style", "title", "head", "noscript", "template"},
-        attributes={**nh3.ALLOWED_ATTRIBUTES},
+        attributes={**nh3.ALLOWED_ATTRIBUTES, **({"*": {"style"}} if keep_styles else {})},
+        filter_style_properties=set(MAIL_STYLE_PROPERTIES) if keep_styles else None,
         attribute_filter=attribute_filter,
         url_schemes={"http", "https", "mailto", "cid", "tel"},
         allowed_classes={
@@ -426,7 +456,13 @@ def _sanitize(
         },
         link_rel="noopener noreferrer",
     )
+    if keep_styles:  # a style whose every property was filtered out leaves an empty attribute
+        clean = _EMPTY_STYLE.sub(r"\1", clean)
     return clean, dropped_remote
+
+
+# Inside a tag: text never holds a raw "<" once serialised, so the match cannot start in text.
+_EMPTY_STYLE = re.compile(r'(<[a-zA-Z][a-zA-Z0-9]*\b[^<>]*?) style=""')
 
 
 _BLOCK_TAGS = frozenset(
@@ -801,17 +837,20 @@ class _RememberingHeaderRegistry(HeaderRegistry):
         return header
 
 
-def parse_message(raw: bytes, *, attachment_max_bytes: int, allow_remote_images: bool = False) -> ParsedEmail:
-    """Parse raw RFC 5322 bytes. Never raises: an unreadable message gives `is_readable=False`."""
+def parse_message(
+    raw: bytes, *, attachment_max_bytes: int, allow_remote_images: bool = False, keep_styles: bool = False
+) -> ParsedEmail:
+    """Parse raw RFC 5322 bytes. Never raises: an unreadable message gives `is_readable=False`.
+    `keep_styles`: the HTML keeps its safe style attributes (`sanitize_html`), for the frame."""
     try:
-        return _parse(bytes(raw), attachment_max_bytes, allow_remote_images)
+        return _parse(bytes(raw), attachment_max_bytes, allow_remote_images, keep_styles)
     except RecursionError:
         return ParsedEmail(is_readable=False, error="message nested too deeply to read")
     except Exception as exc:  # the contract: the caller keeps the raw bytes and shows this error
         return ParsedEmail(is_readable=False, error=f"{exc.__class__.__name__}: {exc}"[:500])
 
 
-def _parse(raw: bytes, max_bytes: int, allow_remote_images: bool) -> ParsedEmail:
+def _parse(raw: bytes, max_bytes: int, allow_remote_images: bool, keep_styles: bool) -> ParsedEmail:
     if not raw.strip():
         return ParsedEmail(is_readable=False, error="empty message")
     parse_policy = policy.default.clone(header_factory=_RememberingHeaderRegistry())
@@ -845,7 +884,9 @@ def _parse(raw: bytes, max_bytes: int, allow_remote_images: bool) -> ParsedEmail
     html_raw = "\n".join(h for h in c.htmls if h.strip())
     html, has_remote = ("", False)
     if html_raw:
-        html, has_remote = _sanitize(html_raw, allow_remote_images=allow_remote_images)
+        html, has_remote = _sanitize(
+            html_raw, allow_remote_images=allow_remote_images, keep_styles=keep_styles
+        )
     text = "\n\n".join(t.strip("\n") for t in c.texts if t.strip())
     if not text and html_raw:
         text = html_to_text(html)
