@@ -29,6 +29,8 @@ class AtLeastOneOpening(forms.BaseInlineFormSet):
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    # The day before its hours: the model lists OpenInterval's fields first.
+    fields = ("weekday", "opens_at", "closes_at")
     formset = AtLeastOneOpening
     extra = 0
     min_num = 1
@@ -41,6 +43,7 @@ class ClosureInline(admin.TabularInline):
 
 class ExtraOpeningInline(admin.TabularInline):
     model = ExtraOpening
+    fields = ("day", "opens_at", "closes_at")
     extra = 0
 
 
