@@ -12,11 +12,15 @@ from django.urls import reverse
 from premura.agents.models import Notification, NotificationKind
 from premura.agents.services import notify
 from premura.core import clock
+from premura.core.audit import record_event
+from premura.core.models import AuditEvent
+from premura.customers.models import CustomerIdentity
 from premura.sla import services as sla
-from premura.sla.models import Policy
+from premura.sla.models import BusinessCalendar, DeadlineRecompute, Policy
 from tests.factories.agents import make_agent
 from tests.factories.conversations import make_case
 from tests.factories.sla import make_office_policy
+from tests.sla.test_admin import calendar_form
 
 HOSTILE_NAME = '<img src=x onerror="alert(1)">'
 
@@ -162,3 +166,40 @@ def test_the_preview_of_a_policy_without_a_response_target_says_so(admin_client)
     policy = make_office_policy(first_response_minutes=None, next_response_minutes=None)
     html = admin_client.get(reverse("admin:sla_policy_change", args=[policy.pk])).content.decode()
     assert "Standard: <strong>nessuna promessa: la policy non fissa un tempo di risposta</strong>" in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time_zone": "../../../../etc/passwd"},
+        {"time_zone": "Europe/Rome\x00"},
+        {"time_zone": "Europe/" + "x" * 300},
+        {"patron_saint_city": "<script>"},
+        {"opening_hours-0-opens_at": "25:00"},
+        {"opening_hours-0-closes_at": "09:00\r\n"},
+        {
+            "closures-TOTAL_FORMS": 1,
+            "closures-0-first_day": "0001-01-01",
+            "closures-0-last_day": "9999-12-31",
+        },
+    ],
+)
+def test_a_hostile_calendar_form_is_refused_and_changes_nothing(admin_client, change):
+    blank = BusinessCalendar(name="Magazzino", time_zone="Europe/Rome", patron_saint_city="")
+    data = calendar_form(blank, [(0, "09:00", "18:00")]) | change
+    response = admin_client.post(reverse("admin:sla_businesscalendar_add"), data)
+    assert response.status_code in (200, 400)
+    assert not BusinessCalendar.objects.exists()
+    assert not DeadlineRecompute.objects.exists()
+
+
+def test_an_address_that_wrote_into_another_case_cannot_be_added_here(marco_client, customer, other_customer):
+    stranger = "intruso@altrove.example"
+    theirs = make_case(other_customer)
+    record_event(theirs, "email.unknown_sender", address=stranger)
+    mine = make_case(customer)
+    identities, events = CustomerIdentity.objects.count(), AuditEvent.objects.count()
+    response = marco_client.post(reverse("console:case_add_identity", args=[mine.pk]), {"address": stranger})
+    assert response.status_code == 422
+    assert f"{stranger} non ha scritto in questo caso." in response.content.decode()
+    assert (CustomerIdentity.objects.count(), AuditEvent.objects.count()) == (identities, events)
