@@ -124,6 +124,29 @@ def fits(page, viewport: dict) -> None:
     assert width <= viewport["width"], f"{page.url} is {width}px wide on a {viewport['width']}px screen"
 
 
+# The words of the elements matched that are split over two lines ("Me" / "t").
+BROKEN_WORDS = """selector => {
+  const broken = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const texts = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      for (const word of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+        if (lines.size > 1) broken.push(word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def words_whole(page, selector: str) -> None:
+    assert page.evaluate(BROKEN_WORDS, selector) == [], page.url
+
+
 def speaks(page, language: str) -> None:
     assert page.locator("html").get_attribute("lang") == language, page.url
     text = page.inner_text("body")
@@ -139,6 +162,12 @@ def test_every_sla_page_fits_the_screen_and_speaks_the_visitor_s_language(
         visitor.goto(f"{live_server.url}{url}")
         fits(visitor, viewport)
         speaks(visitor, language)
+        if "/report/" in url:
+            words_whole(visitor, ".report th, .report td")
+            frames = visitor.locator(".report .table-frame")
+            assert frames.count() == 5
+            sizes = frames.evaluate_all("frames => frames.map(f => [f.scrollWidth, f.clientWidth])")
+            assert all(scroll <= width for scroll, width in sizes), (url, sizes)  # no scrolling inside
     # The case's deadlines and their history, opened.
     visitor.goto(f"{live_server.url}/console/cases/{sla_desk['overdue'][2].pk}/")
     deadlines = visitor.locator(".deadlines-card")
