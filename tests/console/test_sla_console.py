@@ -133,7 +133,12 @@ def test_the_case_page_shows_the_badge_and_the_escalation(marco_client, agent, c
     assert 'data-sla="breached"' in page
     assert "Prima risposta: entro il 7 dic, 13:00, usato il 75% del tempo · avviso a Marco Rossi" in page
     assert "Prima risposta: scadenza superata (entro il 7 dic, 13:00)" in page
-    assert "cambiato la priorità" in page
+    # Nobody raised the priority: Premura did, in the page's language ("system" in the audit log).
+    assert "Premura ha cambiato la priorità: Alta" in page
+    english = marco_client.get(
+        reverse("console:case", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Premura changed the priority: High" in english and "system" not in english
 
 
 def test_the_header_counts_unread_notifications(marco_client, agent, customer):

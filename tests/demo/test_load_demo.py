@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 
 from premura.agents.models import MANAGE_DESK_PERMISSION, Agent, Team
+from premura.agents.services import create_agent, set_team_lead
 from premura.commerce.models import Order, OrderStatus, Payment, PaymentMethod, PaymentState, Refund
 from premura.conversations.models import Case, CaseStatus, Direction, Message, phase_of
 from premura.core.audit import events_for
@@ -305,3 +306,30 @@ def test_refund_idempotency_keys_are_unique(small_shop):
     assert len(keys) == len(set(keys))
     assert TrackingEvent.objects.exists()
     assert Decimal("0") < Order.objects.aggregate(total=Sum("total"))["total"]
+
+
+def test_each_demo_team_has_a_lead_of_its_own_who_is_not_an_administrator(db):
+    def leads() -> dict[str, str]:
+        teams = Team.objects.select_related("lead__user", "lead__team")
+        for team in teams:
+            assert team.lead.team == team and not team.lead.user.is_staff, team.name
+        return {team.name: team.lead.display_name for team in teams}
+
+    expected = {
+        "Ordini e spedizioni": "Sara Colombo",
+        "Resi e rimborsi": "Luca Ferrari",
+        "Pagamenti": "Paolo Ricci",
+        "Prodotti": "Elena Romano",
+        "Account": "Davide Greco",
+    }
+    loader.load_demo(**SMALL, now=NOW)
+    assert leads() == expected
+    # Loaded again, the teams stay and their leads are the new demo logins.
+    loader.load_demo(**SMALL, now=NOW, force=True)
+    assert leads() == expected
+    # A lead the shop chose is the shop's business: the demo keeps it.
+    payments = Team.objects.get(name="Pagamenti")
+    own = create_agent(username="anna", password="premura-test-pw", display_name="Anna Neri", team=payments)
+    set_team_lead(payments, own)
+    loader.load_demo(**SMALL, now=NOW, force=True)
+    assert leads() == expected | {"Pagamenti": "Anna Neri"}

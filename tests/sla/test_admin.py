@@ -172,3 +172,19 @@ def test_a_tier_changed_in_the_customer_admin_moves_the_deadlines(service_levels
     assert AuditEvent.objects.filter(
         action="customer.updated", data__changes__tier=["standard", "vip"]
     ).exists()
+
+
+def test_the_calendar_page_lists_each_interval_s_day_before_its_hours(service_levels, admin_client):
+    page = admin_client.get(reverse("admin:sla_businesscalendar_change", args=[service_levels.pk]))
+    text = page.content.decode()
+    hours = text.split('id="opening_hours-group"')[1].split('id="closures-group"')[0]
+    assert hours.index("column-weekday") < hours.index("column-opens_at") < hours.index("column-closes_at")
+    extra = text.split('id="extra_openings-group"')[1]
+    assert extra.index("column-day") < extra.index("column-opens_at") < extra.index("column-closes_at")
+
+
+def test_the_policy_page_s_labels_are_capitalised_like_the_others(service_levels, admin_client):
+    policy = Policy.objects.get(name="E-mail e modulo web")
+    html = admin_client.get(reverse("admin:sla_policy_change", args=[policy.pk])).content.decode()
+    for label in ("Canali", "Priorità", "Livelli cliente", "Calendario lavorativo"):
+        assert f">{label}:</label>" in html, label

@@ -56,6 +56,25 @@ def create_team(*, name: str, slug: str = "", actor: Any = None) -> Team:
     return team
 
 
+def set_team_lead(team: Team, lead: Agent | None, *, actor: Any = None) -> bool:
+    """Make `lead` (an agent of the team, or None) the team's lead, the one told when a case of
+    the team misses its deadline; returns whether that changed anything. Idempotent. Raises
+    AgentError for an agent of another team (nothing is written)."""
+    if lead is not None and lead.team_id != team.pk:
+        raise AgentError(
+            _("%(agent)s is not in the team %(team)s.") % {"agent": lead.display_name, "team": team.name}
+        )
+    lead_id = lead.pk if lead is not None else None
+    if team.lead_id == lead_id:
+        return False
+    Team.objects.filter(pk=team.pk).update(lead=lead)
+    team.lead = lead
+    record_event(
+        team, "team.lead_changed", actor=actor, lead_id=lead_id, lead_name=lead.display_name if lead else ""
+    )
+    return True
+
+
 @transaction.atomic
 def create_agent(
     *,

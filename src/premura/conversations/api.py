@@ -46,7 +46,8 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
         priority=filters.priority or "",
         q=filters.q or "",
     )
-    return inbox_cases(current_agent(request), inbox_filters)
+    # The SLA clock and its policy in two queries for the page, whatever its length.
+    return inbox_cases(current_agent(request), inbox_filters).prefetch_related("sla_clock__policy")
 
 
 @router.get("/cases/{int:case_id}", response={200: CaseDetailOut, **errors(401, 403, 404, 422)})

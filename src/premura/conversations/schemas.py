@@ -3,6 +3,7 @@
 import datetime
 import enum
 
+from django.core.exceptions import ObjectDoesNotExist
 from ninja import Field, Schema
 
 from premura.api.schemas import Flag, Id, InputSchema, QueryId, QuerySchema, Text, optional_not_null
@@ -108,6 +109,15 @@ class MessageOut(Schema):
         return max(message.outbound_emails.all(), key=lambda row: row.pk, default=None)
 
 
+def _sla_clock(case):
+    """The case's SLA clock (`sla.CaseClock`, prefetched by the list), None before the SLA looked
+    at the case."""
+    try:
+        return case.sla_clock
+    except ObjectDoesNotExist:
+        return None
+
+
 class CaseOut(Schema):
     id: int
     number: str
@@ -126,6 +136,41 @@ class CaseOut(Schema):
     created_at: datetime.datetime
     last_activity_at: datetime.datetime
     solved_at: datetime.datetime | None
+    first_response_due_at: datetime.datetime | None = Field(
+        ..., description="When the first reply is due, while that clock runs; null when met, paused or none."
+    )
+    next_response_due_at: datetime.datetime | None = Field(
+        ...,
+        description="When the reply to the customer's latest message is due, while that clock runs.",
+    )
+    resolution_due_at: datetime.datetime | None = Field(
+        ..., description="When the case must be solved, while that clock runs."
+    )
+    sla_due_at: datetime.datetime | None = Field(
+        ..., description="The earliest of the three deadlines; null while no SLA clock runs."
+    )
+    sla_paused: bool | None = Field(
+        ...,
+        description=(
+            "Whether the SLA clock is paused: the case waits on the customer, the carrier or the "
+            "bank, or is solved or closed. Null when no SLA policy applies to the case."
+        ),
+    )
+    sla_policy: str | None = Field(
+        ..., description="The name of the SLA policy whose targets apply; null when none does."
+    )
+
+    @staticmethod
+    def resolve_sla_paused(case) -> bool | None:
+        sla_clock = _sla_clock(case)
+        if sla_clock is None or sla_clock.policy_id is None:
+            return None
+        return sla_clock.running_since is None
+
+    @staticmethod
+    def resolve_sla_policy(case) -> str | None:
+        sla_clock = _sla_clock(case)
+        return sla_clock.policy.name if sla_clock is not None and sla_clock.policy_id else None
 
 
 class CaseDetailOut(CaseOut):

@@ -85,6 +85,8 @@ class DemoAgent:
     last_name: str
     team: str  # team slug
     is_admin: bool = False
+    # The team's lead, told when one of its cases misses a deadline (else the administrators are).
+    leads_team: bool = False
 
     @property
     def display_name(self) -> str:
@@ -94,12 +96,12 @@ class DemoAgent:
 DEMO_AGENTS = [
     DemoAgent("admin", "Giulia", "Bianchi", "account", is_admin=True),
     DemoAgent("marco", "Marco", "Rossi", "ordini-e-spedizioni"),
-    DemoAgent("sara", "Sara", "Colombo", "ordini-e-spedizioni"),
-    DemoAgent("luca", "Luca", "Ferrari", "resi-e-rimborsi"),
+    DemoAgent("sara", "Sara", "Colombo", "ordini-e-spedizioni", leads_team=True),
+    DemoAgent("luca", "Luca", "Ferrari", "resi-e-rimborsi", leads_team=True),
     DemoAgent("chiara", "Chiara", "Esposito", "resi-e-rimborsi"),
-    DemoAgent("paolo", "Paolo", "Ricci", "pagamenti"),
-    DemoAgent("elena", "Elena", "Romano", "prodotti"),
-    DemoAgent("davide", "Davide", "Greco", "account"),
+    DemoAgent("paolo", "Paolo", "Ricci", "pagamenti", leads_team=True),
+    DemoAgent("elena", "Elena", "Romano", "prodotti", leads_team=True),
+    DemoAgent("davide", "Davide", "Greco", "account", leads_team=True),
 ]
 DEMO_USERNAMES = [a.username for a in DEMO_AGENTS]
 

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from premura.agents.models import Agent, Role, Team
-from premura.agents.services import create_agent, create_team
+from premura.agents.services import create_agent, create_team, set_team_lead
 from premura.channels.mailboxes import add_mailbox
 from premura.channels.models import Mailbox
 from premura.commerce.models import Order, Refund
@@ -182,6 +182,7 @@ def load_demo(
             teams = _ensure_teams()
             _ensure_mailbox(teams)
             agents = _create_agents(teams)
+            _ensure_leads(teams, agents)
             for code, name, template in CARRIERS:
                 configure_carrier(code=code, name=name, tracking_url_template=template)
             ensure_service_levels()
@@ -291,6 +292,16 @@ def _create_agents(teams: dict[str, Team]) -> dict[str, Agent]:
         )
         for spec in DEMO_AGENTS
     }
+
+
+def _ensure_leads(teams: dict[str, Team], agents: dict[str, Agent]) -> None:
+    """Each team without a lead gets its demo lead (DemoAgent.leads_team): a breach of one of its
+    cases reaches that person, not only the administrators. A lead the shop chose is kept; a demo
+    lead left with the wiped demo logins (the team's lead became empty) and is named again."""
+    for spec in DEMO_AGENTS:
+        team = teams[spec.team]
+        if spec.leads_team and team.lead_id is None:
+            set_team_lead(team, agents[spec.username])
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from premura.conversations.models import Priority
@@ -29,6 +30,8 @@ class AtLeastOneOpening(forms.BaseInlineFormSet):
 
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    # The day before its hours: the model lists OpenInterval's fields first.
+    fields = ("weekday", "opens_at", "closes_at")
     formset = AtLeastOneOpening
     extra = 0
     min_num = 1
@@ -41,6 +44,7 @@ class ClosureInline(admin.TabularInline):
 
 class ExtraOpeningInline(admin.TabularInline):
     model = ExtraOpening
+    fields = ("day", "opens_at", "closes_at")
     extra = 0
 
 
@@ -53,16 +57,20 @@ def _preview_lines(policies) -> str:
         try:
             quote = services.quote_policy(policy, received_at=now)
         except DomainError as error:
-            rows.append((policy.name, str(error)))
+            rows.append(
+                format_html('<li>{}: <span class="errornote">{}</span></li>', policy.name, str(error))
+            )
             continue
         promise = quote.promise
-        rows.append((policy.name, promise_sentence(promise, language, now=now) if promise else "—"))
+        if promise is None:
+            words = _("no promise: the policy sets no response target")
+        else:
+            words = promise_sentence(promise, language, now=now)
+        rows.append(format_html("<li>{}: <strong>{}</strong></li>", policy.name, words))
     if not rows:
         return _("No active policy uses this calendar.")
     intro = _("A message arriving now would be promised an answer:")
-    return format_html(
-        "<p>{}</p><ul>{}</ul>", intro, format_html_join("", "<li>{}: <strong>{}</strong></li>", rows)
-    )
+    return format_html("<p>{}</p><ul>{}</ul>", intro, format_html_join("", "{}", ((row,) for row in rows)))
 
 
 class ConfigurationAdmin(admin.ModelAdmin):
@@ -102,21 +110,21 @@ class BusinessCalendarAdmin(ConfigurationAdmin):
 
 class PolicyForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
-        label=_("channels"),
+        label=capfirst(_("channels")),
         choices=Channel.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: any channel."),
     )
     priorities = forms.MultipleChoiceField(
-        label=_("priorities"),
+        label=capfirst(_("priorities")),
         choices=Priority.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: any priority."),
     )
     tiers = forms.MultipleChoiceField(
-        label=_("customer tiers"),
+        label=capfirst(_("customer tiers")),
         choices=Tier.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from premura.core.exceptions import DomainError
@@ -18,5 +19,5 @@ class CalendarNeverOpen(SlaError):
         self.day = day
         super().__init__(
             _("The calendar is closed for more than a year from %(day)s: add opening hours.")
-            % {"day": day.isoformat()}
+            % {"day": formats.date_format(day, "DATE_FORMAT")}
         )

@@ -144,25 +144,37 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, _("Sunday")
 
 
-def check_interval(opens_at: datetime.time | None, closes_at: datetime.time | None) -> None:
-    """Opening before closing; closing at 00:00 means midnight at the end of the day."""
-    if opens_at is None or closes_at is None:
-        return
-    if closes_at != MIDNIGHT and closes_at <= opens_at:
-        raise ValidationError(
-            {"closes_at": _("Closing time must be after opening time (00:00 means midnight).")}
-        )
+class OpenInterval(models.Model):
+    """An opening interval of a calendar's day: opening before closing, and closing at 00:00
+    means midnight at the end of the day. Its fields come first in the model but last in a
+    form: each subclass's admin lists its day before them."""
+
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight."))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def hours_words(self) -> str:
+        return f"{self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    def clean(self) -> None:
+        if self.opens_at is None or self.closes_at is None:
+            return
+        if self.closes_at != MIDNIGHT and self.closes_at <= self.opens_at:
+            raise ValidationError(
+                {"closes_at": _("Closing time must be after opening time (00:00 means midnight).")}
+            )
 
 
-class OpeningHours(models.Model):
+class OpeningHours(OpenInterval):
     """One opening interval of a weekday; a split day (9–13 and 14–18) has two rows."""
 
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("calendar")
     )
     weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
-    opens_at = models.TimeField(_("opens at"))
-    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight."))
 
     class Meta:
         verbose_name = _("opening hours")
@@ -170,10 +182,7 @@ class OpeningHours(models.Model):
         ordering = ["weekday", "opens_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
-
-    def clean(self) -> None:
-        check_interval(self.opens_at, self.closes_at)
+        return f"{self.get_weekday_display()} {self.hours_words}"
 
 
 class Closure(models.Model):
@@ -206,7 +215,7 @@ class Closure(models.Model):
             raise ValidationError({"last_day": _("A closure lasts at most a year.")})
 
 
-class ExtraOpening(models.Model):
+class ExtraOpening(OpenInterval):
     """Hours on a day the week, a holiday or a closure would keep closed (a Sunday before
     Christmas). A day's extra openings replace its usual hours."""
 
@@ -214,8 +223,6 @@ class ExtraOpening(models.Model):
         BusinessCalendar, on_delete=models.CASCADE, related_name="extra_openings", verbose_name=_("calendar")
     )
     day = models.DateField(_("day"))
-    opens_at = models.TimeField(_("opens at"))
-    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight."))
 
     class Meta:
         verbose_name = _("extra opening")
@@ -223,10 +230,7 @@ class ExtraOpening(models.Model):
         ordering = ["day", "opens_at"]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
-
-    def clean(self) -> None:
-        check_interval(self.opens_at, self.closes_at)
+        return f"{self.day} {self.hours_words}"
 
 
 def _target_field(label: str, help_text: str) -> models.PositiveIntegerField:

@@ -24,6 +24,11 @@ def report(request: HttpRequest, agent: Agent) -> HttpResponse:
     period = int(days) if days in {str(p) for p in PERIODS} else 30
     since = clock.now() - datetime.timedelta(days=period)
     tables = [(label, outcome_report(since, key)) for key, (label, _column) in GROUPINGS.items()]
-    return render(
-        request, "sla/report.html", {"agent": agent, "tables": tables, "period": period, "periods": PERIODS}
-    )
+    context = {
+        "agent": agent,
+        "tables": tables,
+        "has_outcomes": any(rows for _label, rows in tables),
+        "period": period,
+        "periods": PERIODS,
+    }
+    return render(request, "sla/report.html", context)

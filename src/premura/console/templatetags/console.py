@@ -1,11 +1,13 @@
 import datetime
 
 from django import template
+from django.utils.translation import pgettext
 
 from premura.agents.models import Agent
 from premura.agents.queries import unread_notification_count
 from premura.channels.queries import unreadable_count
 from premura.conversations.models import Case, CaseStatus, Priority
+from premura.core.audit import SYSTEM_ACTOR
 from premura.core.models import AuditEvent
 from premura.sla.countdown import countdown
 from premura.sla.models import Target
@@ -32,6 +34,16 @@ def priority_label(value: str) -> str:
         return Priority(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def actor_name(event: AuditEvent) -> str:
+    """Who did what an event records, as the timeline names them: the name kept with the event,
+    and Premura itself, in the page's language, for what no person did (the assignment rules,
+    the SLA sweeper), which the audit log stores as "system"."""
+    if event.actor_id is None and event.actor_label == SYSTEM_ACTOR:
+        return pgettext("the actor of an automatic change", "Premura")
+    return event.actor_label
 
 
 @register.filter
