@@ -106,8 +106,9 @@ def _store(entry: ScorecardEntry, shipment: Shipment, before: Counter) -> None:
 
 def update_scorecard(shipment: Shipment) -> None:
     """Bring the scorecard up to date after a change of `shipment` (its status, dates or events),
-    given as it is now in the database (the instance the change saved). Idempotent: with nothing changed it writes only its entry again. The caller holds the
-    shipment's row lock (record_tracking_events does), so two changes of one shipment take turns.
+    given as it is now in the database (the instance the change saved). Idempotent: with nothing
+    changed it writes only its entry again. The caller holds the shipment's row lock
+    (record_tracking_events does), so two changes of one shipment take turns.
     """
     flags = TrackingEvent.objects.filter(shipment=shipment).aggregate(
         exceptions=Count("pk", filter=EXCEPTION_EVENT), lost=Count("pk", filter=LOST_EVENT)
