@@ -163,3 +163,11 @@ def test_the_csv_has_the_figures_and_runs_no_formula(client, admin, shipments):
 )
 def test_a_text_cell_that_starts_like_a_formula_is_quoted(value, cell):
     assert spreadsheet_cell(value) == cell
+
+
+def test_the_page_speaks_italian(client, admin, shipments):
+    client.force_login(admin.user)
+    with clock.frozen_at(at(20)):
+        page = client.get(PAGE, {"months": 1}, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert "Pagella dei corrieri" in page
+    assert "<strong>BRT</strong>: Puntuali 50,0%, sotto il 90%" in page
