@@ -4,6 +4,7 @@ Tracking statuses follow AfterShip's nine normalised tags; each event keeps the 
 beside the normalised status, so a wrong mapping can be corrected later without losing anything.
 """
 
+from decimal import Decimal
 from urllib.parse import quote
 
 from django.db import models
@@ -246,16 +247,16 @@ class ScorecardThresholds(models.Model):
     admin; the defaults apply until someone saves it."""
 
     min_on_time_percent = models.DecimalField(
-        _("on-time rate below (%)"), max_digits=5, decimal_places=2, default=90
+        _("on-time rate below (%)"), max_digits=5, decimal_places=2, default=Decimal(90)
     )
     max_exception_percent = models.DecimalField(
-        _("exception rate above (%)"), max_digits=5, decimal_places=2, default=5
+        _("exception rate above (%)"), max_digits=5, decimal_places=2, default=Decimal(5)
     )
     max_lost_percent = models.DecimalField(
-        _("loss rate above (%)"), max_digits=5, decimal_places=2, default=1
+        _("loss rate above (%)"), max_digits=5, decimal_places=2, default=Decimal(1)
     )
     max_contacts_per_100 = models.DecimalField(
-        _("cases per 100 shipments above"), max_digits=6, decimal_places=2, default=10
+        _("cases per 100 shipments above"), max_digits=6, decimal_places=2, default=Decimal(25)
     )
     min_shipments = models.PositiveIntegerField(
         _("judge only carriers with at least"),
