@@ -33,10 +33,10 @@ def shipments(db):
             order=order,
             carrier_code=["poste", "brt"][n % 2],
             tracking_number=f"PH{n:06d}",
-            promised_delivery_date=timezone.localdate(now - datetime.timedelta(days=5)),
+            promised_delivery_date=timezone.localdate(now - datetime.timedelta(days=6)),
             origin="Emilia-Romagna",
         )
-        delivered = now - datetime.timedelta(days=6 - n % 9)
+        delivered = now - datetime.timedelta(days=8 - n % 8)  # 1 to 8 days ago
         record_tracking_events(
             shipment,
             [
@@ -70,7 +70,7 @@ def test_the_carrier_scorecard_works_on_a_phone(phone, live_server, admin, shipm
     assert phone.locator("svg.chart rect.bar").count() > 2
     for chart in phone.locator("svg.chart").all():
         box = chart.bounding_box()
-        assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert phone.locator("[data-scorecard=carriers] tbody tr").count() == 2
     assert phone.locator("[data-scorecard=lanes] tbody tr").count() == 4
     assert phone.violations == []
