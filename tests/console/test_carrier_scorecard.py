@@ -171,3 +171,13 @@ def test_the_page_speaks_italian(client, admin, shipments):
         page = client.get(PAGE, {"months": 1}, HTTP_ACCEPT_LANGUAGE="it").content.decode()
     assert "Pagella dei corrieri" in page
     assert "<strong>BRT</strong>: Puntuali 50,0%, sotto il 90%" in page
+
+
+def test_administrators_change_the_thresholds_in_the_admin(client, admin, lead, shipments):
+    changelist = reverse("admin:shipping_scorecardthresholds_changelist")
+    assert f'href="{changelist}"' in get(client, admin.user, PAGE).content.decode()
+    assert f'href="{changelist}"' not in get(client, lead.user, PAGE).content.decode()
+    client.force_login(admin.user)
+    assert client.get(changelist).status_code == 200
+    # One row: the scorecard reads the first, so a second cannot be added.
+    assert client.get(reverse("admin:shipping_scorecardthresholds_add")).status_code == 403

@@ -190,18 +190,18 @@ class CarrierLaneMonth(models.Model):
     delivered = models.PositiveIntegerField(_("delivered with a promised date"), default=0)
     on_time = models.PositiveIntegerField(_("delivered on time"), default=0)
     delay_days_total = models.PositiveIntegerField(_("days late in all"), default=0)
-    delay_0 = models.PositiveIntegerField(default=0)
-    delay_1 = models.PositiveIntegerField(default=0)
-    delay_2 = models.PositiveIntegerField(default=0)
-    delay_3 = models.PositiveIntegerField(default=0)
-    delay_4 = models.PositiveIntegerField(default=0)
-    delay_5 = models.PositiveIntegerField(default=0)
-    delay_6 = models.PositiveIntegerField(default=0)
-    delay_7_9 = models.PositiveIntegerField(default=0)
-    delay_10_13 = models.PositiveIntegerField(default=0)
-    delay_14_20 = models.PositiveIntegerField(default=0)
-    delay_21_29 = models.PositiveIntegerField(default=0)
-    delay_30_plus = models.PositiveIntegerField(default=0)
+    delay_0 = models.PositiveIntegerField(_("on time"), default=0)
+    delay_1 = models.PositiveIntegerField(_("1 day late"), default=0)
+    delay_2 = models.PositiveIntegerField(_("2 days late"), default=0)
+    delay_3 = models.PositiveIntegerField(_("3 days late"), default=0)
+    delay_4 = models.PositiveIntegerField(_("4 days late"), default=0)
+    delay_5 = models.PositiveIntegerField(_("5 days late"), default=0)
+    delay_6 = models.PositiveIntegerField(_("6 days late"), default=0)
+    delay_7_9 = models.PositiveIntegerField(_("7–9 days late"), default=0)
+    delay_10_13 = models.PositiveIntegerField(_("10–13 days late"), default=0)
+    delay_14_20 = models.PositiveIntegerField(_("14–20 days late"), default=0)
+    delay_21_29 = models.PositiveIntegerField(_("21–29 days late"), default=0)
+    delay_30_plus = models.PositiveIntegerField(_("30 days late or more"), default=0)
     exceptions = models.PositiveIntegerField(_("with an exception"), default=0)
     lost = models.PositiveIntegerField(_("lost"), default=0)
     contacts = models.PositiveIntegerField(_("cases"), default=0)
@@ -227,12 +227,15 @@ class ScorecardEntry(models.Model):
     shipment = models.OneToOneField(
         Shipment, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("shipment")
     )
-    is_counted = models.BooleanField(default=False)  # true once the carrier has reported an event
-    is_delivered = models.BooleanField(default=False)  # delivered, and it had a promised date
-    delay_days = models.PositiveIntegerField(null=True)  # days after the promised date, 0 if on time
-    had_exception = models.BooleanField(default=False)
-    is_lost = models.BooleanField(default=False)
-    contacts = models.PositiveIntegerField(default=0)  # cases opened on its order since it was created
+    # True once the carrier has reported an event.
+    is_counted = models.BooleanField(_("counted"), default=False)
+    is_delivered = models.BooleanField(_("delivered with a promised date"), default=False)
+    # Days after the promised date, 0 if on time; null until delivered.
+    delay_days = models.PositiveIntegerField(_("days late"), null=True)
+    had_exception = models.BooleanField(_("had an exception"), default=False)
+    is_lost = models.BooleanField(_("lost"), default=False)
+    # Cases opened on its order since it was created.
+    contacts = models.PositiveIntegerField(_("cases"), default=0)
 
     class Meta:
         verbose_name = _("scorecard entry")
