@@ -18,7 +18,8 @@ from premura.core.audit import events_for
 from premura.core.models import AuditEvent
 from premura.customers.models import Customer, CustomerIdentity, IdentityKind
 from premura.demo import corpus, loader, planner
-from premura.shipping.models import Carrier, Shipment, TrackingEvent, TrackingStatus
+from premura.shipping.models import Carrier, CarrierLaneMonth, Shipment, TrackingEvent, TrackingStatus
+from premura.shipping.scorecard import rebuild_scorecard
 
 NOW = datetime.datetime(2025, 3, 12, 15, 30, tzinfo=datetime.UTC)
 SMALL = {"customers": 30, "orders": 60, "cases": 20}
@@ -333,3 +334,17 @@ def test_each_demo_team_has_a_lead_of_its_own_who_is_not_an_administrator(db):
     set_team_lead(payments, own)
     loader.load_demo(**SMALL, now=NOW, force=True)
     assert leads() == expected | {"Pagamenti": "Anna Neri"}
+
+
+def test_the_demo_scorecard_is_kept_as_a_rebuild_computes_it(small_shop):
+    def rows():
+        return sorted(tuple(row.values()) for row in CarrierLaneMonth.objects.values(*SCORECARD_COLUMNS))
+
+    kept = rows()
+    assert sum(row[SCORECARD_COLUMNS.index("shipments")] for row in kept) > 0
+    assert sum(row[SCORECARD_COLUMNS.index("contacts")] for row in kept) > 0
+    rebuild_scorecard()
+    assert rows() == kept
+
+
+SCORECARD_COLUMNS = [f.name for f in CarrierLaneMonth._meta.fields if f.name != "id"]

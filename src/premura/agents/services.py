@@ -21,7 +21,13 @@ def admin_group() -> Group:
     of Premura's apps and Django's auth (so the Django admin works for them)."""
     group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
     # The last permissions added: a group made before them is brought up to date.
-    needed = {"manage_desk", "change_shopsettings", "change_mailbox", "change_policy"}
+    needed = {
+        "manage_desk",
+        "change_shopsettings",
+        "change_mailbox",
+        "change_policy",
+        "change_scorecardthresholds",
+    }
     if created or group.permissions.filter(codename__in=needed).count() < len(needed):
         group.permissions.set(
             Permission.objects.filter(

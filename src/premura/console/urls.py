@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from premura.console import views
+from premura.console import scorecard, views
 
 app_name = "console"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     path("cases/<int:case_id>/priority/", views.case_priority, name="case_priority"),
     path("cases/<int:case_id>/identities/", views.case_add_identity, name="case_add_identity"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("carriers/scorecard/", scorecard.carrier_scorecard, name="carrier_scorecard"),
+    path("carriers/scorecard.csv", scorecard.carrier_scorecard_csv, name="carrier_scorecard_csv"),
     path("availability/", views.set_availability, name="availability"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

@@ -34,6 +34,7 @@ from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.core.text import single_line
 from premura.customers.models import Customer
+from premura.shipping.scorecard import count_contact
 
 # Statuses that a customer's new message reopens: they were waiting on the customer, or solved.
 # A closed case is never reopened: the message opens a follow-up case (receive_message).
@@ -131,6 +132,8 @@ def open_case(
         record_event(case, "case.assigned", owner=owner.display_name, owner_id=owner.pk, rule=rule)
     elif owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
+    if order is not None:
+        count_contact(order_id=order.pk, opened_at=now)
     case_changed.send(sender=Case, case=case, action="case.opened")
     return case
 

@@ -72,3 +72,15 @@ def normalise_email(value: str, *, error: type[Exception] = InvalidText) -> str:
     except email_validator.EmailNotValidError:
         raise error(_("%(value)s is not an e-mail address.") % {"value": text}) from None
     return f"{address.local_part.lower()}@{address.ascii_domain.lower()}"
+
+
+# What a spreadsheet reads as the start of a formula (OWASP "CSV Injection"), tab and CR included.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value for a CSV cell that a spreadsheet will show, never run: text that starts like a
+    formula gets a leading apostrophe. Numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

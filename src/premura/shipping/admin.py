@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from premura.shipping.models import Carrier, Shipment, TrackingEvent
+from premura.shipping.models import Carrier, ScorecardThresholds, Shipment, TrackingEvent
 
 
 @admin.register(Carrier)
@@ -20,3 +20,12 @@ class ShipmentAdmin(admin.ModelAdmin):
     search_fields = ("tracking_number", "order__number")
     raw_id_fields = ("order",)
     inlines = [EventInline]
+
+
+@admin.register(ScorecardThresholds)
+class ScorecardThresholdsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "min_on_time_percent", "max_exception_percent", "max_lost_percent")
+
+    def has_add_permission(self, request) -> bool:
+        # One row: the scorecard reads the first.
+        return super().has_add_permission(request) and not ScorecardThresholds.objects.exists()

@@ -4,6 +4,7 @@ Tracking statuses follow AfterShip's nine normalised tags; each event keeps the 
 beside the normalised status, so a wrong mapping can be corrected later without losing anything.
 """
 
+from decimal import Decimal
 from urllib.parse import quote
 
 from django.db import models
@@ -148,3 +149,127 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+# The carrier scorecard (docs/architecture.md, "Carrier scorecard"): one summary row per carrier,
+# lane and month, kept up to date as shipments change, so the page reads a few thousand rows
+# whatever the number of shipments.
+
+# The delay histogram's bins in whole days late: (first day, last day or None for "and more",
+# column). One-day bins where most delays fall, so the 90th percentile read from the histogram is
+# exact there and within the bin's width beyond.
+DELAY_BINS = (
+    (0, 0, "delay_0"),
+    (1, 1, "delay_1"),
+    (2, 2, "delay_2"),
+    (3, 3, "delay_3"),
+    (4, 4, "delay_4"),
+    (5, 5, "delay_5"),
+    (6, 6, "delay_6"),
+    (7, 9, "delay_7_9"),
+    (10, 13, "delay_10_13"),
+    (14, 20, "delay_14_20"),
+    (21, 29, "delay_21_29"),
+    (30, None, "delay_30_plus"),
+)
+
+
+class CarrierLaneMonth(models.Model):
+    """What the shipments of one carrier on one lane, created in one month, did. Counters only,
+    changed by shipping.scorecard with F() updates; `premura rebuild_carrier_scorecard` recomputes
+    them from the shipments."""
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.CASCADE, related_name="+", verbose_name=_("carrier")
+    )
+    origin = models.CharField(_("origin"), max_length=64)
+    destination = models.CharField(_("destination"), max_length=64)
+    month = models.DateField(_("month"))  # its first day
+    shipments = models.PositiveIntegerField(_("shipments"), default=0)
+    # Delivered shipments that had a promised date: the ground of the on-time rate and the delays.
+    delivered = models.PositiveIntegerField(_("delivered with a promised date"), default=0)
+    on_time = models.PositiveIntegerField(_("delivered on time"), default=0)
+    delay_days_total = models.PositiveIntegerField(_("days late in all"), default=0)
+    delay_0 = models.PositiveIntegerField(_("on time"), default=0)
+    delay_1 = models.PositiveIntegerField(_("1 day late"), default=0)
+    delay_2 = models.PositiveIntegerField(_("2 days late"), default=0)
+    delay_3 = models.PositiveIntegerField(_("3 days late"), default=0)
+    delay_4 = models.PositiveIntegerField(_("4 days late"), default=0)
+    delay_5 = models.PositiveIntegerField(_("5 days late"), default=0)
+    delay_6 = models.PositiveIntegerField(_("6 days late"), default=0)
+    delay_7_9 = models.PositiveIntegerField(_("7–9 days late"), default=0)
+    delay_10_13 = models.PositiveIntegerField(_("10–13 days late"), default=0)
+    delay_14_20 = models.PositiveIntegerField(_("14–20 days late"), default=0)
+    delay_21_29 = models.PositiveIntegerField(_("21–29 days late"), default=0)
+    delay_30_plus = models.PositiveIntegerField(_("30 days late or more"), default=0)
+    exceptions = models.PositiveIntegerField(_("with an exception"), default=0)
+    lost = models.PositiveIntegerField(_("lost"), default=0)
+    contacts = models.PositiveIntegerField(_("cases"), default=0)
+
+    class Meta:
+        verbose_name = _("carrier scorecard row")
+        verbose_name_plural = _("carrier scorecard rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "carrier", "origin", "destination"], name="carrier_lane_month_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.origin} → {self.destination}"
+
+
+class ScorecardEntry(models.Model):
+    """What one shipment adds to its CarrierLaneMonth row now. The scorecard compares it with what
+    the shipment adds after a change and applies the difference, so each change costs one row
+    update, and a shipment is never counted twice."""
+
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("shipment")
+    )
+    # True once the carrier has reported an event.
+    is_counted = models.BooleanField(_("counted"), default=False)
+    is_delivered = models.BooleanField(_("delivered with a promised date"), default=False)
+    # Days after the promised date, 0 if on time; null until delivered.
+    delay_days = models.PositiveIntegerField(_("days late"), null=True)
+    had_exception = models.BooleanField(_("had an exception"), default=False)
+    is_lost = models.BooleanField(_("lost"), default=False)
+    # Cases opened on its order since it was created.
+    contacts = models.PositiveIntegerField(_("cases"), default=0)
+
+    class Meta:
+        verbose_name = _("scorecard entry")
+        verbose_name_plural = _("scorecard entries")
+
+    def __str__(self) -> str:
+        return str(self.shipment_id)
+
+
+class ScorecardThresholds(models.Model):
+    """When a carrier is flagged for a contract review. One row, edited by administrators in the
+    admin; the defaults apply until someone saves it."""
+
+    min_on_time_percent = models.DecimalField(
+        _("on-time rate below (%)"), max_digits=5, decimal_places=2, default=Decimal(90)
+    )
+    max_exception_percent = models.DecimalField(
+        _("exception rate above (%)"), max_digits=5, decimal_places=2, default=Decimal(5)
+    )
+    max_lost_percent = models.DecimalField(
+        _("loss rate above (%)"), max_digits=5, decimal_places=2, default=Decimal(1)
+    )
+    max_contacts_per_100 = models.DecimalField(
+        _("cases per 100 shipments above"), max_digits=6, decimal_places=2, default=Decimal(25)
+    )
+    min_shipments = models.PositiveIntegerField(
+        _("judge only carriers with at least"),
+        default=30,
+        help_text=_("Shipments in the period; fewer say too little to flag a carrier."),
+    )
+
+    class Meta:
+        verbose_name = _("scorecard thresholds")
+        verbose_name_plural = _("scorecard thresholds")
+
+    def __str__(self) -> str:
+        return str(_("Carrier scorecard thresholds"))

@@ -25,6 +25,7 @@ from premura.shipping.models import (
     TrackingEvent,
     TrackingStatus,
 )
+from premura.shipping.scorecard import update_scorecard
 
 # Statuses that say the parcel has left the shop: the first such event stamps shipped_at.
 NOT_YET_SHIPPED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED, TrackingStatus.EXPIRED})
@@ -200,6 +201,7 @@ def record_tracking_events(
     TrackingEvent.objects.bulk_create(created)
     if created:
         _apply_events(shipment, created, actor=actor)
+        update_scorecard(shipment)
     return [RecordedEvent(event=event, created=is_new, shipment=shipment) for event, is_new in results]
 
 

@@ -3,6 +3,7 @@ import datetime
 from django import template
 from django.utils.translation import pgettext
 
+from premura.agents import access
 from premura.agents.models import Agent
 from premura.agents.queries import unread_notification_count
 from premura.channels.queries import unreadable_count
@@ -110,3 +111,9 @@ def iso_instant(value: str):
         return datetime.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+
+
+@register.filter
+def is_manager(agent: Agent) -> bool:
+    """Whether the agent sees the managers' pages (the carrier scorecard)."""
+    return access.is_manager(agent)
