@@ -80,3 +80,10 @@ class ShipmentFilters(QuerySchema):
     order: QueryId | None = Field(None, description="An order id.")
     status: TrackingStatus | None = None
     carrier: str | None = Field(None, max_length=32, description="A carrier code.")
+
+
+class WebhookAccepted(Schema):
+    delivery_id: int
+    duplicate: bool = Field(..., description="True when this event id was already received: nothing changed.")
+    status: str = Field(..., description="received, processed or failed (the body is kept either way).")
+    events_recorded: int

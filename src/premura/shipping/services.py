@@ -1,8 +1,10 @@
 """Shipment actions: configure a carrier, create a shipment, record the carrier's tracking events.
 
 Every tracking event is stored, even one that arrives late or out of order; the shipment's status
-is that of its latest event by occurred_at, except that a final status (delivered) is never left:
-a late "in transit" scan arriving after the delivery does not undo it.
+is that of its latest event by occurred_at, except that a final status is never left: a late "in
+transit" scan arriving after the delivery does not undo it. Delivered is final unless a return
+starts (an event whose exception reason is "returned"), and a return is final. The shipment's
+exception_reason is that of the event that decided its status.
 """
 
 import datetime
@@ -21,6 +23,7 @@ from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
     Carrier,
+    ExceptionReason,
     Shipment,
     TrackingEvent,
     TrackingStatus,
@@ -133,6 +136,7 @@ class NewTrackingEvent:
     location: str = ""
     # The provider's id for the event, when it has one: a redelivered event is stored once.
     external_id: str = ""
+    exception_reason: str = ""
 
 
 def record_tracking_event(
@@ -144,10 +148,13 @@ def record_tracking_event(
     raw_description: str = "",
     location: str = "",
     external_id: str = "",
+    exception_reason: str = "",
     actor: Any = None,
 ) -> RecordedEvent:
     """Store one tracking event: `record_tracking_events` with a single event."""
-    new = NewTrackingEvent(occurred_at, status, raw_code, raw_description, location, external_id)
+    new = NewTrackingEvent(
+        occurred_at, status, raw_code, raw_description, location, external_id, exception_reason
+    )
     return record_tracking_events(shipment, [new], actor=actor)[0]
 
 
@@ -161,13 +168,16 @@ def record_tracking_events(
 
     Idempotent on (shipment, external_id): a redelivered event is not stored again and the stored
     one is returned with created=False. Events without an external_id are always stored. The status
-    becomes that of the latest event by occurred_at, unless the shipment is already in a final
-    status (delivered), which no later event undoes; a change writes one audit event. Raises
-    ShipmentError for an unknown status or a naive occurred_at; nothing is written then.
+    becomes that of the latest event by occurred_at, unless the shipment is already delivered
+    (only a return moves it on) or returned (final); a change writes one audit event. Raises
+    ShipmentError for an unknown status or exception reason or a naive occurred_at; nothing is
+    written then.
     """
     for new in events:
         if new.status not in TrackingStatus.values:
             raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
+        if new.exception_reason and new.exception_reason not in ExceptionReason.values:
+            raise ShipmentError(_("Unknown exception reason: %(reason)s") % {"reason": new.exception_reason})
         if timezone.is_naive(new.occurred_at):
             raise ShipmentError(_("The event time needs a time zone."))
     # Lock the shipment first (PostgreSQL; SQLite's IMMEDIATE transactions already serialise
@@ -187,6 +197,7 @@ def record_tracking_events(
             shipment=shipment,
             occurred_at=new.occurred_at.astimezone(datetime.UTC),
             status=new.status,
+            exception_reason=new.exception_reason,
             raw_code=new.raw_code,
             raw_description=new.raw_description,
             location=new.location,
@@ -212,21 +223,29 @@ def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any
         shipment.last_event_at = newest.occurred_at
         fields.append("last_event_at")
     finals = [e for e in events if e.status in FINAL_TRACKING_STATUSES]
-    deciding = newest
-    if finals:
-        first_final = min(finals, key=lambda e: e.occurred_at)
-        deciding = first_final
-        new_status = first_final.status
-        if shipment.delivered_at is None or first_final.occurred_at < shipment.delivered_at:
-            shipment.delivered_at = first_final.occurred_at
-            fields.append("delivered_at")
+    returns = [e for e in events if e.exception_reason == ExceptionReason.RETURNED]
+    if finals and (
+        shipment.delivered_at is None or min(e.occurred_at for e in finals) < shipment.delivered_at
+    ):
+        shipment.delivered_at = min(e.occurred_at for e in finals)
+        fields.append("delivered_at")
+    deciding: TrackingEvent | None = newest
+    if _is_returned(shipment):
+        deciding = None  # a return is final
+    elif returns:
+        deciding = min(returns, key=lambda e: e.occurred_at)  # the return starts, delivered or not
+    elif finals:
+        deciding = min(finals, key=lambda e: e.occurred_at)
     elif shipment.status in FINAL_TRACKING_STATUSES:
-        new_status = shipment.status
-    elif previous_last is None or newest.occurred_at >= previous_last:
-        new_status = newest.status
-    else:  # only late events: the latest stored one decides
-        deciding = shipment.events.order_by("-occurred_at", "-id").only("status").first()
-        new_status = deciding.status
+        deciding = None
+    elif previous_last is not None and newest.occurred_at < previous_last:
+        # only late events: the latest stored one decides
+        deciding = shipment.events.order_by("-occurred_at", "-id").only("status", "exception_reason").first()
+    new_status = deciding.status if deciding else shipment.status
+    new_reason = deciding.exception_reason if deciding else shipment.exception_reason
+    if new_reason != shipment.exception_reason:
+        shipment.exception_reason = new_reason
+        fields.append("exception_reason")
     shipped = [e.occurred_at for e in events if e.status not in NOT_YET_SHIPPED]
     if shipped and shipment.shipped_at is None:
         shipment.shipped_at = min(shipped)
@@ -244,5 +263,12 @@ def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any
             actor=actor,
             old=old_status,
             new=new_status,
-            tracking_event_id=deciding.pk,
+            exception_reason=new_reason,
+            tracking_event_id=deciding.pk if deciding else None,
         )
+
+
+def _is_returned(shipment: Shipment) -> bool:
+    return (
+        shipment.status == TrackingStatus.EXCEPTION and shipment.exception_reason == ExceptionReason.RETURNED
+    )
