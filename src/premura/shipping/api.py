@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -130,13 +131,13 @@ def _receive(request: HttpRequest, provider: str, slug: str):
     source = get_object_or_404(TrackingSource, provider=provider, slug=slug, is_active=True)
     length = request.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > settings.TRACKING_WEBHOOK_MAX_BYTES:
-        return Status(413, {"detail": _("The request is too large.")})
+        raise HttpError(413, _("The request is too large."))
     try:
         delivery, created = ingest.receive_webhook(
-            source, body=request.body, headers=dict(request.headers), query=request.GET
+            source, body=request.body, headers=request.headers, query=request.GET
         )
     except SignatureInvalid:
-        return Status(401, {"detail": _("The request is not signed with this source's secret.")})
+        raise HttpError(401, _("The request is not signed with this source's secret.")) from None
     return Status(
         200,
         {

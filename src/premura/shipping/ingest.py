@@ -57,8 +57,9 @@ def receive_webhook(
 ) -> tuple[TrackingDelivery, bool]:
     """Check a webhook's signature, store it raw and record its events.
 
-    Raises adapters.base.SignatureInvalid when the signature (or Shippo's token, or the generic
-    endpoint's timestamp) is missing or wrong: nothing is stored then. Otherwise the body and
+    `headers` is looked up by the providers' header names: pass Django's case-insensitive
+    request.headers. Raises adapters.base.SignatureInvalid when the signature (or Shippo's token,
+    or the generic endpoint's timestamp) is missing or wrong: nothing is stored then. Otherwise the body and
     headers are committed first as a TrackingDelivery; a delivery with an event id already stored
     for the source returns `(the stored row, False)` and changes nothing (a provider's retry).
     A new one is processed at once (`process_delivery`); whatever happens there, the raw row
