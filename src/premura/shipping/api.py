@@ -97,11 +97,14 @@ def record_tracking_event(request: HttpRequest, shipment_id: int, payload: Track
     A delivered shipment stays delivered whatever arrives later.
     """
     shipment = get_object_or_404(Shipment, pk=shipment_id)
-    recorded = services.record_tracking_event(shipment, **payload.model_dump(), actor=request.user)
+    fields = payload.model_dump()
+    fields["exception_reason"] = fields["exception_reason"] or ""
+    recorded = services.record_tracking_event(shipment, **fields, actor=request.user)
     result = {
         "event": recorded.event,
         "created": recorded.created,
         "shipment_status": recorded.shipment.status,
+        "shipment_exception_reason": recorded.shipment.exception_reason,
         "delivered_at": recorded.shipment.delivered_at,
     }
     return Status(201 if recorded.created else 200, result)
