@@ -111,8 +111,8 @@ def _finish(delivery: TrackingDelivery, status: str, error: str, recorded: int) 
 
 
 def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
-    """Normalise `events` and record them, one `services.record_tracking_events` call per
-    shipment (its row lock held by that call). Events of a tracking number that names no shipment
+    """Normalise `events` and record them in one `services.record_tracking_batch` (the shipments'
+    rows locked by it). Events of a tracking number that names no shipment
     are not recorded: their numbers are in the result. Codes nothing maps are counted in
     TrackingCode for an administrator. Runs in the caller's transaction."""
     result = IngestResult()
@@ -126,6 +126,7 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
         shipments[shipment.tracking_number].append(shipment)
     overrides = _administrators_mappings(events, shipments)
     unmapped: dict[tuple[str, str], list[ParsedEvent]] = defaultdict(list)
+    batch: dict[Shipment, list[services.NewTrackingEvent]] = {}
     for number, parsed in by_number.items():
         shipment = _shipment_for(shipments.get(number, []), parsed[0].carrier)
         if shipment is None:
@@ -150,7 +151,8 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
                     exception_reason=normalised.exception_reason,
                 )
             )
-        recorded = services.record_tracking_events(shipment, new_events)
+        batch[shipment] = new_events
+    for recorded in services.record_tracking_batch(batch).values():
         created = sum(1 for r in recorded if r.created)
         result.recorded += created
         result.duplicates += len(recorded) - created

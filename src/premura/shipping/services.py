@@ -8,7 +8,8 @@ exception_reason is that of the event that decided its status.
 """
 
 import datetime
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
 from premura.core import clock, text
-from premura.core.audit import record_event
+from premura.core.audit import record_event, record_events
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
@@ -158,63 +159,117 @@ def record_tracking_event(
     return record_tracking_events(shipment, [new], actor=actor)[0]
 
 
-@transaction.atomic
 def record_tracking_events(
     shipment: Shipment, events: Sequence[NewTrackingEvent], *, actor: Any = None
 ) -> list[RecordedEvent]:
     """Store a carrier's events for one shipment (one webhook, or the whole history a carrier
-    returns when a tracking number is registered) and bring the shipment's status, last_event_at,
-    shipped_at and delivered_at up to date once. Returns one RecordedEvent per event, in order.
+    returns when a tracking number is registered) and bring the shipment's status, exception
+    reason, last_event_at, shipped_at and delivered_at up to date once. Returns one RecordedEvent
+    per event, in order: `record_tracking_batch` for one shipment, with its contract.
+    """
+    return record_tracking_batch({shipment: events}, actor=actor)[shipment.pk]
+
+
+@transaction.atomic
+def record_tracking_batch(
+    events_by_shipment: Mapping[Shipment, Sequence[NewTrackingEvent]], *, actor: Any = None
+) -> dict[int, list[RecordedEvent]]:
+    """Store the events of many shipments at once (a provider's delivery, a batch of an import)
+    with a fixed number of queries, whatever the number of shipments: one locked read of the
+    shipments, one read of the events already stored, one insert, one update per set of changed
+    fields, one insert of audit events. Returns {shipment id: [RecordedEvent per event, in order]}.
 
     Idempotent on (shipment, external_id): a redelivered event is not stored again and the stored
-    one is returned with created=False. Events without an external_id are always stored. The status
-    becomes that of the latest event by occurred_at, unless the shipment is already delivered
-    (only a return moves it on) or returned (final); a change writes one audit event. Raises
-    ShipmentError for an unknown status or exception reason or a naive occurred_at; nothing is
-    written then.
+    one is returned with created=False. Events without an external_id are always stored. A
+    shipment's status becomes that of its latest event by occurred_at, unless it is already
+    delivered (only a return moves it on) or returned (final); a change writes one audit event.
+    Raises ShipmentError for an unknown status or exception reason or a naive occurred_at;
+    nothing is written then.
     """
-    for new in events:
-        if new.status not in TrackingStatus.values:
-            raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
-        if new.exception_reason and new.exception_reason not in ExceptionReason.values:
-            raise ShipmentError(_("Unknown exception reason: %(reason)s") % {"reason": new.exception_reason})
-        if timezone.is_naive(new.occurred_at):
-            raise ShipmentError(_("The event time needs a time zone."))
-    # Lock the shipment first (PostgreSQL; SQLite's IMMEDIATE transactions already serialise
-    # writers): two deliveries of one event, or two webhooks arriving together, then take turns,
-    # so neither stores a duplicate nor decides from the same old status.
-    shipment = Shipment.objects.select_for_update().select_related("carrier").get(pk=shipment.pk)
-    ids = {new.external_id.strip() for new in events} - {""}
-    stored = {e.external_id: e for e in shipment.events.filter(external_id__in=ids)} if ids else {}
-    received_at = clock.now()
-    results: list[tuple[TrackingEvent, bool]] = []
-    for new in events:
-        external_id = new.external_id.strip()
-        if external_id in stored:
-            results.append((stored[external_id], False))
-            continue
-        event = TrackingEvent(
-            shipment=shipment,
-            occurred_at=new.occurred_at.astimezone(datetime.UTC),
-            status=new.status,
-            exception_reason=new.exception_reason,
-            raw_code=new.raw_code,
-            raw_description=new.raw_description,
-            location=new.location,
-            external_id=external_id,
-            received_at=received_at,
+    for events in events_by_shipment.values():
+        for new in events:
+            if new.status not in TrackingStatus.values:
+                raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
+            if new.exception_reason and new.exception_reason not in ExceptionReason.values:
+                raise ShipmentError(
+                    _("Unknown exception reason: %(reason)s") % {"reason": new.exception_reason}
+                )
+            if timezone.is_naive(new.occurred_at):
+                raise ShipmentError(_("The event time needs a time zone."))
+    # Lock the shipments first, in id order (PostgreSQL; SQLite's IMMEDIATE transactions already
+    # serialise writers): two deliveries of one event, or two webhooks arriving together, then take
+    # turns, so neither stores a duplicate nor decides from the same old status.
+    ids = sorted(shipment.pk for shipment in events_by_shipment)
+    locked = {
+        shipment.pk: shipment
+        for shipment in Shipment.objects.select_for_update()
+        .select_related("carrier")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    wanted = {
+        (shipment.pk, new.external_id.strip())
+        for shipment, events in events_by_shipment.items()
+        for new in events
+        if new.external_id.strip()
+    }
+    stored: dict[tuple[int, str], TrackingEvent] = {}
+    if wanted:
+        candidates = TrackingEvent.objects.filter(
+            shipment_id__in={pk for pk, _id in wanted}, external_id__in={external for _pk, external in wanted}
         )
-        if external_id:
-            stored[external_id] = event  # the same id twice in one delivery is stored once
-        results.append((event, True))
-    created = [event for event, is_new in results if is_new]
-    TrackingEvent.objects.bulk_create(created)
-    if created:
-        _apply_events(shipment, created, actor=actor)
-    return [RecordedEvent(event=event, created=is_new, shipment=shipment) for event, is_new in results]
+        stored = {key: e for e in candidates if (key := (e.shipment_id, e.external_id)) in wanted}
+    received_at = clock.now()
+    results: dict[int, list[tuple[TrackingEvent, bool]]] = {}
+    for given, events in events_by_shipment.items():
+        shipment = locked[given.pk]
+        results[shipment.pk] = []
+        for new in events:
+            external_id = new.external_id.strip()
+            if (shipment.pk, external_id) in stored:
+                results[shipment.pk].append((stored[(shipment.pk, external_id)], False))
+                continue
+            event = TrackingEvent(
+                shipment=shipment,
+                occurred_at=new.occurred_at.astimezone(datetime.UTC),
+                status=new.status,
+                exception_reason=new.exception_reason,
+                raw_code=new.raw_code,
+                raw_description=new.raw_description,
+                location=new.location,
+                external_id=external_id,
+                received_at=received_at,
+            )
+            if external_id:
+                stored[(shipment.pk, external_id)] = event  # the same id twice in one delivery is stored once
+            results[shipment.pk].append((event, True))
+    TrackingEvent.objects.bulk_create(
+        [event for pairs in results.values() for event, is_new in pairs if is_new]
+    )
+    changed: dict[tuple[str, ...], list[Shipment]] = defaultdict(list)
+    status_changes = []
+    for pk, pairs in results.items():
+        created = [event for event, is_new in pairs if is_new]
+        if created:
+            fields, status_change = _apply_events(locked[pk], created)
+            if fields:
+                changed[tuple(sorted(fields))].append(locked[pk])
+            if status_change:
+                status_changes.append((locked[pk], status_change))
+    for fields, shipments in changed.items():
+        Shipment.objects.bulk_update(shipments, list(fields))
+    record_events(
+        [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
+    )
+    return {
+        pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
+        for pk, pairs in results.items()
+    }
 
 
-def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any) -> None:
+def _apply_events(shipment: Shipment, events: list[TrackingEvent]) -> tuple[list[str], dict | None]:
+    """Bring `shipment` (in memory) up to date with its new `events`: the fields changed, and the
+    audit data of its status change (None when the status stays)."""
     fields: list[str] = []
     # The newest event of the batch; among events at the same time, the last one given.
     newest = max(reversed(events), key=lambda e: e.occurred_at)
@@ -251,21 +306,16 @@ def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any
         shipment.shipped_at = min(shipped)
         fields.append("shipped_at")
     old_status = shipment.status
-    if new_status != old_status:
-        shipment.status = new_status
-        fields.append("status")
-    if fields:
-        shipment.save(update_fields=fields)
-    if new_status != old_status:
-        record_event(
-            shipment,
-            "shipment.status_changed",
-            actor=actor,
-            old=old_status,
-            new=new_status,
-            exception_reason=new_reason,
-            tracking_event_id=deciding.pk if deciding else None,
-        )
+    if new_status == old_status:
+        return fields, None
+    shipment.status = new_status
+    fields.append("status")
+    return fields, {
+        "old": old_status,
+        "new": new_status,
+        "exception_reason": new_reason,
+        "tracking_event_id": deciding.pk if deciding else None,
+    }
 
 
 def _is_returned(shipment: Shipment) -> bool:
