@@ -122,7 +122,8 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
     for event in events:
         by_number[event.tracking_number].append(event)
     shipments: dict[str, list[Shipment]] = defaultdict(list)
-    for shipment in Shipment.objects.filter(tracking_number__in=by_number).select_related("carrier"):
+    candidates = Shipment.objects.filter(tracking_number__in=by_number).select_related("carrier")
+    for shipment in candidates.only("pk", "tracking_number", "carrier__code"):
         shipments[shipment.tracking_number].append(shipment)
     overrides = _administrators_mappings(events, shipments)
     unmapped: dict[tuple[str, str], list[ParsedEvent]] = defaultdict(list)
