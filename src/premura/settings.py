@@ -288,6 +288,9 @@ PHONE_DEFAULT_REGION = envstr("PHONE_DEFAULT_REGION", "IT").upper()
 # (premura.core.security). The largest legitimate request is an agent's reply with the most files
 # allowed, each of the largest size, plus 1 MB for the rest of the form (51 MB by default).
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", ATTACHMENT_MAX_COUNT * ATTACHMENT_MAX_BYTES + 1024 * 1024)
+# Tracking webhooks (a provider's event, or the shop's batch of at most 1,000 events) are refused
+# with 413 over this size, before their body is read or stored.
+TRACKING_WEBHOOK_MAX_BYTES = envint("TRACKING_WEBHOOK_MAX_BYTES", 1024 * 1024)
 # Django's own caps once the body is read: form fields and JSON bodies held in memory (a JSON
 # body over this is a 400), and the size above which an uploaded file is spooled to var/ on disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)

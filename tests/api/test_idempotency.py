@@ -214,7 +214,13 @@ def test_every_create_post_documents_the_header(db):
     from django.test import Client
 
     schema = Client().get("/api/openapi.json").json()
-    posts = [(path, ops["post"]) for path, ops in schema["paths"].items() if "post" in ops]
+    # Tracking webhooks are deduplicated on the provider's event id, not a key of ours
+    # (tests/shipping/test_tracking_webhooks.py).
+    posts = [
+        (path, ops["post"])
+        for path, ops in schema["paths"].items()
+        if "post" in ops and not path.startswith("/api/v1/tracking/webhooks/")
+    ]
     assert len(posts) == 8
     for path, operation in posts:
         headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]

@@ -146,6 +146,21 @@ def test_a_late_in_transit_event_never_undoes_delivered(agent_api, shipment):
     assert [e["external_id"] for e in detail["events"]][-2:] == ["e2", "e3"]
 
 
+def test_an_exception_event_carries_its_reason_to_the_shipment(agent_api, shipment):
+    response = agent_api.post(
+        f"/api/v1/shipments/{shipment.pk}/events",
+        event_body(status="exception", exception_reason="damaged", raw_code="DANNEGGIATA", external_id="x1"),
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert (data["event"]["exception_reason"], data["shipment_exception_reason"]) == ("damaged", "damaged")
+    assert agent_api.get(f"/api/v1/shipments/{shipment.pk}").json()["exception_reason"] == "damaged"
+    refused = agent_api.post(
+        f"/api/v1/shipments/{shipment.pk}/events", event_body(exception_reason="stolen", external_id="x2")
+    )
+    assert refused.status_code == 422
+
+
 @pytest.mark.parametrize(
     ("overrides", "detail"),
     [

@@ -179,5 +179,6 @@ def test_a_carrier_history_is_stored_in_one_call_with_one_status_change(shipment
     assert change.data == {
         "old": TrackingStatus.PENDING,
         "new": TrackingStatus.OUT_FOR_DELIVERY,
+        "exception_reason": "",
         "tracking_event_id": recorded[2].event.pk,
     }

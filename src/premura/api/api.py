@@ -15,6 +15,7 @@ from premura.commerce.api import router as orders_router
 from premura.conversations.api import router as cases_router
 from premura.customers.api import router as customers_router
 from premura.shipping.api import router as shipments_router
+from premura.shipping.api import webhooks_router as tracking_webhooks_router
 
 api = NinjaAPI(
     title="Premura API",
@@ -37,6 +38,7 @@ register_throttle_handler(api)
 api.add_router("/v1/", customers_router)
 api.add_router("/v1/", orders_router)
 api.add_router("/v1/", shipments_router)
+api.add_router("/v1/", tracking_webhooks_router)
 api.add_router("/v1/", cases_router)
 api.add_router("/v1/", agents_router)
 api.add_router("/v1/", messages_router)

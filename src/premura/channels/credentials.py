@@ -3,54 +3,36 @@
 the installation's SECRET_KEY, so that a copy of the database (a backup, a dump sent for support)
 does not give away the shop's mail accounts.
 
-The key is never stored: HKDF-SHA256 turns SECRET_KEY into it, with a purpose string of its own, so
-it can sign nothing else and nothing else's signatures reveal it. Keys in Django's
-SECRET_KEY_FALLBACKS still decrypt, so a rotated key keeps the passwords readable while the old
-one is listed there (a password typed again is stored under the new key). With SECRET_KEY lost
+The encryption itself is premura.core.encryption, under this module's purpose string. Keys in
+Django's SECRET_KEY_FALLBACKS still decrypt, so a rotated key keeps the passwords readable while
+the old one is listed there (a password typed again is stored under the new key). With SECRET_KEY lost
 or replaced and not listed, the stored passwords cannot be read: the IMAP poll and the SMTP
 delivery say so on the checkpoint and the outbox row, and an administrator types them again.
 """
 
-import base64
 import unicodedata
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from premura.channels.exceptions import UnreadableCredential
+from premura.core import encryption
 
 PURPOSE = b"premura.channels.mailbox-credentials"
 MAX_LENGTH = 255
 
 
-def _fernet(secret_key: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PURPOSE).derive(secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _keys() -> MultiFernet:
-    return MultiFernet([_fernet(key) for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]])
-
-
 def encrypt(password: str) -> str:
     """The token to store for `password`; "" for no password. Each call gives a different token."""
-    if not password:
-        return ""
-    return _keys().encrypt(password.encode()).decode("ascii")
+    return encryption.encrypt(password, purpose=PURPOSE)
 
 
 def decrypt(token: str, *, what: str) -> str:
     """The password in `token` ("" for none). Raises UnreadableCredential, naming `what` ("the IMAP
     password of assistenza@shop.example"), when no configured key opens it."""
-    if not token:
-        return ""
     try:
-        return _keys().decrypt(token.encode("ascii")).decode()
-    except (InvalidToken, UnicodeError):
+        return encryption.decrypt(token, purpose=PURPOSE)
+    except encryption.CannotDecrypt:
         raise UnreadableCredential(
             f"{what} cannot be decrypted: SECRET_KEY is not the one it was stored with "
             "(list the old key in SECRET_KEY_FALLBACKS, or enter the password again)"

@@ -1,5 +1,6 @@
 """Recording who did what (docs/architecture.md, "Audit log")."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -33,6 +34,30 @@ def record_event(
         subject_id=subject.pk,
         data=data,
         created_at=clock.now(),
+    )
+
+
+def record_events(
+    entries: Sequence[tuple[models.Model, dict[str, Any]]], action: str, actor: Any = None
+) -> list[AuditEvent]:
+    """`record_event` for many subjects in one INSERT: the same action and actor, each subject
+    with its own data."""
+    if not entries:
+        return []
+    now = clock.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = actor_label_for(actor)
+    return AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=user,
+            actor_label=label,
+            action=action,
+            subject_type=ContentType.objects.get_for_model(subject),
+            subject_id=subject.pk,
+            data=data,
+            created_at=now,
+        )
+        for subject, data in entries
     )
 
 

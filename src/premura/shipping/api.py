@@ -1,9 +1,13 @@
-"""Shipments and their tracking events in the REST API: /api/v1/shipments."""
+"""Shipments and their tracking events in the REST API: /api/v1/shipments; tracking providers'
+webhooks: /api/v1/tracking/webhooks/<provider>/<source slug> (docs/architecture.md, "Tracking in")."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -11,8 +15,10 @@ from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce.models import Order
-from premura.shipping import services
-from premura.shipping.models import Shipment, TrackingEvent
+from premura.shipping import ingest, services
+from premura.shipping.adapters import adapter_for
+from premura.shipping.adapters.base import SignatureInvalid
+from premura.shipping.models import Shipment, TrackingEvent, TrackingSource
 from premura.shipping.schemas import (
     ShipmentDetailOut,
     ShipmentFilters,
@@ -21,6 +27,7 @@ from premura.shipping.schemas import (
     TrackingEventIn,
     TrackingEventOut,
     TrackingEventResult,
+    WebhookAccepted,
 )
 
 router = Router(tags=["shipments"])
@@ -90,11 +97,98 @@ def record_tracking_event(request: HttpRequest, shipment_id: int, payload: Track
     A delivered shipment stays delivered whatever arrives later.
     """
     shipment = get_object_or_404(Shipment, pk=shipment_id)
-    recorded = services.record_tracking_event(shipment, **payload.model_dump(), actor=request.user)
+    fields = payload.model_dump()
+    fields["exception_reason"] = fields["exception_reason"] or ""
+    recorded = services.record_tracking_event(shipment, **fields, actor=request.user)
     result = {
         "event": recorded.event,
         "created": recorded.created,
         "shipment_status": recorded.shipment.status,
+        "shipment_exception_reason": recorded.shipment.exception_reason,
         "delivered_at": recorded.shipment.delivered_at,
     }
     return Status(201 if recorded.created else 200, result)
+
+
+# Tracking providers' webhooks: no API token; each request is signed with its source's secret.
+webhooks_router = Router(tags=["tracking webhooks"], auth=None)
+
+
+def _webhook_doc(provider: str) -> dict:
+    adapter = adapter_for(provider)
+    parameters = [
+        {
+            "name": name.lstrip("?").rstrip("="),
+            "in": "query" if name.startswith("?") else "header",
+            "required": True,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+        for name, description in adapter.SIGNATURE_HEADERS.items()
+    ]
+    body = {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+    return {"parameters": parameters, "requestBody": body}
+
+
+def _receive(request: HttpRequest, provider: str, slug: str):
+    source = get_object_or_404(TrackingSource, provider=provider, slug=slug, is_active=True)
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > settings.TRACKING_WEBHOOK_MAX_BYTES:
+        raise HttpError(413, _("The request is too large."))
+    try:
+        delivery, created = ingest.receive_webhook(
+            source, body=request.body, headers=request.headers, query=request.GET
+        )
+    except SignatureInvalid:
+        raise HttpError(401, _("The request is not signed with this source's secret.")) from None
+    return Status(
+        200,
+        {
+            "delivery_id": delivery.pk,
+            "duplicate": not created,
+            "status": delivery.status,
+            "events_recorded": delivery.events_recorded,
+        },
+    )
+
+
+WEBHOOK_RESPONSES = {200: WebhookAccepted, **errors(401, 404, 413)}
+
+
+@webhooks_router.post(
+    "/tracking/webhooks/aftership/{slug}", response=WEBHOOK_RESPONSES, openapi_extra=_webhook_doc("aftership")
+)
+def aftership_webhook(request: HttpRequest, slug: str):
+    """AfterShip tracking webhook (`tracking_update`), signed with `aftership-hmac-sha256`.
+
+    200 once the body is stored, also for a redelivered `event_id` (nothing changes then);
+    401 and nothing stored when the signature is missing or wrong."""
+    return _receive(request, "aftership", slug)
+
+
+@webhooks_router.post(
+    "/tracking/webhooks/shippo/{slug}", response=WEBHOOK_RESPONSES, openapi_extra=_webhook_doc("shippo")
+)
+def shippo_webhook(request: HttpRequest, slug: str):
+    """Shippo `track_updated` webhook; the URL carries `?token=` the source's secret (Shippo's
+    self-generated token: it signs nothing). 401 and nothing stored without the right token."""
+    return _receive(request, "shippo", slug)
+
+
+@webhooks_router.post(
+    "/tracking/webhooks/easypost/{slug}", response=WEBHOOK_RESPONSES, openapi_extra=_webhook_doc("easypost")
+)
+def easypost_webhook(request: HttpRequest, slug: str):
+    """EasyPost Event webhook (`tracker.updated`), signed with `X-Hmac-Signature`.
+    A redelivered Event `id` answers 200 and changes nothing."""
+    return _receive(request, "easypost", slug)
+
+
+@webhooks_router.post(
+    "/tracking/webhooks/generic/{slug}", response=WEBHOOK_RESPONSES, openapi_extra=_webhook_doc("generic")
+)
+def generic_webhook(request: HttpRequest, slug: str):
+    """The shop's own system: `{"event_id", "events": [...]}` (see shipping/adapters/generic.py),
+    signed with `X-Premura-Signature` over the timestamp and the body; the timestamp must be within
+    5 minutes of ours. A repeated `event_id` answers 200 and changes nothing."""
+    return _receive(request, "generic", slug)

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from premura.core import encryption
+
 
 class Carrier(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -94,7 +96,9 @@ class Shipment(models.Model):
             models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipment_tracking_unique")
         ]
         indexes = [
-            models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promise_idx")
+            models.Index(fields=["status", "promised_delivery_date"], name="shipment_status_promise_idx"),
+            # Webhooks and imports name a parcel by its tracking number, the carrier in their words.
+            models.Index(fields=["tracking_number"], name="shipment_tracking_number_idx"),
         ]
 
     def __str__(self) -> str:
@@ -273,3 +277,138 @@ class ScorecardThresholds(models.Model):
 
     def __str__(self) -> str:
         return str(_("Carrier scorecard thresholds"))
+
+
+class TrackingProvider(models.TextChoices):
+    AFTERSHIP = "aftership", "AfterShip"
+    SHIPPO = "shippo", "Shippo"
+    EASYPOST = "easypost", "EasyPost"
+    GENERIC = "generic", _("Own system (signed JSON)")
+
+
+# The purpose string of the webhook secrets' encryption key (premura.core.encryption).
+SECRET_PURPOSE = b"premura.shipping.tracking-source-secret"
+
+
+class TrackingSource(models.Model):
+    """A sender of tracking webhooks: one provider account (or the shop's own system), its URL
+    slug and the secret it signs with (a Shippo source: the token in its URL). The secret is stored
+    encrypted (decision 0012) and never shown back."""
+
+    provider = models.CharField(_("provider"), max_length=16, choices=TrackingProvider.choices)
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(
+        _("slug"), max_length=50, unique=True, help_text=_("The last part of its webhook URL.")
+    )
+    secret_encrypted = models.TextField(_("secret (encrypted)"), blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracking source")
+        verbose_name_plural = _("tracking sources")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def secret(self) -> str:
+        return encryption.decrypt(self.secret_encrypted, purpose=SECRET_PURPOSE)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = encryption.encrypt(value, purpose=SECRET_PURPOSE)
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Could not be processed")
+
+
+class TrackingDelivery(models.Model):
+    """One signed webhook request as it came (raw first: written before anything parses it), and
+    what became of it. A body that fails to parse stays here with the reason."""
+
+    source = models.ForeignKey(
+        TrackingSource, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("source")
+    )
+    # The provider's id of the webhook event: a redelivery with the same id is accepted once.
+    event_id = models.CharField(_("event id"), max_length=100, blank=True)
+    body = models.BinaryField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.RECEIVED
+    )
+    error = models.TextField(_("error"), blank=True)
+    events_recorded = models.PositiveIntegerField(_("events recorded"), default=0)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking delivery")
+        verbose_name_plural = _("tracking deliveries")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="tracking_delivery_event_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="tracking_delivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event_id or self.pk}"
+
+
+class TrackingCode(models.Model):
+    """A status code of a carrier or provider (`scheme`: "brt", "aftership", ...) that the built-in
+    tables (shipping.carrier_codes) do not know, or that an administrator mapped. Unknown codes are
+    listed here with how often they came; once an administrator sets the status, later events with
+    the code are mapped by it (and an administrator's mapping wins over the built-in one)."""
+
+    scheme = models.CharField(_("carrier or provider"), max_length=32)
+    code = models.CharField(_("code"), max_length=64)
+    description = models.CharField(_("last description"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=24, choices=TrackingStatus.choices, blank=True)
+    exception_reason = models.CharField(
+        _("exception reason"), max_length=16, choices=ExceptionReason.choices, blank=True
+    )
+    seen_count = models.PositiveIntegerField(_("times seen"), default=0)
+    first_seen_at = models.DateTimeField(_("first seen at"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracking code")
+        verbose_name_plural = _("tracking codes")
+        ordering = ["-seen_count", "scheme", "code"]
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="tracking_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.code}"
+
+    @property
+    def is_mapped(self) -> bool:
+        return bool(self.status)
+
+
+class TrackingImport(models.Model):
+    """The checkpoint of `premura import_tracking` for one file, known by its content's SHA-256:
+    the last line whose rows are committed, so an interrupted import resumes after it."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    file_name = models.CharField(_("file name"), max_length=300)
+    last_line = models.PositiveIntegerField(_("last line committed"), default=0)
+    imported_count = models.PositiveIntegerField(_("events imported"), default=0)
+    bad_count = models.PositiveIntegerField(_("bad rows"), default=0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking import")
+        verbose_name_plural = _("tracking imports")
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -5,7 +5,7 @@ import datetime
 from ninja import Field, Schema
 
 from premura.api.schemas import Id, InputSchema, PastMoment, PlannedDate, QueryId, QuerySchema, Text
-from premura.shipping.models import TrackingStatus
+from premura.shipping.models import ExceptionReason, TrackingStatus
 
 
 class ShipmentIn(InputSchema):
@@ -25,6 +25,9 @@ class TrackingEventIn(InputSchema):
         ..., description="When the carrier saw it: from 2000 to now (a day of clock skew allowed)."
     )
     status: TrackingStatus
+    exception_reason: ExceptionReason | None = Field(
+        None, description="Why the parcel is in trouble, when it is (usually with status 'exception')."
+    )
     raw_code: str = Field(..., min_length=1, max_length=64)
     raw_description: str = Field("", max_length=300)
     location: str = Field("", max_length=120)
@@ -73,6 +76,7 @@ class TrackingEventResult(Schema):
     event: TrackingEventOut
     created: bool = Field(..., description="False when the event was already recorded (same external_id).")
     shipment_status: str
+    shipment_exception_reason: str
     delivered_at: datetime.datetime | None
 
 
@@ -80,3 +84,10 @@ class ShipmentFilters(QuerySchema):
     order: QueryId | None = Field(None, description="An order id.")
     status: TrackingStatus | None = None
     carrier: str | None = Field(None, max_length=32, description="A carrier code.")
+
+
+class WebhookAccepted(Schema):
+    delivery_id: int
+    duplicate: bool = Field(..., description="True when this event id was already received: nothing changed.")
+    status: str = Field(..., description="received, processed or failed (the body is kept either way).")
+    events_recorded: int

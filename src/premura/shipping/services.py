@@ -1,32 +1,38 @@
 """Shipment actions: configure a carrier, create a shipment, record the carrier's tracking events.
 
 Every tracking event is stored, even one that arrives late or out of order; the shipment's status
-is that of its latest event by occurred_at, except that a final status (delivered) is never left:
-a late "in transit" scan arriving after the delivery does not undo it.
+is that of its latest event by occurred_at, except that a final status is never left: a late "in
+transit" scan arriving after the delivery does not undo it. Delivered is final unless a return
+starts (an event whose exception reason is "returned"), and a return is final. The shipment's
+exception_reason is that of the event that decided its status.
 """
 
 import datetime
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
 from premura.core import clock, text
-from premura.core.audit import record_event
+from premura.core.audit import record_event, record_events
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
     Carrier,
+    ExceptionReason,
     Shipment,
     TrackingEvent,
     TrackingStatus,
 )
 from premura.shipping.scorecard import update_scorecard
 
+TRACKING_STATUSES = frozenset(TrackingStatus.values)
+EXCEPTION_REASONS = frozenset(ExceptionReason.values)
 # Statuses that say the parcel has left the shop: the first such event stamps shipped_at.
 NOT_YET_SHIPPED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED, TrackingStatus.EXPIRED})
 
@@ -134,6 +140,7 @@ class NewTrackingEvent:
     location: str = ""
     # The provider's id for the event, when it has one: a redelivered event is stored once.
     external_id: str = ""
+    exception_reason: str = ""
 
 
 def record_tracking_event(
@@ -145,67 +152,146 @@ def record_tracking_event(
     raw_description: str = "",
     location: str = "",
     external_id: str = "",
+    exception_reason: str = "",
     actor: Any = None,
 ) -> RecordedEvent:
     """Store one tracking event: `record_tracking_events` with a single event."""
-    new = NewTrackingEvent(occurred_at, status, raw_code, raw_description, location, external_id)
+    new = NewTrackingEvent(
+        occurred_at, status, raw_code, raw_description, location, external_id, exception_reason
+    )
     return record_tracking_events(shipment, [new], actor=actor)[0]
 
 
-@transaction.atomic
 def record_tracking_events(
     shipment: Shipment, events: Sequence[NewTrackingEvent], *, actor: Any = None
 ) -> list[RecordedEvent]:
     """Store a carrier's events for one shipment (one webhook, or the whole history a carrier
-    returns when a tracking number is registered) and bring the shipment's status, last_event_at,
-    shipped_at and delivered_at up to date once. Returns one RecordedEvent per event, in order.
+    returns when a tracking number is registered) and bring the shipment's status, exception
+    reason, last_event_at, shipped_at and delivered_at up to date once. Returns one RecordedEvent
+    per event, in order: `record_tracking_batch` for one shipment, with its contract.
+    """
+    return record_tracking_batch({shipment: events}, actor=actor)[shipment.pk]
+
+
+@transaction.atomic
+def record_tracking_batch(
+    events_by_shipment: Mapping[Shipment, Sequence[NewTrackingEvent]], *, actor: Any = None
+) -> dict[int, list[RecordedEvent]]:
+    """Store the events of many shipments at once (a provider's delivery, a batch of an import)
+    with a fixed number of queries, whatever the number of shipments: one locked read of the
+    shipments, one read of the events already stored, one insert, one update per set of changed
+    fields, one insert of audit events. Returns {shipment id: [RecordedEvent per event, in order]}.
 
     Idempotent on (shipment, external_id): a redelivered event is not stored again and the stored
-    one is returned with created=False. Events without an external_id are always stored. The status
-    becomes that of the latest event by occurred_at, unless the shipment is already in a final
-    status (delivered), which no later event undoes; a change writes one audit event. Raises
-    ShipmentError for an unknown status or a naive occurred_at; nothing is written then.
+    one is returned with created=False. Events without an external_id are always stored. A
+    shipment's status becomes that of its latest event by occurred_at, unless it is already
+    delivered (only a return moves it on) or returned (final); a change writes one audit event.
+    Raises ShipmentError for an unknown status or exception reason or a naive occurred_at;
+    nothing is written then.
     """
-    for new in events:
-        if new.status not in TrackingStatus.values:
-            raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
-        if timezone.is_naive(new.occurred_at):
-            raise ShipmentError(_("The event time needs a time zone."))
-    # Lock the shipment first (PostgreSQL; SQLite's IMMEDIATE transactions already serialise
-    # writers): two deliveries of one event, or two webhooks arriving together, then take turns,
-    # so neither stores a duplicate nor decides from the same old status.
-    shipment = Shipment.objects.select_for_update().select_related("carrier").get(pk=shipment.pk)
-    ids = {new.external_id.strip() for new in events} - {""}
-    stored = {e.external_id: e for e in shipment.events.filter(external_id__in=ids)} if ids else {}
-    received_at = clock.now()
-    results: list[tuple[TrackingEvent, bool]] = []
-    for new in events:
-        external_id = new.external_id.strip()
-        if external_id in stored:
-            results.append((stored[external_id], False))
-            continue
-        event = TrackingEvent(
-            shipment=shipment,
-            occurred_at=new.occurred_at.astimezone(datetime.UTC),
-            status=new.status,
-            raw_code=new.raw_code,
-            raw_description=new.raw_description,
-            location=new.location,
-            external_id=external_id,
-            received_at=received_at,
+    for events in events_by_shipment.values():
+        for new in events:
+            if new.status not in TRACKING_STATUSES:
+                raise ShipmentError(_("Unknown tracking status: %(status)s") % {"status": new.status})
+            if new.exception_reason and new.exception_reason not in EXCEPTION_REASONS:
+                raise ShipmentError(
+                    _("Unknown exception reason: %(reason)s") % {"reason": new.exception_reason}
+                )
+            if timezone.is_naive(new.occurred_at):
+                raise ShipmentError(_("The event time needs a time zone."))
+    # Lock the shipments first, in id order (PostgreSQL; SQLite's IMMEDIATE transactions already
+    # serialise writers): two deliveries of one event, or two webhooks arriving together, then take
+    # turns, so neither stores a duplicate nor decides from the same old status.
+    ids = sorted(shipment.pk for shipment in events_by_shipment)
+    locked = {
+        shipment.pk: shipment
+        for shipment in Shipment.objects.select_for_update()
+        .select_related("carrier")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    wanted = {
+        (shipment.pk, new.external_id.strip())
+        for shipment, events in events_by_shipment.items()
+        for new in events
+        if new.external_id.strip()
+    }
+    stored: dict[tuple[int, str], TrackingEvent] = {}
+    if wanted:
+        candidates = TrackingEvent.objects.filter(
+            shipment_id__in={pk for pk, _id in wanted}, external_id__in={external for _pk, external in wanted}
         )
-        if external_id:
-            stored[external_id] = event  # the same id twice in one delivery is stored once
-        results.append((event, True))
-    created = [event for event, is_new in results if is_new]
-    TrackingEvent.objects.bulk_create(created)
-    if created:
-        _apply_events(shipment, created, actor=actor)
-        update_scorecard(shipment)
-    return [RecordedEvent(event=event, created=is_new, shipment=shipment) for event, is_new in results]
+        stored = {key: e for e in candidates if (key := (e.shipment_id, e.external_id)) in wanted}
+    received_at = clock.now()
+    results: dict[int, list[tuple[TrackingEvent, bool]]] = {}
+    for given, events in events_by_shipment.items():
+        shipment = locked[given.pk]
+        results[shipment.pk] = []
+        for new in events:
+            external_id = new.external_id.strip()
+            if (shipment.pk, external_id) in stored:
+                results[shipment.pk].append((stored[(shipment.pk, external_id)], False))
+                continue
+            event = TrackingEvent(
+                shipment=shipment,
+                occurred_at=new.occurred_at.astimezone(datetime.UTC),
+                status=new.status,
+                exception_reason=new.exception_reason,
+                raw_code=new.raw_code,
+                raw_description=new.raw_description,
+                location=new.location,
+                external_id=external_id,
+                received_at=received_at,
+            )
+            if external_id:
+                stored[(shipment.pk, external_id)] = event  # the same id twice in one delivery is stored once
+            results[shipment.pk].append((event, True))
+    TrackingEvent.objects.bulk_create(
+        [event for pairs in results.values() for event, is_new in pairs if is_new]
+    )
+    changed: dict[tuple[str, ...], list[Shipment]] = defaultdict(list)
+    status_changes = []
+    for pk, pairs in results.items():
+        created = [event for event, is_new in pairs if is_new]
+        if created:
+            fields, status_change = _apply_events(locked[pk], created)
+            if fields:
+                changed[tuple(sorted(fields))].append(locked[pk])
+            if status_change:
+                status_changes.append((locked[pk], status_change))
+    for fields, shipments in changed.items():
+        _update_shipments(shipments, fields)
+    record_events(
+        [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
+    )
+    for pk, pairs in results.items():
+        if any(is_new for _event, is_new in pairs):
+            update_scorecard(locked[pk])
+    return {
+        pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
+        for pk, pairs in results.items()
+    }
 
 
-def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any) -> None:
+def _update_shipments(shipments: list[Shipment], fields: Sequence[str]) -> None:
+    """Write `fields` of `shipments`: one UPDATE executed once per row. Django's bulk_update builds
+    a CASE expression per field and row, which costs far more to compile than the update to run."""
+    columns = [Shipment._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    sql = f"UPDATE {quote(Shipment._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
+    rows = [
+        [column.get_db_prep_save(getattr(shipment, column.attname), connection) for column in columns]
+        + [shipment.pk]
+        for shipment in shipments
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _apply_events(shipment: Shipment, events: list[TrackingEvent]) -> tuple[list[str], dict | None]:
+    """Bring `shipment` (in memory) up to date with its new `events`: the fields changed, and the
+    audit data of its status change (None when the status stays)."""
     fields: list[str] = []
     # The newest event of the batch; among events at the same time, the last one given.
     newest = max(reversed(events), key=lambda e: e.occurred_at)
@@ -214,37 +300,47 @@ def _apply_events(shipment: Shipment, events: list[TrackingEvent], *, actor: Any
         shipment.last_event_at = newest.occurred_at
         fields.append("last_event_at")
     finals = [e for e in events if e.status in FINAL_TRACKING_STATUSES]
-    deciding = newest
-    if finals:
-        first_final = min(finals, key=lambda e: e.occurred_at)
-        deciding = first_final
-        new_status = first_final.status
-        if shipment.delivered_at is None or first_final.occurred_at < shipment.delivered_at:
-            shipment.delivered_at = first_final.occurred_at
-            fields.append("delivered_at")
+    returns = [e for e in events if e.exception_reason == ExceptionReason.RETURNED]
+    if finals and (
+        shipment.delivered_at is None or min(e.occurred_at for e in finals) < shipment.delivered_at
+    ):
+        shipment.delivered_at = min(e.occurred_at for e in finals)
+        fields.append("delivered_at")
+    deciding: TrackingEvent | None = newest
+    if _is_returned(shipment):
+        deciding = None  # a return is final
+    elif returns:
+        deciding = min(returns, key=lambda e: e.occurred_at)  # the return starts, delivered or not
+    elif finals:
+        deciding = min(finals, key=lambda e: e.occurred_at)
     elif shipment.status in FINAL_TRACKING_STATUSES:
-        new_status = shipment.status
-    elif previous_last is None or newest.occurred_at >= previous_last:
-        new_status = newest.status
-    else:  # only late events: the latest stored one decides
-        deciding = shipment.events.order_by("-occurred_at", "-id").only("status").first()
-        new_status = deciding.status
+        deciding = None
+    elif previous_last is not None and newest.occurred_at < previous_last:
+        # only late events: the latest stored one decides
+        deciding = shipment.events.order_by("-occurred_at", "-id").only("status", "exception_reason").first()
+    new_status = deciding.status if deciding else shipment.status
+    new_reason = deciding.exception_reason if deciding else shipment.exception_reason
+    if new_reason != shipment.exception_reason:
+        shipment.exception_reason = new_reason
+        fields.append("exception_reason")
     shipped = [e.occurred_at for e in events if e.status not in NOT_YET_SHIPPED]
     if shipped and shipment.shipped_at is None:
         shipment.shipped_at = min(shipped)
         fields.append("shipped_at")
     old_status = shipment.status
-    if new_status != old_status:
-        shipment.status = new_status
-        fields.append("status")
-    if fields:
-        shipment.save(update_fields=fields)
-    if new_status != old_status:
-        record_event(
-            shipment,
-            "shipment.status_changed",
-            actor=actor,
-            old=old_status,
-            new=new_status,
-            tracking_event_id=deciding.pk,
-        )
+    if new_status == old_status:
+        return fields, None
+    shipment.status = new_status
+    fields.append("status")
+    return fields, {
+        "old": old_status,
+        "new": new_status,
+        "exception_reason": new_reason,
+        "tracking_event_id": deciding.pk if deciding else None,
+    }
+
+
+def _is_returned(shipment: Shipment) -> bool:
+    return (
+        shipment.status == TrackingStatus.EXCEPTION and shipment.exception_reason == ExceptionReason.RETURNED
+    )

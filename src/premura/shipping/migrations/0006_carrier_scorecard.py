@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shipping', '0004_shipment_lane'),
+        ('shipping', '0005_tracking_sources'),
     ]
 
     operations = [

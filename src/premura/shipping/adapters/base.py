@@ -1,0 +1,85 @@
+"""What every tracking adapter module provides (docs/architecture.md, "Tracking in").
+
+Each module defines:
+
+- ``SIGNATURE_HEADERS``: {header or query parameter: what it carries}, for the OpenAPI document.
+- ``verify(body, *, headers, query, secret, now)``: checks the provider's signature over the raw
+  body (compared with hmac.compare_digest); raises SignatureInvalid. Never parses the body first.
+- ``event_id(body) -> str``: the provider's id of the webhook event, "" when there is none or the
+  body is not readable; it never raises (the delivery is stored before anything else fails).
+- ``parse(body) -> list[ParsedEvent]``: the events in the body; raises PayloadInvalid with a
+  reason a person can act on.
+
+Adapters translate formats only: they never touch the database or decide a status.
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+
+class SignatureInvalid(Exception):
+    """The request is not signed by the source's secret (missing, malformed, wrong, stale)."""
+
+
+class PayloadInvalid(Exception):
+    """A signed body that cannot be read as the provider's documented format."""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    tracking_number: str
+    # The carrier as the sender names it (AfterShip slug, Shippo token, EasyPost name, our code).
+    carrier: str
+    occurred_at: datetime.datetime
+    # Normalisation: the scheme of `code` ("aftership", ..., or "" for the shipment's carrier), the
+    # provider's coarse status, and a TrackingStatus the sender added itself.
+    scheme: str
+    code: str
+    coarse: str = ""
+    hint_status: str = ""
+    # What the event keeps as it came: the carrier's own code when the provider passes it on.
+    raw_code: str = ""
+    description: str = ""
+    location: str = ""
+    external_id: str = ""
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise PayloadInvalid(f"The body is not JSON: {error}") from None
+
+
+def parse_time(value: Any, *, field: str) -> datetime.datetime:
+    """An ISO 8601 instant; one without an offset is taken in the shop's time zone (AfterShip
+    sends checkpoint times in the carrier's local time, without one)."""
+    if not isinstance(value, str) or not value:
+        raise PayloadInvalid(f"{field}: a date and time is required")
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadInvalid(f"{field}: {value!r} is not an ISO 8601 date and time") from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def text(value: Any, limit: int) -> str:
+    return " ".join(str(value).split())[:limit] if value not in (None, "") else ""
+
+
+def derived_id(prefix: str, *parts: Any) -> str:
+    """An event id for providers whose events carry none: the same event sent again (AfterShip and
+    EasyPost resend the whole history each time) gets the same id, so it is stored once."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:40]
+    return f"{prefix}:{digest}"
+
+
+def header(headers: Any, name: str) -> str:
+    return (headers.get(name) or "").strip()

@@ -1,0 +1,117 @@
+"""The shop's own system (and `premura import_tracking`): signed JSON in our format.
+
+Headers: ``X-Premura-Timestamp`` (Unix seconds) and ``X-Premura-Signature``, the hex
+HMAC-SHA256 under the source's secret of the timestamp, a dot and the raw body
+(``f"{timestamp}.".encode() + body``). The timestamp is inside the signature, so a captured request
+cannot be replayed later with a fresh one; it must lie within 5 minutes of our clock (decision 0017).
+
+Body: ``{"event_id": "...", "events": [EventRow, ...]}``, at most 1,000 events.
+"""
+
+import datetime
+import hashlib
+import hmac
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from premura.shipping.adapters.base import (
+    ParsedEvent,
+    PayloadInvalid,
+    SignatureInvalid,
+    derived_id,
+    header,
+    load_json,
+    text,
+)
+from premura.shipping.models import TrackingStatus
+
+TIMESTAMP_HEADER = "X-Premura-Timestamp"
+SIGNATURE_HEADER = "X-Premura-Signature"
+SIGNATURE_HEADERS = {
+    TIMESTAMP_HEADER: "Unix time in seconds of the request; refused when more than 5 minutes from ours.",
+    SIGNATURE_HEADER: "Hex HMAC-SHA256(source secret, timestamp + '.' + raw body).",
+}
+REPLAY_WINDOW = datetime.timedelta(minutes=5)
+MAX_EVENTS = 1000
+
+
+class EventRow(BaseModel):
+    """One carrier event as the shop's system or an import file gives it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    tracking_number: str = Field(min_length=1, max_length=64)
+    carrier: str = Field("", max_length=32, description="Our carrier code, when tracking numbers repeat.")
+    occurred_at: AwareDatetime
+    code: str = Field(min_length=1, max_length=64, description="The carrier's own status code.")
+    status: TrackingStatus | None = Field(
+        None, description="The normalised status, when the sender knows it."
+    )
+    description: str = Field("", max_length=300)
+    location: str = Field("", max_length=120)
+    id: str = Field("", max_length=90, description="The event's id in the sender's system.")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+    def to_parsed(self) -> ParsedEvent:
+        return ParsedEvent(
+            tracking_number=self.tracking_number,
+            carrier=self.carrier.lower(),
+            occurred_at=self.occurred_at,
+            scheme="",
+            code=self.code,
+            hint_status=self.status.value if self.status else "",
+            raw_code=self.code,
+            description=text(self.description, 300),
+            location=text(self.location, 120),
+            external_id=f"generic:{self.id}"
+            if self.id
+            else derived_id(
+                "generic", self.tracking_number, self.occurred_at.isoformat(), self.code, self.description
+            ),
+        )
+
+
+class Delivery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=100)
+    events: list[EventRow] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, *, headers, query, secret: str, now: datetime.datetime) -> None:
+    given, stamp = header(headers, SIGNATURE_HEADER), header(headers, TIMESTAMP_HEADER)
+    if not given or not stamp.isdigit() or len(stamp) > 12 or not secret:
+        raise SignatureInvalid
+    if abs(now.timestamp() - int(stamp)) > REPLAY_WINDOW.total_seconds():
+        raise SignatureInvalid
+    if not hmac.compare_digest(given.encode(), sign(body, secret, int(stamp)).encode()):
+        raise SignatureInvalid
+
+
+def event_id(body: bytes) -> str:
+    try:
+        return text(load_json(body).get("event_id"), 100)
+    except (PayloadInvalid, AttributeError):
+        return ""
+
+
+def describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
+    )
+
+
+def parse(body: bytes) -> list[ParsedEvent]:
+    try:
+        delivery = Delivery.model_validate(load_json(body))
+    except ValidationError as error:
+        raise PayloadInvalid(describe(error)) from None
+    return [row.to_parsed() for row in delivery.events]

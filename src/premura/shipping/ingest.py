@@ -1,0 +1,225 @@
+"""Tracking events in (docs/architecture.md, "Tracking in"): a signed webhook is checked over its
+raw body, stored as it came (a TrackingDelivery, committed first), then parsed by its provider's
+adapter, normalised (shipping.carrier_codes) and recorded per shipment through
+`services.record_tracking_events`, which keeps the state rules. `premura import_tracking` enters at
+`record_parsed_events`.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from premura.core import clock
+from premura.shipping import carrier_codes, services
+from premura.shipping.adapters import adapter_for
+from premura.shipping.adapters.base import ParsedEvent, PayloadInvalid
+from premura.shipping.exceptions import ShipmentError
+from premura.shipping.models import (
+    DeliveryStatus,
+    Shipment,
+    TrackingCode,
+    TrackingDelivery,
+    TrackingSource,
+)
+
+# Headers never kept with a delivery: credentials of ours, not the sender's.
+UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
+# Provider names of carriers, in our Carrier.code: used only when one tracking number belongs to
+# shipments of several carriers.
+CARRIER_ALIASES = {
+    "brt-it": "brt",
+    "bartolini": "brt",
+    "gls-italy": "gls",
+    "gls-it": "gls",
+    "poste-italiane": "poste",
+    "posteitaliane": "poste",
+    "sda-it": "sda",
+    "dhl_express": "dhl",
+    "dhlexpress": "dhl",
+    "tnt-it": "tnt",
+}
+
+
+@dataclass
+class IngestResult:
+    recorded: int = 0
+    duplicates: int = 0
+    # Tracking numbers that name no shipment (or several, of carriers the sender did not name).
+    unmatched: list[str] = field(default_factory=list)
+
+
+def receive_webhook(
+    source: TrackingSource, *, body: bytes, headers: Mapping[str, str], query: Mapping[str, str]
+) -> tuple[TrackingDelivery, bool]:
+    """Check a webhook's signature, store it raw and record its events.
+
+    `headers` is looked up by the providers' header names: pass Django's case-insensitive
+    request.headers. Raises adapters.base.SignatureInvalid when the signature (or Shippo's token,
+    or the generic endpoint's timestamp) is missing or wrong: nothing is stored then. Otherwise the body and
+    headers are committed first as a TrackingDelivery; a delivery with an event id already stored
+    for the source returns `(the stored row, False)` and changes nothing (a provider's retry).
+    A new one is processed at once (`process_delivery`); whatever happens there, the raw row
+    stays, marked processed or failed with the reason. Must not run inside a transaction.
+    """
+    adapter = adapter_for(source.provider)
+    adapter.verify(body, headers=headers, query=query, secret=source.secret, now=clock.now())
+    kept = {name: value for name, value in headers.items() if name.lower() not in UNKEPT_HEADERS}
+    delivery = TrackingDelivery(
+        source=source, event_id=adapter.event_id(body), body=body, headers=kept, received_at=clock.now()
+    )
+    try:
+        with transaction.atomic():
+            delivery.save(force_insert=True)
+    except IntegrityError:
+        if not delivery.event_id:
+            raise
+        return TrackingDelivery.objects.get(source=source, event_id=delivery.event_id), False
+    return process_delivery(delivery.pk), True
+
+
+def process_delivery(delivery_id: int) -> TrackingDelivery:
+    """Parse a stored delivery and record its events, in one transaction with the delivery's new
+    status. Idempotent: events already recorded are found by their ids and not stored again, so a
+    failed delivery can be processed again (the admin's action) once its shipment exists or its
+    format is understood. A body that cannot be parsed, or events for unknown tracking numbers,
+    leave the delivery `failed` with the reason; the events it could record stay recorded."""
+    delivery = TrackingDelivery.objects.select_related("source").get(pk=delivery_id)
+    adapter = adapter_for(delivery.source.provider)
+    try:
+        with transaction.atomic():
+            result = record_parsed_events(adapter.parse(bytes(delivery.body)))
+            error = ""
+            if result.unmatched:
+                error = "No shipment with tracking number " + ", ".join(sorted(result.unmatched))
+            _finish(
+                delivery, DeliveryStatus.FAILED if error else DeliveryStatus.PROCESSED, error, result.recorded
+            )
+    except (PayloadInvalid, ShipmentError) as failure:
+        _finish(delivery, DeliveryStatus.FAILED, str(failure), 0)
+    return delivery
+
+
+def _finish(delivery: TrackingDelivery, status: str, error: str, recorded: int) -> None:
+    delivery.status, delivery.error, delivery.processed_at = status, error[:2000], clock.now()
+    delivery.events_recorded = F("events_recorded") + recorded
+    delivery.save(update_fields=["status", "error", "processed_at", "events_recorded"])
+    delivery.refresh_from_db(fields=["events_recorded"])
+
+
+def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
+    """Normalise `events` and record them in one `services.record_tracking_batch` (the shipments'
+    rows locked by it). Events of a tracking number that names no shipment
+    are not recorded: their numbers are in the result. Codes nothing maps are counted in
+    TrackingCode for an administrator. Runs in the caller's transaction."""
+    result = IngestResult()
+    if not events:
+        return result
+    by_number: dict[str, list[ParsedEvent]] = defaultdict(list)
+    for event in events:
+        by_number[event.tracking_number].append(event)
+    shipments: dict[str, list[Shipment]] = defaultdict(list)
+    candidates = Shipment.objects.filter(tracking_number__in=by_number).select_related("carrier")
+    for shipment in candidates.only("pk", "tracking_number", "carrier__code"):
+        shipments[shipment.tracking_number].append(shipment)
+    overrides = _administrators_mappings(events, shipments)
+    unmapped: dict[tuple[str, str], list[ParsedEvent]] = defaultdict(list)
+    batch: dict[Shipment, list[services.NewTrackingEvent]] = {}
+    for number, parsed in by_number.items():
+        shipment = _shipment_for(shipments.get(number, []), parsed[0].carrier)
+        if shipment is None:
+            result.unmatched.append(number)
+            continue
+        new_events = []
+        for event in parsed:
+            scheme = event.scheme or shipment.carrier.code
+            normalised = carrier_codes.normalise(
+                scheme, event.code, coarse=event.coarse, hint_status=event.hint_status, overrides=overrides
+            )
+            if not normalised.is_mapped:
+                unmapped[(scheme, carrier_codes.code_key(scheme, event.code))].append(event)
+            new_events.append(
+                services.NewTrackingEvent(
+                    occurred_at=event.occurred_at,
+                    status=normalised.status,
+                    raw_code=event.raw_code or event.code,
+                    raw_description=event.description,
+                    location=event.location,
+                    external_id=event.external_id,
+                    exception_reason=normalised.exception_reason,
+                )
+            )
+        batch[shipment] = new_events
+    for recorded in services.record_tracking_batch(batch).values():
+        created = sum(1 for r in recorded if r.created)
+        result.recorded += created
+        result.duplicates += len(recorded) - created
+    _count_unmapped(unmapped)
+    return result
+
+
+def _shipment_for(candidates: list[Shipment], carrier: str) -> Shipment | None:
+    if len(candidates) == 1:
+        return candidates[0]
+    code = CARRIER_ALIASES.get(carrier.lower(), carrier.lower())
+    named = [shipment for shipment in candidates if shipment.carrier.code == code]
+    return named[0] if len(named) == 1 else None
+
+
+def _administrators_mappings(
+    events: Iterable[ParsedEvent], shipments: Mapping[str, list[Shipment]]
+) -> dict[tuple[str, str], carrier_codes.CodeMapping]:
+    schemes = {event.scheme for event in events} - {""}
+    schemes |= {s.carrier.code for group in shipments.values() for s in group}
+    codes = {event.code for event in events}
+    keys = {carrier_codes.code_key(scheme, code) for scheme in schemes for code in codes}
+    rows = TrackingCode.objects.filter(scheme__in=schemes, code__in=keys).exclude(status="")
+    return {
+        (row.scheme, row.code): carrier_codes.CodeMapping(row.status, row.exception_reason)
+        for row in rows.only("scheme", "code", "status", "exception_reason")
+    }
+
+
+def _count_unmapped(unmapped: Mapping[tuple[str, str], list[ParsedEvent]]) -> None:
+    now = clock.now()
+    for (scheme, code), events in unmapped.items():
+        description = events[-1].description
+        counted = TrackingCode.objects.filter(scheme=scheme, code=code).update(
+            seen_count=F("seen_count") + len(events), last_seen_at=now, description=description
+        )
+        if counted:
+            continue
+        try:
+            with transaction.atomic():
+                TrackingCode.objects.create(
+                    scheme=scheme,
+                    code=code,
+                    description=description,
+                    seen_count=len(events),
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:  # created meanwhile by another delivery
+            TrackingCode.objects.filter(scheme=scheme, code=code).update(
+                seen_count=F("seen_count") + len(events), last_seen_at=now, description=description
+            )
+
+
+def process_stalled(
+    *, older_than: datetime.timedelta = datetime.timedelta(minutes=5), limit: int = 200
+) -> int:
+    """Deliveries still `received` a while after they came (a worker died between the raw commit
+    and the processing): process them now, oldest first. Returns how many."""
+    ids = list(
+        TrackingDelivery.objects.filter(
+            status=DeliveryStatus.RECEIVED, received_at__lt=clock.now() - older_than
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in ids:
+        process_delivery(delivery_id)
+    return len(ids)

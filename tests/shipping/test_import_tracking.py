@@ -1,0 +1,102 @@
+"""`premura import_tracking`: bad rows reported by line and skipped, the rest imported, and an
+interrupted import resumed without recording a row twice."""
+
+import io
+import json
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from premura.shipping import imports
+from premura.shipping.models import TrackingEvent, TrackingImport, TrackingStatus
+from tests.factories.shipping import ShipmentFactory
+
+CSV = """tracking_number,carrier,occurred_at,code,status,description,location,id
+084000000001,brt,2026-03-02T09:00:00+01:00,DATI RICEVUTI,,Dati ricevuti,Bologna,a1
+084000000001,brt,2026-03-02T19:30:00+01:00,PARTITA,,Partita,Bologna,a2
+084000000001,brt,not a date,PARTITA,,,,a3
+084000000009,brt,2026-03-02T19:30:00+01:00,PARTITA,,,,a4
+084000000002,brt,2026-03-03T10:00:00+01:00,CONSEGNATA,,Consegnata,Roma,b1
+084000000002,brt,2026-03-03T09:00:00+01:00,IN CONSEGNA,in_transit_typo,,Roma,b2
+"""
+
+
+@pytest.fixture
+def shipments(db):
+    return [
+        ShipmentFactory(tracking_number="084000000001", status=TrackingStatus.PENDING, shipped_at=None),
+        ShipmentFactory(tracking_number="084000000002", status=TrackingStatus.PENDING, shipped_at=None),
+    ]
+
+
+def run(path, **options) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_tracking", str(path), stdout=out, stderr=err, **options)
+    return out.getvalue(), err.getvalue()
+
+
+def test_bad_rows_are_reported_by_line_and_the_rest_imported(tmp_path, shipments):
+    path = tmp_path / "events.csv"
+    path.write_text(CSV)
+    out, err = run(path)
+    assert err.splitlines() == [
+        "line 4: occurred_at: Input should be a valid datetime or date, invalid character in year",
+        "line 5: no shipment with tracking number 084000000009",
+        "line 7: status: Input should be 'pending', 'info_received', 'in_transit', 'out_for_delivery', "
+        "'available_for_pickup', 'attempt_fail', 'exception', 'expired' or 'delivered'",
+    ]
+    assert out.splitlines() == ["Imported 3 events (0 already recorded), 3 bad rows."]
+    first, second = shipments
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (TrackingStatus.IN_TRANSIT, TrackingStatus.DELIVERED)
+    checkpoint = TrackingImport.objects.get()
+    assert (checkpoint.last_line, checkpoint.imported_count, checkpoint.bad_count) == (7, 3, 3)
+    assert checkpoint.finished_at is not None
+    assert run(path)[0] == "events.csv was imported already (3 events).\n"
+
+
+def test_an_interrupted_import_resumes_after_the_last_committed_batch(tmp_path, shipments):
+    path = tmp_path / "events.jsonl"
+    rows = [
+        {
+            "tracking_number": "084000000001",
+            "occurred_at": f"2026-03-02T1{hour}:00:00+01:00",
+            "code": "PARTITA",
+        }
+        for hour in range(6)
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    real = imports.ingest.record_parsed_events
+    calls = []
+
+    def interrupted(events):
+        calls.append(len(events))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(events)
+
+    with (
+        mock.patch.object(imports.ingest, "record_parsed_events", interrupted),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        run(path, batch_size=2)
+    assert TrackingEvent.objects.count() == 2
+    assert TrackingImport.objects.get().last_line == 2
+    out, err = run(path, batch_size=2)
+    assert out.splitlines() == [
+        "Resumed after line 2.",
+        "Imported 4 events (0 already recorded), 0 bad rows.",
+    ]
+    assert err == ""
+    assert TrackingEvent.objects.count() == 6
+
+
+def test_an_unknown_format_or_a_missing_file_is_an_error(tmp_path, db):
+    path = tmp_path / "events.txt"
+    path.write_text("x")
+    with pytest.raises(CommandError, match="say --format csv or jsonl"):
+        run(path)
+    with pytest.raises(CommandError, match="no such file"):
+        run(tmp_path / "missing.csv")
