@@ -55,6 +55,21 @@ class ExceptionReason(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown exception")
 
 
+class DelayLevel(models.TextChoices):
+    """How likely the shipment is to miss its promised date (shipping.delays)."""
+
+    LOW = "low", _("Low")
+    HIGH = "high", _("High")
+
+
+class DelaySignal(models.TextChoices):
+    """Which of the delay detector's signals raised the risk."""
+
+    EXCEPTION = "exception", _("Carrier exception")
+    STALLED = "stalled", _("Stalled")
+    PREDICTED = "predicted", _("Predicted late")
+
+
 # Statuses a shipment never leaves: a late "in transit" event must not undo them.
 FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
 
@@ -84,6 +99,14 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
+    # The delay detector's last word (shipping.delays): empty until it has assessed the shipment.
+    delay_level = models.CharField(_("delay risk"), max_length=8, choices=DelayLevel.choices, blank=True)
+    delay_signal = models.CharField(_("delay signal"), max_length=16, choices=DelaySignal.choices, blank=True)
+    delay_probability = models.FloatField(_("probability of missing the promise"), null=True, blank=True)
+    expected_delivery_date = models.DateField(_("expected delivery date"), null=True, blank=True)
+    # The main factors: [{"factor": "destination", "value": "RR", "weight": -0.8}, ...].
+    delay_factors = models.JSONField(_("delay factors"), default=list, blank=True)
+    delay_assessed_at = models.DateTimeField(_("delay assessed at"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
@@ -148,3 +171,27 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+
+class DelayModel(models.Model):
+    """One training of the delay detector: the hazard model's parameters, the stall norms and the
+    recalibrated threshold. The newest version is the one in use; older ones stay for audit."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    trained_at = models.DateTimeField(_("trained at"), default=timezone.now)
+    # The training window: shipments ordered from `data_from`, each as known at the end of `data_until`.
+    data_from = models.DateField(_("data from"), null=True, blank=True)
+    data_until = models.DateField(_("data until"))
+    shipments = models.PositiveIntegerField(_("shipments"))
+    delivered = models.PositiveIntegerField(_("delivered shipments"))
+    threshold = models.FloatField(_("threshold"))
+    parameters = models.JSONField(_("parameters"))
+    norms = models.JSONField(_("stall norms"))
+
+    class Meta:
+        verbose_name = _("delay model")
+        verbose_name_plural = _("delay models")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.data_until})"

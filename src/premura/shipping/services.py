@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from premura.commerce.models import Order
 from premura.core import clock, text
 from premura.core.audit import record_event
+from premura.shipping.delays import services as delays
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
@@ -200,6 +201,8 @@ def record_tracking_events(
     TrackingEvent.objects.bulk_create(created)
     if created:
         _apply_events(shipment, created, actor=actor)
+    if any(e.status == TrackingStatus.EXCEPTION or e.exception_reason for e in created):
+        delays.assess_shipment(shipment)
     return [RecordedEvent(event=event, created=is_new, shipment=shipment) for event, is_new in results]
 
 
