@@ -33,7 +33,9 @@ def rewrite_the_future(parcels: list[Parcel]) -> list[Parcel]:
     after the run moved, and parcels ordered after the run added."""
     changed = []
     for p in parcels:
-        handed = p.handed_over_on if p.handed_over_on <= RUN else p.handed_over_on + datetime.timedelta(days=5)
+        handed = (
+            p.handed_over_on if p.handed_over_on <= RUN else p.handed_over_on + datetime.timedelta(days=5)
+        )
         delivered = p.delivered_on if p.delivered_on <= RUN else p.delivered_on + datetime.timedelta(days=20)
         changed.append(dataclasses.replace(p, handed_over_on=handed, delivered_on=delivered))
     later = RUN + datetime.timedelta(days=1)
@@ -63,12 +65,14 @@ def test_training_rows_stop_at_the_run_and_a_parcel_delivered_after_it_is_only_n
     views = [p.known_at(RUN) for p in parcels]
     model = train(views)
     for view in views:
-        single_rows, delivered = training_rows(model, [view])
+        single_rows, delivered, _weights = training_rows(model, [view])
         if view.parcel.delivered_on > RUN:
             assert delivered.sum() == 0
             assert len(single_rows) == max((RUN - view.parcel.handed_over_on).days, 0)
-    _rows, delivered = training_rows(model, views)
-    assert delivered.sum() == sum(p.delivered_on <= RUN and p.delivered_on > p.handed_over_on for p in parcels)
+    _rows, delivered, _weights = training_rows(model, views)
+    assert delivered.sum() == sum(
+        p.delivered_on <= RUN and p.delivered_on > p.handed_over_on for p in parcels
+    )
 
 
 def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch):

@@ -125,7 +125,9 @@ def test_recall_at_a_false_alarm_share_counts_late_parcels_with_three_days_of_le
 
 
 def test_figures_per_month_of_purchase():
-    january = Trace(Parcel("j", "brt", "", "", datetime.date(2026, 1, 5), PROMISE, d(-10), d(1)), warnings=[d(-1)])
+    january = Trace(
+        Parcel("j", "brt", "", "", datetime.date(2026, 1, 5), PROMISE, d(-10), d(1)), warnings=[d(-1)]
+    )
     february = Trace(Parcel("f", "brt", "", "", datetime.date(2026, 2, 1), d(30), d(20), d(25)))
     months = by_month({"model": [january, february], "naive_3_days": [naive_trace(january.parcel)]})
     assert list(months) == ["2026-01", "2026-02"]

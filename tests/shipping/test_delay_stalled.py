@@ -62,7 +62,16 @@ def test_norms_are_a_high_quantile_of_business_day_gaps_per_lane_then_per_carrie
     # 30 parcels on one lane, each handed over on a Monday and delivered on the Wednesday (2 days).
     monday = datetime.date(2025, 3, 3)
     parcels = [
-        Parcel(str(i), "gls", "Veneto", "MI", monday, monday + datetime.timedelta(days=9), monday, monday + datetime.timedelta(days=2))
+        Parcel(
+            str(i),
+            "gls",
+            "Veneto",
+            "MI",
+            monday,
+            monday + datetime.timedelta(days=9),
+            monday,
+            monday + datetime.timedelta(days=2),
+        )
         for i in range(30)
     ]
     norms = learn_norms([p.known_at(monday + datetime.timedelta(days=30)) for p in parcels], country="IT")

@@ -8,7 +8,10 @@ from urllib.parse import quote
 
 from django.db import models
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
+
+from premura.shipping.delays.model import OTHER
 
 
 class Carrier(models.Model):
@@ -70,6 +73,33 @@ class DelaySignal(models.TextChoices):
     PREDICTED = "predicted", _("Predicted late")
 
 
+# How the desk reads each factor of a delay assessment (shipping.delays): "%(value)s" is its value.
+DELAY_FACTOR_LABELS = {
+    "exception": _("carrier exception: %(value)s"),
+    "no_scan": _("no scan for %(value)s business days"),
+    "handover": _("not handed to the carrier %(value)s days after the order"),
+    "since_handover": _("%(value)s days since the handover"),
+    "vs_usual": _("%(value)s days against the lane's usual transit time"),
+    "usual_transit": _("a lane that usually takes %(value)s days"),
+    "weekday": _("the day of the week (%(value)s)"),
+    "month": _("the season (month %(value)s)"),
+    "handover_lag": _("handed over %(value)s days after the order"),
+    "since_scan": _("%(value)s days since the last scan"),
+    "origin": _("leaving from %(value)s"),
+    "destination": _("going to %(value)s"),
+    "carrier": _("the carrier (%(value)s)"),
+}
+
+
+def _factor_value(factor: dict) -> str:
+    value = factor.get("value", "")
+    if factor["factor"] == "exception":
+        return str(dict(ExceptionReason.choices).get(value, value))
+    if factor["factor"] == "weekday" and value.isdigit():
+        return str(WEEKDAYS[int(value)])
+    return str(_("elsewhere")) if value == OTHER else value
+
+
 # Statuses a shipment never leaves: a late "in transit" event must not undo them.
 FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
 
@@ -129,6 +159,19 @@ class Shipment(models.Model):
         """
         template = self.carrier.tracking_url_template
         return template.replace("{tracking_number}", quote(self.tracking_number, safe="")) if template else ""
+
+    @property
+    def delay_percent(self) -> int | None:
+        return None if self.delay_probability is None else round(self.delay_probability * 100)
+
+    @property
+    def delay_reasons(self) -> list[str]:
+        """The stored factors as sentences for the desk, in the active language."""
+        return [
+            DELAY_FACTOR_LABELS[f["factor"]] % {"value": _factor_value(f)}
+            for f in self.delay_factors
+            if f.get("factor") in DELAY_FACTOR_LABELS
+        ]
 
     @property
     def is_late(self) -> bool:

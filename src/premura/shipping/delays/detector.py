@@ -60,7 +60,9 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
     factors = detector.model.factors(view)
     if view.exception_reason:
         factor = {"factor": "exception", "value": view.exception_reason, "weight": None}
-        return Assessment(Level.HIGH, Signal.EXCEPTION, probability, prediction.expected_on, [factor, *factors])
+        return Assessment(
+            Level.HIGH, Signal.EXCEPTION, probability, prediction.expected_on, [factor, *factors]
+        )
     beyond = stalled_for(view, detector.norms)
     if beyond is not None:
         quiet = business_days_between(view.last_scan_on, view.day, country=detector.norms.country)
@@ -82,7 +84,11 @@ def counted_runs(view: ParcelView) -> list[datetime.date]:
         last = min(last, view.delivered_on - datetime.timedelta(days=1))
     runs = [parcel.placed_on + datetime.timedelta(days=i) for i in range((last - parcel.placed_on).days + 1)]
     handed = view.handed_over_on
-    if handed is not None and handed >= promised and (view.delivered_on is None or handed < view.delivered_on):
+    if (
+        handed is not None
+        and handed >= promised
+        and (view.delivered_on is None or handed < view.delivered_on)
+    ):
         runs.append(handed)
     return runs
 
@@ -101,7 +107,9 @@ def calibrate(model: HazardModel, views: Sequence[ParcelView], *, day: datetime.
         if promised is None or not since <= promised < day or view.is_late is not True:
             continue
         runs = counted_runs(view)
-        best.append(max((predict(model, view.parcel.known_at(run)).probability_late for run in runs), default=0.0))
+        best.append(
+            max((predict(model, view.parcel.known_at(run)).probability_late for run in runs), default=0.0)
+        )
     if len(best) < MIN_CALIBRATION_LATE:
         return DEFAULT_THRESHOLD
     return float(np.quantile(best, 1.0 - TARGET_RECALL, method="lower"))

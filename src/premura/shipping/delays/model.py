@@ -25,9 +25,15 @@ from premura.shipping.delays.parcels import ParcelView
 FORMAT_VERSION = 1
 HORIZON_DAYS = 60  # how far ahead the delivery day distribution is followed
 MAX_HANDOVER_WAIT = 20  # days ahead a parcel not yet handed over may still be handed over
+# A parcel still undelivered this many days after its promise counts as lost: a different outcome
+# from a late delivery, left out of the delivery-day model (it would teach it that parcels long in
+# transit are never delivered). Known at the run, so nothing leaks.
+LOST_AFTER_DAYS = 30
+RECENCY_HALF_LIFE_DAYS = 45
 MIN_GROUP = 10  # parcels a lane or destination needs for its own usual transit time
 MIN_VOCABULARY = 20  # parcels an origin, destination or carrier needs for its own coefficient
 L2_PENALTY = 2.0
+# The value of an origin, destination or carrier too rare for its own coefficient.
 OTHER = "~"
 
 _RANGES = {
@@ -113,7 +119,9 @@ class HazardModel:
         return np.hstack([static, daily]).astype(np.intp)
 
     # -- prediction ---------------------------------------------------------------------------
-    def _survival_after(self, view: ParcelView, handed_over_on: datetime.date, start: datetime.date) -> np.ndarray:
+    def _survival_after(
+        self, view: ParcelView, handed_over_on: datetime.date, start: datetime.date
+    ) -> np.ndarray:
         """P(still undelivered at the end of each of the HORIZON_DAYS days after `start`)."""
         days = np.datetime64(start, "D") + np.arange(1, HORIZON_DAYS + 1)
         survival = np.ones(HORIZON_DAYS)
@@ -151,12 +159,18 @@ class HazardModel:
     def factors(self, view: ParcelView, limit: int = 3) -> list[dict]:
         """The features that most slow the parcel's next day: [{"factor", "value", "weight"}]."""
         if view.handed_over_on is None:
-            return [{"factor": "handover", "value": str((view.day - view.parcel.placed_on).days), "weight": None}]
+            return [
+                {"factor": "handover", "value": str((view.day - view.parcel.placed_on).days), "weight": None}
+            ]
         row = self._rows(view, view.handed_over_on, np.array([np.datetime64(view.day, "D") + 1]))[0]
         names = list(self.columns)
         found = sorted(((self.coefficients[c], names[c]) for c in row[1:]), key=lambda item: item[0])
         return [
-            {"factor": name.split("=", 1)[0], "value": name.split("=", 1)[1], "weight": round(float(weight), 2)}
+            {
+                "factor": name.split("=", 1)[0],
+                "value": name.split("=", 1)[1],
+                "weight": round(float(weight), 2),
+            }
             for weight, name in found[:limit]
             if weight < 0
         ]
@@ -230,14 +244,24 @@ def _columns(views: Sequence[ParcelView]) -> dict[str, int]:
     return {name: i for i, name in enumerate(names)}
 
 
-def training_rows(model: HazardModel, views: Iterable[ParcelView]) -> tuple[np.ndarray, np.ndarray]:
+def is_lost(view: ParcelView) -> bool:
+    promised = view.parcel.promised_on
+    return view.delivered_on is None and promised is not None and (view.day - promised).days > LOST_AFTER_DAYS
+
+
+def training_rows(
+    model: HazardModel, views: Iterable[ParcelView]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One row per parcel and day after its handover up to its delivery or the view's day: the
-    active columns, and whether it was delivered that day."""
+    active columns, whether it was delivered that day, and the row's weight (halved every
+    RECENCY_HALF_LIFE_DAYS before the view's day, so the model follows the carriers' current
+    pace). Lost parcels are left out."""
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     for view in views:
         handed = view.handed_over_on
-        if handed is None or (view.delivered_on is not None and view.delivered_on <= handed):
+        if handed is None or (view.delivered_on is not None and view.delivered_on <= handed) or is_lost(view):
             continue
         last = view.delivered_on or view.day
         days = np.datetime64(handed, "D") + np.arange(1, (last - handed).days + 1)
@@ -248,17 +272,20 @@ def training_rows(model: HazardModel, views: Iterable[ParcelView]) -> tuple[np.n
         if view.delivered_on is not None:
             delivered[-1] = 1.0
         labels.append(delivered)
+        weights.append(0.5 ** ((np.datetime64(view.day, "D") - days).astype(float) / RECENCY_HALF_LIFE_DAYS))
     if not rows:
-        return np.empty((0, 11), dtype=np.intp), np.empty(0)
-    return np.concatenate(rows), np.concatenate(labels)
+        return np.empty((0, 11), dtype=np.intp), np.empty(0), np.empty(0)
+    return np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
 
 
-def _fit_logistic(active: np.ndarray, delivered: np.ndarray, width: int, start: np.ndarray | None) -> np.ndarray:
-    """L2-penalised logistic regression by Newton's method, on identical rows merged."""
+def _fit_logistic(
+    active: np.ndarray, delivered: np.ndarray, row_weight: np.ndarray, width: int, start: np.ndarray | None
+) -> np.ndarray:
+    """Weighted, L2-penalised logistic regression by Newton's method, on identical rows merged."""
     unique, inverse = np.unique(active, axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    weight = np.bincount(inverse, minlength=len(unique)).astype(float)
-    events = np.bincount(inverse, weights=delivered, minlength=len(unique))
+    weight = np.bincount(inverse, weights=row_weight, minlength=len(unique))
+    events = np.bincount(inverse, weights=delivered * row_weight, minlength=len(unique))
     design = np.zeros((len(unique), width))
     np.put_along_axis(design, unique, 1.0, axis=1)
     coefficients = np.zeros(width) if start is None else start.copy()
@@ -279,12 +306,12 @@ def train(views: Sequence[ParcelView], *, previous: HazardModel | None = None) -
     """Fit the model on `views`, each parcel as known at the training day."""
     columns = _columns(views)
     model = HazardModel(columns, np.zeros(len(columns)), _usual_transit(views), _handover_hazard(views))
-    active, delivered = training_rows(model, views)
+    active, delivered, weight = training_rows(model, views)
     if len(delivered):
         start = None
         if previous is not None and list(previous.columns) == list(columns):
             start = previous.coefficients
-        model.coefficients = _fit_logistic(active, delivered, len(columns), start)
+        model.coefficients = _fit_logistic(active, delivered, weight, len(columns), start)
     else:
         model.coefficients[0] = -1.5  # no history yet: about one parcel in five delivered each day
     return model

@@ -65,8 +65,13 @@ def load_olist(folder: Path) -> list[Parcel]:
             "order_estimated_delivery_date",
         },
     )
-    customers = {r["customer_id"]: r["customer_state"] for r in _rows(folder, "customers.csv", {"customer_id", "customer_state"})}
-    sellers = {r["seller_id"]: r["seller_state"] for r in _rows(folder, "sellers.csv", {"seller_id", "seller_state"})}
+    customers = {
+        r["customer_id"]: r["customer_state"]
+        for r in _rows(folder, "customers.csv", {"customer_id", "customer_state"})
+    }
+    sellers = {
+        r["seller_id"]: r["seller_state"] for r in _rows(folder, "sellers.csv", {"seller_id", "seller_state"})
+    }
     first_seller: dict[str, tuple[int, str]] = {}
     for item in _rows(folder, "order_items.csv", {"order_id", "order_item_id", "seller_id"}):
         number = int(item["order_item_id"] or 0)
@@ -130,7 +135,9 @@ def replay(
         if detector is None or (run - split).days % RETRAIN_DAYS == 0:
             known = [p.known_at(run) for p in parcels if p.placed_on <= run]
             previous = train(known, previous=previous)
-            detector = Detector(previous, learn_norms(known, country=country), calibrate(previous, known, day=run))
+            detector = Detector(
+                previous, learn_norms(known, country=country), calibrate(previous, known, day=run)
+            )
             if progress:
                 progress(run, detector)
         for parcel in reported:

@@ -53,7 +53,12 @@ class StallNorms:
         return self.by_lane.get(lane_key, self.by_carrier.get(parcel.carrier, self.default))
 
     def as_dict(self) -> dict:
-        return {"country": self.country, "by_lane": self.by_lane, "by_carrier": self.by_carrier, "default": self.default}
+        return {
+            "country": self.country,
+            "by_lane": self.by_lane,
+            "by_carrier": self.by_carrier,
+            "default": self.default,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "StallNorms":

@@ -36,8 +36,12 @@ class Command(BaseCommand):
     help = "Replay an Olist export through the delay detector with a daily clock and print its figures."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("folder", type=Path, help="the export's folder (orders.csv, order_items.csv, ...)")
-        parser.add_argument("--split-date", required=True, type=_date, help="report orders purchased from this day")
+        parser.add_argument(
+            "folder", type=Path, help="the export's folder (orders.csv, order_items.csv, ...)"
+        )
+        parser.add_argument(
+            "--split-date", required=True, type=_date, help="report orders purchased from this day"
+        )
         parser.add_argument("--json", action="store_true", help="end with one line of JSON")
 
     def handle(self, *args, **options) -> None:
