@@ -65,11 +65,11 @@ def test_training_rows_stop_at_the_run_and_a_parcel_delivered_after_it_is_only_n
     views = [p.known_at(RUN) for p in parcels]
     model = train(views)
     for view in views:
-        single_rows, delivered, _weights = training_rows(model, [view])
+        single_rows, delivered = training_rows(model, [view])
         if view.parcel.delivered_on > RUN:
             assert delivered.sum() == 0
             assert len(single_rows) == max((RUN - view.parcel.handed_over_on).days, 0)
-    _rows, delivered, _weights = training_rows(model, views)
+    _rows, delivered = training_rows(model, views)
     assert delivered.sum() == sum(
         p.delivered_on <= RUN and p.delivered_on > p.handed_over_on for p in parcels
     )

@@ -29,11 +29,9 @@ MAX_HANDOVER_WAIT = 20  # days ahead a parcel not yet handed over may still be h
 # from a late delivery, left out of the delivery-day model (it would teach it that parcels long in
 # transit are never delivered). Known at the run, so nothing leaks.
 LOST_AFTER_DAYS = 30
-RECENCY_HALF_LIFE_DAYS = 45
 MIN_GROUP = 10  # parcels a lane or destination needs for its own usual transit time
 MIN_VOCABULARY = 20  # parcels an origin, destination or carrier needs for its own coefficient
 L2_PENALTY = 2.0
-# The value of an origin, destination or carrier too rare for its own coefficient.
 OTHER = "~"
 
 _RANGES = {
@@ -249,16 +247,11 @@ def is_lost(view: ParcelView) -> bool:
     return view.delivered_on is None and promised is not None and (view.day - promised).days > LOST_AFTER_DAYS
 
 
-def training_rows(
-    model: HazardModel, views: Iterable[ParcelView]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def training_rows(model: HazardModel, views: Iterable[ParcelView]) -> tuple[np.ndarray, np.ndarray]:
     """One row per parcel and day after its handover up to its delivery or the view's day: the
-    active columns, whether it was delivered that day, and the row's weight (halved every
-    RECENCY_HALF_LIFE_DAYS before the view's day, so the model follows the carriers' current
-    pace). Lost parcels are left out."""
+    active columns, and whether it was delivered that day. Lost parcels are left out."""
     rows: list[np.ndarray] = []
     labels: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
     for view in views:
         handed = view.handed_over_on
         if handed is None or (view.delivered_on is not None and view.delivered_on <= handed) or is_lost(view):
@@ -272,20 +265,19 @@ def training_rows(
         if view.delivered_on is not None:
             delivered[-1] = 1.0
         labels.append(delivered)
-        weights.append(0.5 ** ((np.datetime64(view.day, "D") - days).astype(float) / RECENCY_HALF_LIFE_DAYS))
     if not rows:
-        return np.empty((0, 11), dtype=np.intp), np.empty(0), np.empty(0)
-    return np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
+        return np.empty((0, 11), dtype=np.intp), np.empty(0)
+    return np.concatenate(rows), np.concatenate(labels)
 
 
 def _fit_logistic(
-    active: np.ndarray, delivered: np.ndarray, row_weight: np.ndarray, width: int, start: np.ndarray | None
+    active: np.ndarray, delivered: np.ndarray, width: int, start: np.ndarray | None
 ) -> np.ndarray:
-    """Weighted, L2-penalised logistic regression by Newton's method, on identical rows merged."""
+    """L2-penalised logistic regression by Newton's method, on identical rows merged."""
     unique, inverse = np.unique(active, axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    weight = np.bincount(inverse, weights=row_weight, minlength=len(unique))
-    events = np.bincount(inverse, weights=delivered * row_weight, minlength=len(unique))
+    weight = np.bincount(inverse, minlength=len(unique)).astype(float)
+    events = np.bincount(inverse, weights=delivered, minlength=len(unique))
     design = np.zeros((len(unique), width))
     np.put_along_axis(design, unique, 1.0, axis=1)
     coefficients = np.zeros(width) if start is None else start.copy()
@@ -306,12 +298,12 @@ def train(views: Sequence[ParcelView], *, previous: HazardModel | None = None) -
     """Fit the model on `views`, each parcel as known at the training day."""
     columns = _columns(views)
     model = HazardModel(columns, np.zeros(len(columns)), _usual_transit(views), _handover_hazard(views))
-    active, delivered, weight = training_rows(model, views)
+    active, delivered = training_rows(model, views)
     if len(delivered):
         start = None
         if previous is not None and list(previous.columns) == list(columns):
             start = previous.coefficients
-        model.coefficients = _fit_logistic(active, delivered, weight, len(columns), start)
+        model.coefficients = _fit_logistic(active, delivered, len(columns), start)
     else:
         model.coefficients[0] = -1.5  # no history yet: about one parcel in five delivered each day
     return model
