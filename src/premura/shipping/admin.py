@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 from premura.shipping import ingest
 from premura.shipping.models import (
     Carrier,
+    DelayModel,
     ScorecardThresholds,
     Shipment,
     TrackingCode,
@@ -34,9 +35,11 @@ class ShipmentAdmin(admin.ModelAdmin):
         "status",
         "exception_reason",
         "promised_delivery_date",
+        "delay_level",
+        "expected_delivery_date",
         "delivered_at",
     )
-    list_filter = ("status", "exception_reason", "carrier")
+    list_filter = ("status", "exception_reason", "delay_level", "delay_signal", "carrier")
     search_fields = ("tracking_number", "order__number")
     raw_id_fields = ("order",)
     inlines = [EventInline]
@@ -191,4 +194,17 @@ class TrackingImportAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(DelayModel)
+class DelayModelAdmin(admin.ModelAdmin):
+    """Trainings are written by `train_delay_model` only: read here, never edited."""
+
+    list_display = ("version", "trained_at", "data_from", "data_until", "shipments", "delivered", "threshold")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -9,9 +9,11 @@ from urllib.parse import quote
 
 from django.db import models
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from premura.core import encryption
+from premura.shipping.delays.model import OTHER
 
 
 class Carrier(models.Model):
@@ -58,6 +60,48 @@ class ExceptionReason(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown exception")
 
 
+class DelayLevel(models.TextChoices):
+    """How likely the shipment is to miss its promised date (shipping.delays)."""
+
+    LOW = "low", _("Low")
+    HIGH = "high", _("High")
+
+
+class DelaySignal(models.TextChoices):
+    """Which of the delay detector's signals raised the risk."""
+
+    EXCEPTION = "exception", _("Carrier exception")
+    STALLED = "stalled", _("Stalled")
+    PREDICTED = "predicted", _("Predicted late")
+
+
+# How the desk reads each factor of a delay assessment (shipping.delays): "%(value)s" is its value.
+DELAY_FACTOR_LABELS = {
+    "exception": _("carrier exception: %(value)s"),
+    "no_scan": _("no scan for %(value)s business days"),
+    "handover": _("not handed to the carrier %(value)s days after the order"),
+    "since_handover": _("%(value)s days since the handover"),
+    "vs_usual": _("%(value)s days against the lane's usual transit time"),
+    "usual_transit": _("a lane that usually takes %(value)s days"),
+    "weekday": _("the day of the week (%(value)s)"),
+    "month": _("the season (month %(value)s)"),
+    "handover_lag": _("handed over %(value)s days after the order"),
+    "since_scan": _("%(value)s days since the last scan"),
+    "origin": _("leaving from %(value)s"),
+    "destination": _("going to %(value)s"),
+    "carrier": _("the carrier (%(value)s)"),
+}
+
+
+def _factor_value(factor: dict) -> str:
+    value = factor.get("value", "")
+    if factor["factor"] == "exception":
+        return str(dict(ExceptionReason.choices).get(value, value))
+    if factor["factor"] == "weekday" and value.isdigit():
+        return str(WEEKDAYS[int(value)])
+    return str(_("elsewhere")) if value == OTHER else value
+
+
 # Statuses a shipment never leaves: a late "in transit" event must not undo them.
 FINAL_TRACKING_STATUSES = frozenset({TrackingStatus.DELIVERED})
 
@@ -87,6 +131,14 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     last_event_at = models.DateTimeField(_("last event at"), null=True, blank=True)
+    # The delay detector's last word (shipping.delays): empty until it has assessed the shipment.
+    delay_level = models.CharField(_("delay risk"), max_length=8, choices=DelayLevel.choices, blank=True)
+    delay_signal = models.CharField(_("delay signal"), max_length=16, choices=DelaySignal.choices, blank=True)
+    delay_probability = models.FloatField(_("probability of missing the promise"), null=True, blank=True)
+    expected_delivery_date = models.DateField(_("expected delivery date"), null=True, blank=True)
+    # The main factors: [{"factor": "destination", "value": "RR", "weight": -0.8}, ...].
+    delay_factors = models.JSONField(_("delay factors"), default=list, blank=True)
+    delay_assessed_at = models.DateTimeField(_("delay assessed at"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
@@ -111,6 +163,19 @@ class Shipment(models.Model):
         """
         template = self.carrier.tracking_url_template
         return template.replace("{tracking_number}", quote(self.tracking_number, safe="")) if template else ""
+
+    @property
+    def delay_percent(self) -> int | None:
+        return None if self.delay_probability is None else round(self.delay_probability * 100)
+
+    @property
+    def delay_reasons(self) -> list[str]:
+        """The stored factors as sentences for the desk, in the active language."""
+        return [
+            DELAY_FACTOR_LABELS[f["factor"]] % {"value": _factor_value(f)}
+            for f in self.delay_factors
+            if f.get("factor") in DELAY_FACTOR_LABELS
+        ]
 
     @property
     def is_late(self) -> bool:
@@ -412,3 +477,27 @@ class TrackingImport(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class DelayModel(models.Model):
+    """One training of the delay detector: the hazard model's parameters, the stall norms and the
+    recalibrated threshold. The newest version is the one in use; older ones stay for audit."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    trained_at = models.DateTimeField(_("trained at"), default=timezone.now)
+    # The training window: shipments ordered from `data_from`, each as known at the end of `data_until`.
+    data_from = models.DateField(_("data from"), null=True, blank=True)
+    data_until = models.DateField(_("data until"))
+    shipments = models.PositiveIntegerField(_("shipments"))
+    delivered = models.PositiveIntegerField(_("delivered shipments"))
+    threshold = models.FloatField(_("threshold"))
+    parameters = models.JSONField(_("parameters"))
+    norms = models.JSONField(_("stall norms"))
+
+    class Meta:
+        verbose_name = _("delay model")
+        verbose_name_plural = _("delay models")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.data_until})"

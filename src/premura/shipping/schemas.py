@@ -48,6 +48,16 @@ class TrackingEventOut(Schema):
     received_at: datetime.datetime
 
 
+class DelayFactorOut(Schema):
+    factor: str = Field(
+        ...,
+        description="What weighs: exception, no_scan, handover, since_handover, vs_usual, usual_transit, "
+        "weekday, month, handover_lag, since_scan, origin, destination or carrier.",
+    )
+    value: str
+    weight: float | None = Field(..., description="Its effect on the daily chance of delivery (log-odds).")
+
+
 class ShipmentOut(Schema):
     id: int
     order_id: int
@@ -65,6 +75,19 @@ class ShipmentOut(Schema):
     delivered_at: datetime.datetime | None
     last_event_at: datetime.datetime | None
     is_late: bool
+    delay_level: str = Field(
+        ...,
+        description="The detector's risk of missing the promised date: high, low, or empty before it ran.",
+    )
+    delay_signal: str = Field(..., description="What raised a high risk: exception, stalled or predicted.")
+    delay_probability: float | None = Field(..., description="The probability of missing the promised date.")
+    expected_delivery_date: datetime.date | None = Field(
+        ..., description="The detector's expected delivery date."
+    )
+    delay_factors: list[DelayFactorOut] = Field(
+        ..., description="Why: the signal's and the model's main factors."
+    )
+    delay_assessed_at: datetime.datetime | None
     created_at: datetime.datetime
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from premura.commerce.models import Order
 from premura.core import clock, text
 from premura.core.audit import record_event, record_events
+from premura.shipping.delays import services as delays
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
 from premura.shipping.models import (
     FINAL_TRACKING_STATUSES,
@@ -265,8 +266,12 @@ def record_tracking_batch(
         [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
     )
     for pk, pairs in results.items():
-        if any(is_new for _event, is_new in pairs):
+        created = [event for event, is_new in pairs if is_new]
+        if created:
             update_scorecard(locked[pk])
+        # An exception is assessed at once; the rest waits for the end-of-day run.
+        if any(e.status == TrackingStatus.EXCEPTION or e.exception_reason for e in created):
+            delays.assess_shipment(locked[pk])
     return {
         pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
         for pk, pairs in results.items()

@@ -1,0 +1,97 @@
+"""The stalled signal: no scan for longer than is normal on the parcel's carrier and lane.
+
+Gaps are counted in business days (weekends and the public holidays of the shop's country are not
+days a parcel is expected to move). The norm is a high quantile of the gaps between consecutive
+scans (handover, scans, delivery) of the shop's delivered parcels, per carrier and lane, then per
+carrier, then a default while there is too little history.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import holidays
+import numpy as np
+
+from premura.shipping.delays.parcels import ParcelView
+
+DEFAULT_NORM_BUSINESS_DAYS = 3
+NORM_QUANTILE = 0.95
+# Gaps a group needs before its own quantile replaces the wider one.
+MIN_GAPS = 30
+
+
+@lru_cache(maxsize=8)
+def _holiday_array(country: str, first_year: int, last_year: int) -> np.ndarray:
+    days = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+    return np.array(sorted(days), dtype="datetime64[D]")
+
+
+def business_days_between(start: datetime.date, end: datetime.date, *, country: str) -> int:
+    """Business days after `start` up to and including `end` (0 when `end` <= `start`)."""
+    if end <= start:
+        return 0
+    holiday_days = _holiday_array(country, start.year, end.year)
+    first = start + datetime.timedelta(days=1)
+    return int(np.busday_count(first, end + datetime.timedelta(days=1), holidays=holiday_days))
+
+
+@dataclass(frozen=True)
+class StallNorms:
+    """Business days without a scan beyond which a parcel is stalled."""
+
+    country: str
+    by_lane: dict[str, int] = field(default_factory=dict)  # "carrier|origin>destination"
+    by_carrier: dict[str, int] = field(default_factory=dict)
+    default: int = DEFAULT_NORM_BUSINESS_DAYS
+
+    def norm(self, view: ParcelView) -> int:
+        parcel = view.parcel
+        lane_key = f"{parcel.carrier}|{view.lane}"
+        return self.by_lane.get(lane_key, self.by_carrier.get(parcel.carrier, self.default))
+
+    def as_dict(self) -> dict:
+        return {
+            "country": self.country,
+            "by_lane": self.by_lane,
+            "by_carrier": self.by_carrier,
+            "default": self.default,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StallNorms":
+        return cls(data["country"], dict(data["by_lane"]), dict(data["by_carrier"]), int(data["default"]))
+
+
+def learn_norms(views: Iterable[ParcelView], *, country: str) -> StallNorms:
+    """Norms from the delivered parcels among `views` (each as known at the same run)."""
+    by_lane: dict[str, list[int]] = defaultdict(list)
+    by_carrier: dict[str, list[int]] = defaultdict(list)
+    for view in views:
+        if view.delivered_on is None or not view.scans:
+            continue
+        stops = [*view.scans, view.delivered_on]
+        gaps = [business_days_between(a, b, country=country) for a, b in zip(stops, stops[1:], strict=False)]
+        by_lane[f"{view.parcel.carrier}|{view.lane}"].extend(gaps)
+        by_carrier[view.parcel.carrier].extend(gaps)
+
+    def quantiles(groups: dict[str, list[int]]) -> dict[str, int]:
+        return {
+            key: max(1, int(np.ceil(np.quantile(gaps, NORM_QUANTILE))))
+            for key, gaps in groups.items()
+            if len(gaps) >= MIN_GAPS
+        }
+
+    return StallNorms(country, quantiles(by_lane), quantiles(by_carrier))
+
+
+def stalled_for(view: ParcelView, norms: StallNorms) -> int | None:
+    """Business days the parcel has gone without a scan beyond its norm, or None if it has not
+    stalled (or is not with the carrier yet, or is delivered)."""
+    if view.delivered_on is not None or view.last_scan_on is None:
+        return None
+    quiet = business_days_between(view.last_scan_on, view.day, country=norms.country)
+    norm = norms.norm(view)
+    return quiet - norm if quiet > norm else None

@@ -1,0 +1,16 @@
+"""`premura train_delay_model`: train the delay model on the shop's shipments now."""
+
+from django.core.management.base import BaseCommand
+
+from premura.shipping.delays import services
+
+
+class Command(BaseCommand):
+    help = "Train the delay model on the shop's shipments and recalibrate its threshold."
+
+    def handle(self, *args, **options) -> None:
+        row = services.train_delay_model()
+        self.stdout.write(
+            f"delay model v{row.version}: {row.shipments} shipments ({row.delivered} delivered) "
+            f"from {row.data_from} to {row.data_until}, threshold {row.threshold:.3f}"
+        )

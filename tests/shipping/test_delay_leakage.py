@@ -1,0 +1,94 @@
+"""The model never sees a label dated after the run it is trained at."""
+
+import dataclasses
+import datetime
+import random
+
+import numpy as np
+
+from premura.shipping.delays import replay as replay_module
+from premura.shipping.delays.detector import calibrate
+from premura.shipping.delays.model import train, training_rows
+from premura.shipping.delays.parcels import Parcel
+from premura.shipping.delays.stalled import learn_norms
+
+RUN = datetime.date(2026, 3, 1)
+
+
+def history(seed: int = 7) -> list[Parcel]:
+    rng = random.Random(seed)
+    parcels = []
+    for i in range(400):
+        placed = RUN - datetime.timedelta(days=rng.randint(0, 90))
+        handed = placed + datetime.timedelta(days=rng.randint(0, 3))
+        delivered = handed + datetime.timedelta(days=rng.randint(1, 9))
+        origin, destination = rng.choice(["Lombardia", "Veneto"]), rng.choice(["MI", "RM", "NA"])
+        promised = placed + datetime.timedelta(days=rng.randint(4, 10))
+        parcels.append(Parcel(str(i), "brt", origin, destination, placed, promised, handed, delivered))
+    return parcels
+
+
+def rewrite_the_future(parcels: list[Parcel]) -> list[Parcel]:
+    """The same history up to RUN, and another one after it: every handover and delivery dated
+    after the run moved, and parcels ordered after the run added."""
+    changed = []
+    for p in parcels:
+        handed = (
+            p.handed_over_on if p.handed_over_on <= RUN else p.handed_over_on + datetime.timedelta(days=5)
+        )
+        delivered = p.delivered_on if p.delivered_on <= RUN else p.delivered_on + datetime.timedelta(days=20)
+        changed.append(dataclasses.replace(p, handed_over_on=handed, delivered_on=delivered))
+    later = RUN + datetime.timedelta(days=1)
+    changed += [Parcel(f"new{i}", "brt", "Veneto", "MI", later, later, later, later) for i in range(50)]
+    return changed
+
+
+def fit(parcels: list[Parcel]):
+    views = [p.known_at(RUN) for p in parcels if p.placed_on <= RUN]
+    model = train(views)
+    return model, learn_norms(views, country="IT"), calibrate(model, views, day=RUN)
+
+
+def test_what_happens_after_the_run_changes_nothing_in_the_model_its_norms_or_its_threshold():
+    parcels = history()
+    assert any(p.delivered_on > RUN for p in parcels)  # the fixture has a future to hide
+    model, norms, threshold = fit(parcels)
+    other_model, other_norms, other_threshold = fit(rewrite_the_future(parcels))
+    assert np.array_equal(model.coefficients, other_model.coefficients)
+    assert model.usual_transit == other_model.usual_transit
+    assert np.array_equal(model.handover_hazard, other_model.handover_hazard)
+    assert (norms, threshold) == (other_norms, other_threshold)
+
+
+def test_training_rows_stop_at_the_run_and_a_parcel_delivered_after_it_is_only_not_yet_delivered():
+    parcels = history()
+    views = [p.known_at(RUN) for p in parcels]
+    model = train(views)
+    for view in views:
+        single_rows, delivered = training_rows(model, [view])
+        if view.parcel.delivered_on > RUN:
+            assert delivered.sum() == 0
+            assert len(single_rows) == max((RUN - view.parcel.handed_over_on).days, 0)
+    _rows, delivered = training_rows(model, views)
+    assert delivered.sum() == sum(
+        p.delivered_on <= RUN and p.delivered_on > p.handed_over_on for p in parcels
+    )
+
+
+def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch):
+    seen_runs = []
+    real_train = replay_module.train
+
+    def spying_train(views, **kwargs):
+        run = views[0].day
+        seen_runs.append(run)
+        for view in views:
+            assert view.day == run and view.parcel.placed_on <= run
+            assert view.delivered_on is None or view.delivered_on <= run
+            assert view.handed_over_on is None or view.handed_over_on <= run
+        return real_train(views, **kwargs)
+
+    monkeypatch.setattr(replay_module, "train", spying_train)
+    parcels = history()
+    replay_module.replay(parcels, split=RUN - datetime.timedelta(days=20), country="IT")
+    assert len(seen_runs) >= 3 and seen_runs == sorted(seen_runs)

@@ -1,0 +1,83 @@
+"""The stalled signal counts business days: weekends and Italian public holidays do not count."""
+
+import datetime
+
+from premura.shipping.delays.detector import Detector, Level, Signal, assess
+from premura.shipping.delays.model import train
+from premura.shipping.delays.parcels import Parcel
+from premura.shipping.delays.stalled import StallNorms, business_days_between, learn_norms, stalled_for
+
+# Thursday 24 April 2025; Friday 25 April is Liberation Day, then a weekend.
+THURSDAY = datetime.date(2025, 4, 24)
+
+
+def day(offset: int) -> datetime.date:
+    return THURSDAY + datetime.timedelta(days=offset)
+
+
+PARCEL = Parcel(
+    key="1",
+    carrier="brt",
+    origin="Lombardia",
+    destination="RM",
+    placed_on=day(-2),
+    promised_on=day(20),
+    handed_over_on=day(-1),
+    scans=(THURSDAY,),
+)
+NORMS = StallNorms("IT", by_lane={"brt|Lombardia>RM": 2})
+
+
+def test_business_days_skip_the_weekend_and_the_holiday():
+    assert business_days_between(THURSDAY, day(1), country="IT") == 0  # Friday 25 April
+    assert business_days_between(THURSDAY, day(3), country="IT") == 0  # Sunday
+    assert business_days_between(THURSDAY, day(4), country="IT") == 1  # Monday 28
+    assert business_days_between(THURSDAY, day(6), country="IT") == 3  # Wednesday 30
+    # Without the holiday (the same dates in a country where 25 April is a working day).
+    assert business_days_between(THURSDAY, day(4), country="GB") == 2
+
+
+def test_a_parcel_quiet_over_the_holiday_weekend_stalls_only_after_its_norm_in_business_days():
+    assert stalled_for(PARCEL.known_at(day(4)), NORMS) is None  # 4 calendar days, 1 business day
+    assert stalled_for(PARCEL.known_at(day(5)), NORMS) is None  # Tuesday: 2, the norm itself
+    assert stalled_for(PARCEL.known_at(day(6)), NORMS) == 1  # Wednesday: 3, one beyond
+
+
+def test_the_detector_raises_the_stalled_signal_the_day_the_norm_is_passed():
+    detector = Detector(train([]), NORMS)
+    tuesday, wednesday = assess(detector, PARCEL.known_at(day(5))), assess(detector, PARCEL.known_at(day(6)))
+    assert (tuesday.level, tuesday.signal) == (Level.LOW, "")
+    assert (wednesday.level, wednesday.signal) == (Level.HIGH, Signal.STALLED)
+    assert wednesday.factors[0] == {"factor": "no_scan", "value": "3", "weight": None}
+
+
+def test_a_scan_resets_the_quiet_time_and_a_delivered_parcel_never_stalls():
+    scanned = Parcel(**{**PARCEL.__dict__, "scans": (THURSDAY, day(5))})
+    assert stalled_for(scanned.known_at(day(6)), NORMS) is None
+    delivered = Parcel(**{**PARCEL.__dict__, "delivered_on": day(6)})
+    assert stalled_for(delivered.known_at(day(6)), NORMS) is None
+
+
+def test_norms_are_a_high_quantile_of_business_day_gaps_per_lane_then_per_carrier_then_a_default():
+    # 30 parcels on one lane, each handed over on a Monday and delivered on the Wednesday (2 days).
+    monday = datetime.date(2025, 3, 3)
+    parcels = [
+        Parcel(
+            str(i),
+            "gls",
+            "Veneto",
+            "MI",
+            monday,
+            monday + datetime.timedelta(days=9),
+            monday,
+            monday + datetime.timedelta(days=2),
+        )
+        for i in range(30)
+    ]
+    norms = learn_norms([p.known_at(monday + datetime.timedelta(days=30)) for p in parcels], country="IT")
+    assert norms.by_lane == {"gls|Veneto>MI": 2}
+    assert norms.by_carrier == {"gls": 2}
+    other_lane = Parcel("x", "gls", "Veneto", "NA", monday, None, monday)
+    unknown_carrier = Parcel("y", "sda", "Veneto", "MI", monday, None, monday)
+    assert norms.norm(other_lane.known_at(monday)) == 2
+    assert norms.norm(unknown_carrier.known_at(monday)) == norms.default == 3
