@@ -1,8 +1,11 @@
 """Mailbox passwords are encrypted at rest under a key derived from SECRET_KEY, never shown back in
 the admin, and a lost key is said clearly where the password is used, without losing mail."""
 
+from io import StringIO
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -10,6 +13,7 @@ from django.urls import reverse
 from premura.channels import credentials, imap, outbox
 from premura.channels.exceptions import UnreadableCredential
 from premura.channels.models import ImapCheckpoint, Mailbox, OutboundEmail, OutboundStatus
+from premura.shipping.models import TrackingSource
 from tests.factories.conversations import make_case
 
 OTHER_KEY = "another-installation-s-secret-key-0123456789-abcdefghijklmnopq"
@@ -61,6 +65,35 @@ def test_another_secret_key_cannot_read_them_unless_the_old_one_is_a_fallback(ma
     stored.imap_password = "nuova"  # typed again: stored under the new key
     settings.SECRET_KEY_FALLBACKS = []
     assert stored.imap_password == "nuova"
+
+
+def test_rotate_secrets_stores_them_under_the_new_key_so_the_old_one_can_go(mailbox, settings):
+    source = TrackingSource(provider="aftership", name="AfterShip", slug="aftership")
+    source.secret = "webhook-segreto"
+    source.save()
+    retyped = Mailbox.objects.create(address="vecchia@bottega.example", smtp_password="vecchia")
+    settings.SECRET_KEY, lost_key = OTHER_KEY, settings.SECRET_KEY
+    settings.SECRET_KEY_FALLBACKS = []
+    retyped.smtp_password = "ancora"  # typed again under the new key meanwhile
+    retyped.save()
+    lost = Mailbox.objects.create(address="persa@bottega.example")
+    settings.SECRET_KEY_FALLBACKS = [lost_key]
+    # persa@ holds a token of a key nobody will list: the command names it and leaves it.
+    Mailbox.objects.filter(pk=lost.pk).update(smtp_password_encrypted="gAAAAAnot-a-token")
+    out = StringIO()
+    with pytest.raises(CommandError, match="SMTP password of persa@bottega.example"):
+        call_command("rotate_secrets", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "IMAP passwords: 1 encrypted again",
+        "SMTP passwords: 2 encrypted again",
+        "tracking webhook secrets: 1 encrypted again",
+    ]
+    settings.SECRET_KEY_FALLBACKS = []  # the old key is gone: everything rotated still reads
+    stored = Mailbox.objects.get(pk=mailbox.pk)
+    assert (stored.imap_password, stored.smtp_password) == ("imap-segreta-1", "smtp-segreta-2")
+    assert Mailbox.objects.get(pk=retyped.pk).smtp_password == "ancora"
+    assert TrackingSource.objects.get().secret == "webhook-segreto"
+    assert Mailbox.objects.get(pk=lost.pk).smtp_password_encrypted == "gAAAAAnot-a-token"
 
 
 def test_a_tampered_token_is_refused(mailbox):

@@ -9,11 +9,13 @@ keeps the secrets readable while the old one is listed there.
 """
 
 import base64
+from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db import models
 
 
 class CannotDecrypt(Exception):
@@ -46,3 +48,40 @@ def decrypt(token: str, *, purpose: bytes) -> str:
         return _keys(purpose).decrypt(token.encode("ascii")).decode()
     except (InvalidToken, UnicodeError):
         raise CannotDecrypt from None
+
+
+def rotate(token: str, *, purpose: bytes) -> str:
+    """`token` encrypted again under the current SECRET_KEY ("" for ""), so the key it was stored
+    under can leave SECRET_KEY_FALLBACKS. Raises CannotDecrypt when no configured key opens it."""
+    if not token:
+        return ""
+    try:
+        return _keys(purpose).rotate(token.encode("ascii")).decode("ascii")
+    except (InvalidToken, UnicodeError):
+        raise CannotDecrypt from None
+
+
+@dataclass
+class Rotation:
+    """What `rotate_column` did: how many secrets it stored again, and the rows (by str()) whose
+    secret no configured key opens (left as they were)."""
+
+    rotated: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def rotate_column(queryset: models.QuerySet, column: str, *, purpose: bytes) -> Rotation:
+    """Encrypt every non-empty `column` of `queryset` again under the current SECRET_KEY. Each row
+    is written only if its token is still the one read (a secret typed again meanwhile stays)."""
+    result = Rotation()
+    for row in queryset.exclude(**{column: ""}).order_by("pk"):
+        token = getattr(row, column)
+        try:
+            fresh = rotate(token, purpose=purpose)
+        except CannotDecrypt:
+            result.unreadable.append(str(row))
+            continue
+        result.rotated += queryset.model._default_manager.filter(pk=row.pk, **{column: token}).update(
+            **{column: fresh}
+        )
+    return result
