@@ -128,8 +128,8 @@ def make_shipments(n: int) -> list[tuple[str, int]]:
             shipments = [(f"BN{i:010d}", i % len(CARRIERS)) for i in range(n)]
             cursor.executemany(
                 "INSERT INTO shipping_shipment (id, order_id, carrier_id, tracking_number, status, origin, "
-                "destination, exception_reason, created_at) "
-                "VALUES (%s, %s, %s, %s, 'pending', 'Emilia-Romagna', 'BO', '', %s)",
+                "destination, exception_reason, delay_level, delay_signal, delay_factors, created_at) "
+                "VALUES (%s, %s, %s, %s, 'pending', 'Emilia-Romagna', 'BO', '', '', '', '[]', %s)",
                 [(i + 1, i + 1, carrier_ids[c], number, now) for i, (number, c) in enumerate(shipments)],
             )
     return shipments

@@ -20,11 +20,12 @@ from premura.shipping.models import (
     TrackingStatus,
 )
 from premura.shipping.reports import Figures, month_range, scorecard
-from premura.shipping.scorecard import delay_bin, update_scorecard
+from premura.shipping.scorecard import delay_bin, rebuild_scorecard, update_scorecard
 from premura.shipping.services import (
     NewTrackingEvent,
     configure_carrier,
     create_shipment,
+    record_tracking_batch,
     record_tracking_events,
 )
 from tests.factories.commerce import OrderFactory
@@ -234,3 +235,30 @@ def test_month_ranges_end_with_this_month():
         datetime.date(2026, 1, 1),
         datetime.date(2026, 12, 1),
     )
+
+
+def test_one_delivery_for_many_shipments_keeps_the_rows_a_rebuild_gives(
+    carriers, django_assert_max_num_queries
+):
+    """A provider's webhook carries many parcels: record_tracking_batch updates the scorecard of
+    all of them at once, in a number of queries that does not grow with them, and gets the rebuild's
+    figures (same lane twice, another lane, a delay, an exception)."""
+    shipments = [ship(province=province) for province in ("MI", "MI", "RM", "TO")]
+    batch = {
+        shipments[0]: [NewTrackingEvent(at(9), TrackingStatus.DELIVERED, "CONSEGNATA")],
+        shipments[1]: [NewTrackingEvent(at(12), TrackingStatus.DELIVERED, "CONSEGNATA")],
+        shipments[2]: [NewTrackingEvent(at(6), TrackingStatus.EXCEPTION, "GIACENZA")],
+        shipments[3]: [NewTrackingEvent(at(6), TrackingStatus.OUT_FOR_DELIVERY, "IN CONSEGNA")],
+    }
+    with django_assert_max_num_queries(40):
+        record_tracking_batch(batch)
+    incremental = summary_rows()
+    assert [
+        (row["destination"], row["delivered"], row["on_time"], row["exceptions"]) for row in incremental
+    ] == [
+        ("MI", 2, 1, 0),
+        ("RM", 0, 0, 1),
+        ("TO", 0, 0, 0),
+    ]
+    rebuild_scorecard()
+    assert summary_rows() == incremental

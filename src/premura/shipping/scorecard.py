@@ -2,15 +2,15 @@
 scorecard").
 
 Each shipment adds counters to the CarrierLaneMonth row of its carrier, lane and creation month;
-its ScorecardEntry remembers what it added. After a change, `update_scorecard` works out what the
+its ScorecardEntry remembers what it added. After a change, `update_scorecards` works out what each
 shipment adds now and applies the difference with F() updates, so a change costs a few small
 writes and the page never reads shipments. `rebuild_scorecard` computes the same rows from the
 shipments, with the same `_counters`; a test holds the two paths equal.
 """
 
 import datetime
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -105,24 +105,58 @@ def _store(entry: ScorecardEntry, shipment: Shipment, before: Counter) -> None:
 
 
 def update_scorecard(shipment: Shipment) -> None:
-    """Bring the scorecard up to date after a change of `shipment` (its status, dates or events),
-    given as it is now in the database (the instance the change saved). Idempotent: with nothing
-    changed it writes only its entry again. The caller holds the shipment's row lock
-    (record_tracking_events does), so two changes of one shipment take turns.
+    """`update_scorecards` for one shipment."""
+    update_scorecards([shipment])
+
+
+_ENTRY_FIELDS = ("is_counted", "is_delivered", "delay_days", "had_exception", "is_lost", "contacts")
+
+
+def update_scorecards(shipments: Sequence[Shipment]) -> None:
+    """Bring the scorecard up to date after changes of `shipments` (their status, dates or
+    events), each given as it is now in the database (the instances the change saved). Idempotent:
+    with nothing changed it writes nothing. A fixed number of reads whatever their number (a
+    webhook delivery, an import batch), one write per entry that changed and two per summary row
+    touched. The caller holds the shipments' row locks (record_tracking_batch does), so two
+    changes of one shipment take turns.
     """
-    flags = TrackingEvent.objects.filter(shipment=shipment).aggregate(
-        exceptions=Count("pk", filter=EXCEPTION_EVENT), lost=Count("pk", filter=LOST_EVENT)
-    )
-    entry, _created = ScorecardEntry.objects.get_or_create(shipment=shipment)
-    before = _counters(entry)
-    _fill_entry(
-        entry,
-        shipment,
-        had_exception=flags["exceptions"] > 0,
-        had_lost=flags["lost"] > 0,
-        contacts=entry.contacts,
-    )
-    _store(entry, shipment, before)
+    ids = [shipment.pk for shipment in shipments]
+    if not ids:
+        return
+    flags = {
+        row["shipment_id"]: row
+        for row in TrackingEvent.objects.filter(shipment_id__in=ids)
+        .values("shipment_id")
+        .annotate(exceptions=Count("pk", filter=EXCEPTION_EVENT), lost=Count("pk", filter=LOST_EVENT))
+    }
+    entries = {entry.shipment_id: entry for entry in ScorecardEntry.objects.filter(shipment_id__in=ids)}
+    differences: dict[RowKey, Counter] = defaultdict(Counter)
+    created = []
+    for shipment in shipments:
+        entry = entries.get(shipment.pk)
+        if entry is None:
+            entry = ScorecardEntry(shipment_id=shipment.pk)
+            created.append(entry)
+        before, before_fields = _counters(entry), [getattr(entry, name) for name in _ENTRY_FIELDS]
+        found = flags.get(shipment.pk, {})
+        _fill_entry(
+            entry,
+            shipment,
+            had_exception=found.get("exceptions", 0) > 0,
+            had_lost=found.get("lost", 0) > 0,
+            contacts=entry.contacts,
+        )
+        differences[_row_key(shipment)].update(_counters(entry))
+        differences[_row_key(shipment)].subtract(before)
+        if (
+            entry.pk is not None
+            and entry not in created
+            and before_fields != [getattr(entry, name) for name in _ENTRY_FIELDS]
+        ):
+            entry.save(update_fields=_ENTRY_FIELDS)
+    ScorecardEntry.objects.bulk_create(created)
+    for key, difference in differences.items():
+        _add_to_row(key, difference)
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from premura.shipping.models import (
     TrackingEvent,
     TrackingStatus,
 )
-from premura.shipping.scorecard import update_scorecard
+from premura.shipping.scorecard import update_scorecards
 
 TRACKING_STATUSES = frozenset(TrackingStatus.values)
 EXCEPTION_REASONS = frozenset(ExceptionReason.values)
@@ -265,12 +265,14 @@ def record_tracking_batch(
     record_events(
         [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
     )
-    for pk, pairs in results.items():
-        created = [event for event, is_new in pairs if is_new]
-        if created:
-            update_scorecard(locked[pk])
+    touched = [pk for pk, pairs in results.items() if any(is_new for _event, is_new in pairs)]
+    update_scorecards([locked[pk] for pk in touched])
+    for pk in touched:
         # An exception is assessed at once; the rest waits for the end-of-day run.
-        if any(e.status == TrackingStatus.EXCEPTION or e.exception_reason for e in created):
+        if any(
+            is_new and (e.status == TrackingStatus.EXCEPTION or e.exception_reason)
+            for e, is_new in results[pk]
+        ):
             delays.assess_shipment(locked[pk])
     return {
         pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
