@@ -423,3 +423,17 @@ def test_the_openapi_document_lists_the_webhooks_and_their_signature_headers(cli
         assert {(p["in"], p["name"]) for p in operation["parameters"]} >= {(place, name)}
         assert operation.get("security") == [] or "security" not in operation
         assert set(operation["responses"]) == {"200", "401", "404", "413"}
+
+
+def test_a_secret_no_key_opens_answers_503_so_the_provider_retries(client, shipment, settings, caplog):
+    """SECRET_KEY replaced without the old one as a fallback: the signature cannot be checked, so
+    nothing is stored and the provider is told to try again later (it keeps the event)."""
+    make_source("aftership")
+    body = json.dumps(payload("aftership")).encode()
+    headers, _query = signed("aftership", body)
+    settings.SECRET_KEY = "a-new-installation-secret-key-0123456789-abcdefghijklmnopqrs"
+    response = post(client, "aftership", body, headers)
+    assert response.status_code == 503, response.content
+    assert "enter it again" in response.json()["detail"]
+    assert nothing_stored()
+    assert "aftership-shop: its secret cannot be decrypted" in caplog.text

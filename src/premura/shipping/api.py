@@ -1,6 +1,8 @@
 """Shipments and their tracking events in the REST API: /api/v1/shipments; tracking providers'
 webhooks: /api/v1/tracking/webhooks/<provider>/<source slug> (docs/architecture.md, "Tracking in")."""
 
+import logging
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,6 +17,7 @@ from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce.models import Order
+from premura.core.encryption import CannotDecrypt
 from premura.shipping import ingest, services
 from premura.shipping.adapters import adapter_for
 from premura.shipping.adapters.base import SignatureInvalid
@@ -29,6 +32,8 @@ from premura.shipping.schemas import (
     TrackingEventResult,
     WebhookAccepted,
 )
+
+logger = logging.getLogger(__name__)
 
 router = Router(tags=["shipments"])
 
@@ -141,6 +146,14 @@ def _receive(request: HttpRequest, provider: str, slug: str):
         )
     except SignatureInvalid:
         raise HttpError(401, _("The request is not signed with this source's secret.")) from None
+    except CannotDecrypt:
+        # SECRET_KEY changed and the old one is not a fallback: the signature cannot be checked
+        # until an administrator types the secret again. 503 makes the provider keep the event and
+        # retry it; nothing is lost.
+        logger.error("tracking source %s: its secret cannot be decrypted under SECRET_KEY", source.slug)
+        raise HttpError(
+            503, _("This source's secret cannot be read: an administrator must enter it again.")
+        ) from None
     return Status(
         200,
         {
@@ -152,7 +165,7 @@ def _receive(request: HttpRequest, provider: str, slug: str):
     )
 
 
-WEBHOOK_RESPONSES = {200: WebhookAccepted, **errors(401, 404, 413)}
+WEBHOOK_RESPONSES = {200: WebhookAccepted, **errors(401, 404, 413, 503)}
 
 
 @webhooks_router.post(
