@@ -133,7 +133,15 @@ def test_the_codes_are_listed_for_export(shipment, morning, coupon_rule):
     call_command("export_grants", stdout=out)
     header, row = out.getvalue().splitlines()
     assert header == "code,compensation,value,currency,category,expires_on,order,customer_email,rule"
-    assert (
-        row
-        == f"{grant.code},coupon_percent,10.00,EUR,Cucina,2027-01-30,PRM-300001,{shipment.order.email},{coupon_rule.name}"
-    )
+    order = shipment.order
+    assert row.split(",") == [
+        grant.code,
+        "coupon_percent",
+        "10.00",
+        "EUR",
+        "Cucina",
+        "2027-01-30",
+        order.number,
+        order.email,
+        coupon_rule.name,
+    ]

@@ -8,7 +8,6 @@ from premura.care.models import Incident, Situation
 from premura.care.services import NOTICE_TEMPLATE, notice_context
 from premura.channels.rendering import render_mail
 from premura.shipping.models import ExceptionReason
-from tests.care.conftest import PROMISED
 
 EXPECTED = datetime.date(2026, 12, 7)
 

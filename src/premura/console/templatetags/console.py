@@ -4,9 +4,11 @@ from django import template
 
 from premura.agents.models import Agent
 from premura.agents.queries import unread_notification_count
+from premura.care.models import Situation
 from premura.channels.queries import unreadable_count
 from premura.conversations.models import Case, CaseStatus, Priority
 from premura.core.models import AuditEvent
+from premura.shipping.models import ExceptionReason
 from premura.sla.countdown import countdown
 from premura.sla.models import Target
 
@@ -32,6 +34,32 @@ def priority_label(value: str) -> str:
         return Priority(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def situation_label(value: str) -> str:
+    """The translated label of an incident's situation stored in an event (care)."""
+    try:
+        return Situation(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def exception_reason_label(value: str) -> str:
+    try:
+        return ExceptionReason(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def iso_day(value: str) -> datetime.date | None:
+    """An ISO 8601 date stored in an event's data, as a date."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @register.filter
