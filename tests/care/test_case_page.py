@@ -29,3 +29,33 @@ def test_the_case_page_shows_the_incident_the_held_notice_and_the_grant(
     assert "trattenuto fino a" in page
     assert "Il negozio ha aperto il caso prima che il cliente scrivesse (proattivo)" in page
     assert "Avviso proattivo" in page
+
+
+def test_the_incidents_of_the_day_by_kind_carrier_and_promised_date(
+    client, agent, mailbox, customer, morning
+):
+    from decimal import Decimal
+
+    from tests.factories.commerce import OrderFactory
+    from tests.factories.shipping import CarrierFactory, ShipmentFactory
+
+    gls = CarrierFactory(code="gls", name="GLS")
+    soon = ShipmentFactory(
+        order=OrderFactory(customer=customer), promised_delivery_date=datetime.date(2026, 12, 2)
+    )
+    later = ShipmentFactory(
+        order=OrderFactory(customer=customer, total=Decimal("20")),
+        carrier=gls,
+        promised_delivery_date=datetime.date(2026, 12, 4),
+    )
+    signal(later, "stalled", None)
+    signal(soon, "predicted", datetime.date(2026, 12, 5))
+    client.force_login(agent.user)
+    page = client.get(reverse("care:incidents")).content.decode()
+    assert page.index(soon.tracking_number) < page.index(later.tracking_number)
+    assert "Ritardo previsto" in page and "Fermo" in page
+    only_gls = client.get(reverse("care:incidents"), {"carrier": gls.pk}).content.decode()
+    assert later.tracking_number in only_gls and soon.tracking_number not in only_gls
+    stalled = client.get(reverse("care:incidents"), {"situation": "stalled"}).content.decode()
+    assert later.tracking_number in stalled and soon.tracking_number not in stalled
+    assert client.get(reverse("care:incidents"), {"carrier": "x' or 1=1"}).status_code == 200
