@@ -77,7 +77,7 @@ def handle_risk(
     Shipment.objects.select_for_update().filter(pk=shipment.pk).values_list("pk").get()
     situation = situation_for(shipment, risk_signal)
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("self",))
         .select_related("case", "shipment__order")
         .filter(shipment=shipment, closed_at__isnull=True)
         .first()
