@@ -157,12 +157,15 @@ def test_a_second_exception_on_the_same_parcel_stays_in_the_same_incident(mailbo
     assert events_for(incident.case).filter(action="care.incident_moved").count() == 1
 
 
-def test_a_lost_parcel_is_told_once_and_closes_the_incident(mailbox, shipment, morning):
+def test_a_lost_parcel_is_told_once_and_goes_to_an_agent(mailbox, shipment, morning):
     signal(shipment, "stalled", EXPECTED)
     signal(shipment, "exception", None, exception_reason=ExceptionReason.LOST)
     signal(shipment, "exception", None, exception_reason=ExceptionReason.LOST)
     assert [n.situation for n in Notice.objects.all()] == [Situation.STALLED, Situation.LOST]
-    assert Incident.objects.get().closed_at is not None
+    incident = Incident.objects.get()
+    assert incident.closed_at is not None
+    incident.case.refresh_from_db()
+    assert incident.case.status == CaseStatus.OPEN  # an agent decides: send again or refund
 
 
 def test_a_customer_without_an_e_mail_address_gets_a_case_and_no_notice(mailbox, shipment, customer, morning):
@@ -171,3 +174,12 @@ def test_a_customer_without_an_e_mail_address_gets_a_case_and_no_notice(mailbox,
     case = Incident.objects.get().case
     assert notices() == [] and not Message.objects.filter(case=case).exists()
     assert events_for(case).filter(action="care.notice_not_sent").count() == 1
+
+
+def test_a_parcel_returned_to_sender_is_told_once_and_goes_to_an_agent(mailbox, shipment, morning):
+    signal(shipment, "exception", None, exception_reason=ExceptionReason.RETURNED)
+    signal(shipment, "exception", None)
+    [notice] = notices()
+    assert "sta tornando da noi" in notice.subject
+    incident = Incident.objects.get()
+    assert (incident.situation, incident.case.status) == (Situation.RETURNED, CaseStatus.OPEN)

@@ -197,11 +197,17 @@ def move_incident(incident: Incident, *, situation: str, expected_date: datetime
 
 
 def close_incident(incident: Incident) -> None:
+    """The parcel's story ended. Delivered: the proactive case is solved (the customer's answer
+    reopens it). Lost or returned: the case waits for an agent, who decides what the shop does
+    (send again, refund), with the situation on the panel."""
     incident.closed_at = clock.now()
     incident.save(update_fields=["closed_at"])
     case = incident.case
-    if case is not None and not incident.customer_wrote_first and case.can_move_to(CaseStatus.SOLVED):
-        change_status(case, CaseStatus.SOLVED, actor_label=_("Care"))
+    if case is None or incident.customer_wrote_first:
+        return
+    status = CaseStatus.SOLVED if incident.situation == Situation.DELIVERED_LATE else CaseStatus.OPEN
+    if case.can_move_to(status):
+        change_status(case, status, actor_label=_("Care"))
 
 
 def customer_has_written(incident: Incident) -> bool:
