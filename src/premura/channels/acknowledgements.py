@@ -96,7 +96,7 @@ def context_for(case: Case) -> dict:
 
 
 def render(context: dict, language: str) -> tuple[str, str]:
-    """(subject, body) of the acknowledgement in `language` (services.render_mail)."""
+    """(subject, body) of the acknowledgement in `language` (rendering.render_mail)."""
     return render_mail(SUBJECT_TEMPLATE, BODY_TEMPLATE, context, language)
 
 
