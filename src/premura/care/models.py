@@ -64,11 +64,16 @@ class Incident(models.Model):
 class Notice(models.Model):
     """One thing the customer was told about an incident: a case message and its outbox row."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notices")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="notices", verbose_name=_("incident")
+    )
     situation = models.CharField(_("situation"), max_length=16, choices=Situation.choices)
     expected_date = models.DateField(_("expected delivery date"), null=True, blank=True)
     outbound = models.OneToOneField(
-        "channels.OutboundEmail", on_delete=models.PROTECT, related_name="care_notice"
+        "channels.OutboundEmail",
+        on_delete=models.PROTECT,
+        related_name="care_notice",
+        verbose_name=_("outbound e-mail"),
     )
     # Queued to leave no earlier than this (the end of the customer's quiet hours), else NULL.
     held_until = models.DateTimeField(_("held until"), null=True, blank=True)
@@ -135,7 +140,9 @@ class CompensationRule(models.Model):
 class Grant(models.Model):
     """What the shop gave for one incident: recorded once, with the rule that decided it."""
 
-    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="grant")
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, related_name="grant", verbose_name=_("incident")
+    )
     rule = models.ForeignKey(
         CompensationRule, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("rule")
     )
