@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "premura.agents",
     "premura.conversations",
     "premura.sla",
+    "premura.care",
     "premura.channels",
     "premura.console",
     "premura.portal",

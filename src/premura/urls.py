@@ -11,6 +11,7 @@ urlpatterns = [
     path("console/mail/", include("premura.channels.urls")),
     # The SLA's report (sla.views): agents only, like the console.
     path("console/sla/", include("premura.sla.urls")),
+    path("console/care/", include("premura.care.urls")),
     path("console/", include("premura.console.urls")),
     path("portal/", include("premura.portal.urls")),
     path("shop/", include("premura.shop.urls")),

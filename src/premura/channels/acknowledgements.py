@@ -11,19 +11,15 @@ console shows it in the timeline with its delivery state and the portal shows th
 same words they got by e-mail; the outbox row points at that message.
 """
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import Context
-from django.template.loader import get_template
-from django.utils import translation
 
 from premura.channels import outbox
 from premura.channels.mailboxes import all_mailboxes
 from premura.channels.models import OutboundEmail, OutboundKind
+from premura.channels.rendering import render_mail
 from premura.conversations.models import Case, CaseStatus, Direction, Message
 from premura.core import clock
 from premura.core.audit import events_for, record_event
@@ -99,19 +95,9 @@ def context_for(case: Case) -> dict:
     }
 
 
-def _render(template_name: str, context: dict) -> str:
-    # Plain text: no HTML escaping of names like "O'Brien" (the backend wrapper always escapes).
-    return get_template(template_name).template.render(Context(context, autoescape=False))
-
-
 def render(context: dict, language: str) -> tuple[str, str]:
-    """(subject, body) in `language`. Blank lines the template tags leave are squeezed to one and
-    trailing spaces dropped, so a shop's template need not be careful with whitespace."""
-    with translation.override(language):
-        subject = " ".join(_render(SUBJECT_TEMPLATE, context).split())
-        body = _render(BODY_TEMPLATE, context)
-    body = "\n".join(line.rstrip() for line in body.strip().splitlines())
-    return subject, re.sub(r"\n{3,}", "\n\n", body) + "\n"
+    """(subject, body) of the acknowledgement in `language` (rendering.render_mail)."""
+    return render_mail(SUBJECT_TEMPLATE, BODY_TEMPLATE, context, language)
 
 
 def recipient(case: Case, to_address: str | None) -> str:

@@ -128,6 +128,8 @@ class MailboxesVersion(models.Model):
 class OutboundKind(models.TextChoices):
     REPLY = "reply", _("Reply")
     ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    # A notice the shop sends before the customer asks (care: a parcel late, stuck or lost).
+    NOTICE = "notice", _("Proactive notice")
 
 
 class OutboundStatus(models.TextChoices):

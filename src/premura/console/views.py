@@ -17,6 +17,7 @@ from premura.agents.models import Agent, Team
 from premura.agents.queries import access_notification, notifications_for
 from premura.agents.services import mark_notifications_read
 from premura.agents.services import set_availability as set_agent_availability
+from premura.care.queries import incident_for_case
 from premura.channels.outbox import deliveries_by_message, reply_by_email
 from premura.channels.queries import raw_email_ids
 from premura.channels.senders import add_sender_identity, sender_offers
@@ -151,6 +152,7 @@ def _case_context(case, agent: Agent) -> dict:
         "past_cases": customer_cases(case.customer),
         "orders": customer_orders(case.customer),
         "order": order_with_details(case.order_id) if case.order_id else None,
+        "incident": incident_for_case(case),
         "agents": Agent.objects.order_by("display_name"),
         "statuses": allowed_statuses(case),
         "priorities": Priority.choices,

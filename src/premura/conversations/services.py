@@ -64,8 +64,13 @@ def open_case(
     follow_up_of: Case | None = None,
     reason: str = "",
     written_by: Agent | None = None,
+    proactive: bool = False,
 ) -> Case:
     """Open a case with its first message. Not idempotent: the caller deduplicates.
+
+    `proactive`: the shop opens the case before the customer wrote (care: a late parcel). There is
+    no first message (`body` is ignored: the caller writes the shop's own), the subject is the
+    desk's, and the `case.opened` event says `proactive` (the timeline's "channel").
 
     The message is the customer's own words, unless `written_by` names the agent who wrote it for
     them (a phone call): the agent is then its author, on behalf of the customer, and the subject
@@ -78,7 +83,7 @@ def open_case(
     Raises EmptyMessage, or CaseError when the order belongs to another customer or the reason
     is unknown.
     """
-    body = _clean_body(body)
+    body = "" if proactive else _clean_body(body)
     subject = single_line(subject, field=_("subject"), error=CaseError).strip() or body.splitlines()[0][:120]
     if order is not None and order.customer_id != customer.pk:
         raise CaseError(_("The order belongs to another customer."))
@@ -103,30 +108,33 @@ def open_case(
         language=customer.language,
         follow_up_of=follow_up_of,
         reason=reason,
-        is_subject_internal=written_by is not None
+        is_subject_internal=proactive
+        or written_by is not None
         or (follow_up_of is not None and follow_up_of.is_subject_internal),
         created_at=now,
         last_activity_at=now,
     )
-    Message.objects.create(
-        case=case,
-        direction=Direction.INBOUND,
-        channel=channel,
-        author_customer=customer if written_by is None else None,
-        author_agent=written_by,
-        on_behalf_of=customer if written_by is not None else None,
-        author_name=customer.full_name if written_by is None else written_by.display_name,
-        body=body,
-        created_at=now,
-        external_id=external_id,
-    )
+    if not proactive:
+        Message.objects.create(
+            case=case,
+            direction=Direction.INBOUND,
+            channel=channel,
+            author_customer=customer if written_by is None else None,
+            author_agent=written_by,
+            on_behalf_of=customer if written_by is not None else None,
+            author_name=customer.full_name if written_by is None else written_by.display_name,
+            body=body,
+            created_at=now,
+            external_id=external_id,
+        )
     record_event(
         case,
         "case.opened",
         actor=actor,
-        actor_label="" if actor else customer.full_name,
+        actor_label="" if actor or proactive else customer.full_name,
         channel=channel,
         **({"follow_up_of": follow_up_of.pk} if follow_up_of else {}),
+        **({"proactive": True} if proactive else {}),
     )
     if rule:
         record_event(case, "case.assigned", owner=owner.display_name, owner_id=owner.pk, rule=rule)

@@ -6,10 +6,12 @@ from django.utils.translation import pgettext
 from premura.agents import access
 from premura.agents.models import Agent
 from premura.agents.queries import unread_notification_count
+from premura.care.models import Situation
 from premura.channels.queries import unreadable_count
 from premura.conversations.models import Case, CaseStatus, Priority
 from premura.core.audit import SYSTEM_ACTOR
 from premura.core.models import AuditEvent
+from premura.shipping.models import ExceptionReason
 from premura.sla.countdown import countdown
 from premura.sla.models import Target
 
@@ -45,6 +47,32 @@ def actor_name(event: AuditEvent) -> str:
     if event.actor_id is None and event.actor_label == SYSTEM_ACTOR:
         return pgettext("the actor of an automatic change", "Premura")
     return event.actor_label
+
+
+@register.filter
+def situation_label(value: str) -> str:
+    """The translated label of an incident's situation stored in an event (care)."""
+    try:
+        return Situation(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def exception_reason_label(value: str) -> str:
+    try:
+        return ExceptionReason(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def iso_day(value: str) -> datetime.date | None:
+    """An ISO 8601 date stored in an event's data, as a date."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @register.filter

@@ -1,0 +1,85 @@
+import io
+
+from django.contrib import admin
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from premura.care.export import write_grants_csv
+from premura.care.models import CompensationRule, Grant, Incident, Notice
+
+
+@admin.register(CompensationRule)
+class CompensationRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "position",
+        "name",
+        "is_active",
+        "situation",
+        "min_order_total",
+        "max_order_total",
+        "min_delay_days",
+        "compensation",
+        "value",
+        "same_category",
+        "valid_days",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    ordering = ["position", "pk"]
+
+
+@admin.action(description=_("Export the codes as CSV"))
+def export_codes(modeladmin, request, queryset):
+    out = io.StringIO()
+    write_grants_csv(queryset.select_related("incident__shipment__order").order_by("created_at", "pk"), out)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="grants.csv"'
+    return response
+
+
+@admin.register(Grant)
+class GrantAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "compensation",
+        "value",
+        "currency",
+        "category",
+        "expires_on",
+        "rule_name",
+        "created_at",
+    ]
+    list_filter = ["compensation"]
+    search_fields = ["code"]
+    actions = [export_codes]
+    readonly_fields = [field.name for field in Grant._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class NoticeInline(admin.TabularInline):
+    model = Notice
+    extra = 0
+    readonly_fields = ["situation", "expected_date", "outbound", "held_until", "created_at"]
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "shipment",
+        "situation",
+        "exception_reason",
+        "expected_date",
+        "case",
+        "opened_at",
+        "closed_at",
+    ]
+    list_filter = ["situation"]
+    readonly_fields = [field.name for field in Incident._meta.fields]
+    inlines = [NoticeInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False

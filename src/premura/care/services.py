@@ -1,0 +1,302 @@
+"""Tell them first: incidents opened from shipping's risk signals, a proactive case per
+incident, and the notices that tell the customer (docs/architecture.md, "Care").
+
+`on_risk_changed` receives `shipping.signals.risk_changed` (after the tracking write committed)
+and calls `handle_risk`, which runs in one transaction holding the shipment's row lock, so two
+signals for one parcel are handled one after the other and a replay finds its work done.
+"""
+
+import datetime
+import zoneinfo
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from premura.agents.models import Team
+from premura.care import compensation
+from premura.care.display import date_phrase
+from premura.care.models import FINAL_SITUATIONS, Incident, Notice, Situation
+from premura.channels import services as channels
+from premura.channels.exceptions import NoRecipient
+from premura.channels.mailboxes import all_mailboxes
+from premura.channels.models import OutboundKind
+from premura.conversations.models import Case, CasePhase, CaseStatus, Direction
+from premura.conversations.services import change_status, open_case
+from premura.core import clock
+from premura.core.audit import record_event
+from premura.core.models import Channel
+from premura.customers.models import Customer
+from premura.shipping.models import ExceptionReason, Shipment, TrackingStatus
+
+NOTICE_TEMPLATE = "care/emails/notice"
+
+
+def on_risk_changed(sender, *, shipment: Shipment, risk_signal: str, expected_date=None, level="", **kwargs):
+    """The receiver of shipping.signals.risk_changed (connected in apps.py)."""
+    handle_risk(shipment, risk_signal=risk_signal, expected_date=expected_date)
+
+
+def situation_for(shipment: Shipment, risk_signal: str) -> str:
+    """What the signal means for the customer, or "" when there is nothing to tell (the risk
+    cleared while the parcel is still travelling)."""
+    if shipment.status == TrackingStatus.DELIVERED:
+        return Situation.DELIVERED_LATE
+    if risk_signal == "exception":
+        if shipment.exception_reason == ExceptionReason.LOST:
+            return Situation.LOST
+        if shipment.exception_reason == ExceptionReason.RETURNED:
+            return Situation.RETURNED
+        return Situation.EXCEPTION
+    if risk_signal == "stalled":
+        return Situation.STALLED
+    if risk_signal == "predicted":
+        return Situation.PREDICTED
+    return ""
+
+
+def delivered_late(shipment: Shipment) -> bool:
+    return bool(
+        shipment.delivered_at
+        and shipment.promised_delivery_date
+        and shipment.delivered_at.date() > shipment.promised_delivery_date
+    )
+
+
+@transaction.atomic
+def handle_risk(
+    shipment: Shipment, *, risk_signal: str, expected_date: datetime.date | None
+) -> Incident | None:
+    """Open or update the shipment's incident and tell the customer what is news; return the
+    incident (None when the signal concerns no incident). Idempotent: the same signal again
+    changes nothing and sends nothing.
+
+    `shipment` carries the detector's fields (status, exception_reason, promised date); its row
+    is locked for the transaction.
+    """
+    Shipment.objects.select_for_update().filter(pk=shipment.pk).values_list("pk").get()
+    situation = situation_for(shipment, risk_signal)
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("case", "shipment__order")
+        .filter(shipment=shipment, closed_at__isnull=True)
+        .first()
+    )
+    if incident is None:
+        if not situation or (situation == Situation.DELIVERED_LATE and not delivered_late(shipment)):
+            return None
+        if (
+            situation in FINAL_SITUATIONS
+            and Incident.objects.filter(shipment=shipment, situation=situation).exists()
+        ):
+            return None  # the end of this story was told already (a replay)
+        incident = open_incident(shipment, situation=situation, expected_date=expected_date)
+    elif situation:
+        move_incident(incident, situation=situation, expected_date=expected_date)
+    else:
+        if incident.case_id:
+            record_event(incident.case, "care.risk_cleared", actor_label=_("Tracking"))
+        return incident
+    notify(incident, situation=situation, expected_date=expected_date)
+    if situation in FINAL_SITUATIONS:
+        close_incident(incident)
+    return incident
+
+
+def care_team() -> Team | None:
+    """The team that answers the shop's mail (the first active mailbox's default team): a
+    proactive case is assigned as a case arriving by e-mail would be."""
+    team_id = next(
+        (
+            mailbox.default_team_id
+            for mailbox in all_mailboxes()
+            if mailbox.is_active and mailbox.default_team_id
+        ),
+        None,
+    )
+    return Team.objects.filter(pk=team_id).first() if team_id else None
+
+
+def written_first_case(shipment: Shipment) -> Case | None:
+    """The customer's case about the order, not done, in which they have written: the incident
+    joins it and the agent answers there."""
+    order = shipment.order
+    return (
+        Case.objects.filter(customer_id=order.customer_id, order=order)
+        .exclude(phase=CasePhase.DONE)
+        .filter(messages__direction=Direction.INBOUND)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime.date | None) -> Incident:
+    """The incident, its grant and its case: the customer's own when they wrote first, else a
+    proactive case assigned by the named-owner rules, waiting on the carrier."""
+    order = shipment.order
+    now = clock.now()
+    existing = written_first_case(shipment)
+    incident = Incident.objects.create(
+        shipment=shipment,
+        situation=situation,
+        exception_reason=shipment.exception_reason if situation == Situation.EXCEPTION else "",
+        expected_date=expected_date,
+        customer_wrote_first=existing is not None,
+        opened_at=now,
+    )
+    compensation.grant_for(incident)
+    case = existing
+    if case is None:
+        with override(order.customer.language):
+            subject = _("Delivery of order %(number)s") % {"number": order.number}
+        case = open_case(
+            customer=order.customer,
+            order=order,
+            subject=subject,
+            body="",
+            channel=Channel.EMAIL,
+            team=care_team(),
+            proactive=True,
+        )
+        change_status(case, CaseStatus.WAITING_ON_CARRIER, actor_label=_("Care"))
+    incident.case = case
+    incident.save(update_fields=["case"])
+    record_event(
+        case,
+        "care.incident_opened",
+        actor_label=_("Tracking"),
+        incident_id=incident.pk,
+        situation=situation,
+        reason=incident.exception_reason,
+        expected_date=expected_date.isoformat() if expected_date else None,
+        shipment_id=shipment.pk,
+    )
+    return incident
+
+
+def move_incident(incident: Incident, *, situation: str, expected_date: datetime.date | None) -> None:
+    """Another signal for the same parcel: the same incident, its situation and date updated."""
+    reason = incident.shipment.exception_reason if situation == Situation.EXCEPTION else ""
+    if (incident.situation, incident.exception_reason, incident.expected_date) == (
+        situation,
+        reason,
+        expected_date,
+    ):
+        return
+    incident.situation, incident.exception_reason, incident.expected_date = situation, reason, expected_date
+    incident.save(update_fields=["situation", "exception_reason", "expected_date"])
+    if incident.case_id:
+        record_event(
+            incident.case,
+            "care.incident_moved",
+            actor_label=_("Tracking"),
+            situation=situation,
+            reason=reason,
+            expected_date=expected_date.isoformat() if expected_date else None,
+        )
+
+
+def close_incident(incident: Incident) -> None:
+    """The parcel's story ended. Delivered: the proactive case is solved (the customer's answer
+    reopens it). Lost or returned: the case waits for an agent, who decides what the shop does
+    (send again, refund), with the situation on the panel."""
+    incident.closed_at = clock.now()
+    incident.save(update_fields=["closed_at"])
+    case = incident.case
+    if case is None or incident.customer_wrote_first:
+        return
+    status = CaseStatus.SOLVED if incident.situation == Situation.DELIVERED_LATE else CaseStatus.OPEN
+    if case.can_move_to(status):
+        change_status(case, status, actor_label=_("Care"))
+
+
+def customer_has_written(incident: Incident) -> bool:
+    """Whether the customer wrote about the order (in the incident's case or another case about
+    it still in progress): from then on the agent answers, no automatic notice goes out."""
+    return incident.customer_wrote_first or written_first_case(incident.shipment) is not None
+
+
+def is_news(last: Notice | None, *, situation: str, expected_date: datetime.date | None) -> bool:
+    """Whether a notice would tell the customer something they have not heard: the first one; a
+    delivery, a loss or a return not told yet; an expected date that moved by a day or more (or
+    became known)."""
+    if last is None:
+        return True
+    if situation in FINAL_SITUATIONS:
+        return last.situation != situation
+    if expected_date is None:
+        return False
+    return last.expected_date is None or abs((expected_date - last.expected_date).days) >= 1
+
+
+def quiet_hours_end(customer: Customer, at: datetime.datetime) -> datetime.datetime:
+    """The first instant after `at` outside the customer's quiet hours that `at` falls in: their
+    end, on the customer's wall clock (a daylight-saving change between is their clock's). An end
+    that does not exist that night (the clocks jumped over it) is read with the offset before the
+    jump: 02:30 on the night clocks go forward is 03:30 summer time."""
+    zone = zoneinfo.ZoneInfo(customer.time_zone)
+    local = at.astimezone(zone)
+    for days in (0, 1):
+        end = datetime.datetime.combine(
+            local.date() + datetime.timedelta(days=days), customer.quiet_hours_end, tzinfo=zone
+        ).astimezone(datetime.UTC)
+        if end > at:
+            return end
+    raise AssertionError("quiet hours end within a day")
+
+
+def notice_context(incident: Incident, *, situation: str, expected_date: datetime.date | None) -> dict:
+    shipment = incident.shipment
+    customer = shipment.order.customer
+    language = customer.language
+    today = clock.now().astimezone(zoneinfo.ZoneInfo(customer.time_zone)).date()
+    grant = getattr(incident, "grant", None)
+    return {
+        "situation": situation,
+        "reason": shipment.exception_reason,
+        "order_number": shipment.order.number,
+        "carrier_name": shipment.carrier.name,
+        "tracking_url": shipment.tracking_url,
+        "expected_date": date_phrase(expected_date, language, today=today) if expected_date else "",
+        "promised_date": date_phrase(shipment.promised_delivery_date, language, today=today)
+        if shipment.promised_delivery_date
+        else "",
+        "grant": grant,
+        "grant_expires": date_phrase(grant.expires_on, language, today=today)
+        if grant and grant.expires_on
+        else "",
+    }
+
+
+def notify(incident: Incident, *, situation: str, expected_date: datetime.date | None) -> Notice | None:
+    """Tell the customer, unless it is not news (`is_news`) or they wrote about it already; held
+    until their quiet hours end. Returns the notice, or None when none was queued."""
+    case = incident.case
+    if case is None or customer_has_written(incident):
+        return None
+    last = incident.notices.last()
+    if not is_news(last, situation=situation, expected_date=expected_date):
+        return None
+    now = clock.now()
+    customer = case.customer
+    held_until = quiet_hours_end(customer, now) if customer.is_in_quiet_hours(now) else None
+    try:
+        row = channels.send(
+            case,
+            OutboundKind.NOTICE,
+            NOTICE_TEMPLATE,
+            notice_context(incident, situation=situation, expected_date=expected_date),
+            not_before=held_until,
+            dedupe_key=f"care:incident:{incident.pk}:notice:{incident.notices.count() + 1}",
+        )
+    except NoRecipient:
+        record_event(case, "care.notice_not_sent", actor_label=_("Care"), situation=situation)
+        return None
+    return Notice.objects.create(
+        incident=incident,
+        situation=situation,
+        expected_date=expected_date,
+        outbound=row,
+        held_until=held_until,
+        created_at=now,
+    )

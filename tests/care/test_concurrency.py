@@ -1,0 +1,68 @@
+"""The same signal twice at once (two workers of the detector): one incident, one notice."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+
+from premura.care import services
+from premura.care.models import Incident, Notice
+from premura.channels.models import Mailbox
+from premura.shipping.models import Shipment
+from tests.factories.customers import CustomerFactory, EmailIdentityFactory
+from tests.factories.shipping import ShipmentFactory
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's BEGIN IMMEDIATE (decision 0002) lets no two handlings interleave",
+)
+def test_the_same_signal_twice_at_once_opens_one_incident_and_sends_one_notice(transactional_db, monkeypatch):
+    """The first handling pauses after opening the incident, holding the shipment's lock; the
+    second waits for its commit and finds the work done. Without the lock the second would open
+    a second incident (refused by the one-open-incident constraint) or notify twice."""
+    Mailbox.objects.create(address="assistenza@bottega.example", display_name="Bottega")
+    customer = CustomerFactory(full_name="Anna Colombo")
+    EmailIdentityFactory(customer=customer, value="anna.colombo@example.it")
+    shipment_id = ShipmentFactory(order__customer=customer).pk
+    opened, release = threading.Event(), threading.Event()
+    grant_for = services.compensation.grant_for
+    errors = []
+
+    def pausing_grant_for(incident):
+        if threading.current_thread().name == "first":
+            opened.set()
+            release.wait(timeout=30)
+        return grant_for(incident)
+
+    monkeypatch.setattr(services.compensation, "grant_for", pausing_grant_for)
+
+    def handle() -> None:
+        try:
+            shipment = Shipment.objects.get(pk=shipment_id)
+            services.handle_risk(shipment, risk_signal="predicted", expected_date=datetime.date(2030, 1, 7))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=handle, name="first")
+    second = threading.Thread(target=handle, name="second")
+    first.start()
+    assert opened.wait(timeout=30)
+    second.start()
+    with connection.cursor() as cursor:
+        for _ in range(3000):  # until the second handling waits for the lock the first holds
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert errors == []
+    assert Incident.objects.count() == 1 and Notice.objects.count() == 1
