@@ -422,7 +422,7 @@ def test_the_openapi_document_lists_the_webhooks_and_their_signature_headers(cli
         operation = paths[f"/api/v1/tracking/webhooks/{provider}/{{slug}}"]["post"]
         assert {(p["in"], p["name"]) for p in operation["parameters"]} >= {(place, name)}
         assert operation.get("security") == [] or "security" not in operation
-        assert set(operation["responses"]) == {"200", "401", "404", "413"}
+        assert set(operation["responses"]) == {"200", "401", "404", "413", "503"}
 
 
 def test_a_secret_no_key_opens_answers_503_so_the_provider_retries(client, shipment, settings, caplog):
