@@ -252,6 +252,7 @@ def record_tracking_batch(
     )
     changed: dict[tuple[str, ...], list[Shipment]] = defaultdict(list)
     status_changes = []
+    settled = set()  # delivered now, or sent back after the delivery: the delay risk is over
     for pk, pairs in results.items():
         created = [event for event, is_new in pairs if is_new]
         if created:
@@ -260,6 +261,10 @@ def record_tracking_batch(
                 changed[tuple(sorted(fields))].append(locked[pk])
             if status_change:
                 status_changes.append((locked[pk], status_change))
+            if "delivered_at" in fields or (
+                "exception_reason" in fields and _is_returned(locked[pk]) and locked[pk].delivered_at
+            ):
+                settled.add(pk)
     for fields, shipments in changed.items():
         _update_shipments(shipments, fields)
     record_events(
@@ -268,8 +273,10 @@ def record_tracking_batch(
     touched = [pk for pk, pairs in results.items() if any(is_new for _event, is_new in pairs)]
     update_scorecards([locked[pk] for pk in touched])
     for pk in touched:
+        if pk in settled:
+            delays.shipment_settled(locked[pk])
         # An exception is assessed at once; the rest waits for the end-of-day run.
-        if any(
+        elif any(
             is_new and (e.status == TrackingStatus.EXCEPTION or e.exception_reason)
             for e, is_new in results[pk]
         ):

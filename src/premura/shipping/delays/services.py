@@ -19,7 +19,14 @@ from premura.shipping.delays.detector import Assessment, Detector, assess, calib
 from premura.shipping.delays.model import HazardModel, train
 from premura.shipping.delays.parcels import Parcel
 from premura.shipping.delays.stalled import StallNorms, learn_norms
-from premura.shipping.models import DelayModel, Shipment, TrackingEvent, TrackingStatus
+from premura.shipping.models import (
+    DelayLevel,
+    DelayModel,
+    ExceptionReason,
+    Shipment,
+    TrackingEvent,
+    TrackingStatus,
+)
 from premura.shipping.signals import risk_changed
 
 # Public holidays of the shop's country: the days no parcel is expected to move.
@@ -133,6 +140,42 @@ def assess_open_shipments(*, day: datetime.date | None = None, batch: int = 500)
             assessed += assess_shipments(chunk, day=day)
         last_pk = chunk[-1].pk
     return assessed
+
+
+def shipment_settled(shipment: Shipment) -> None:
+    """`shipment` was just delivered, or sent back to the shop after its delivery: its journey's
+    risk is over. Clears the detector's fields and, when the customer has something to hear (a
+    risk we may have told them of, a late delivery, a return), sends `risk_changed` on commit:
+    signal "" for a delivery, "exception" for a return (the exception reason says which). Called
+    by record_tracking_batch, in its transaction, with the shipment locked and up to date."""
+    had_risk = shipment.delay_level == DelayLevel.HIGH
+    returned = shipment.exception_reason == ExceptionReason.RETURNED
+    late = (
+        shipment.delivered_at is not None
+        and shipment.promised_delivery_date is not None
+        and timezone.localdate(shipment.delivered_at) > shipment.promised_delivery_date
+    )
+    if shipment.delay_level or shipment.delay_signal:
+        shipment.delay_level = shipment.delay_signal = ""
+        shipment.delay_probability = None
+        shipment.delay_factors = []
+        shipment.delay_assessed_at = clock.now()
+        shipment.save(
+            update_fields=[
+                "delay_level",
+                "delay_signal",
+                "delay_probability",
+                "delay_factors",
+                "delay_assessed_at",
+            ]
+        )
+    if had_risk or late or returned:
+        signal = "exception" if returned else ""
+        transaction.on_commit(
+            lambda: risk_changed.send(
+                sender=Shipment, shipment=shipment, risk_signal=signal, expected_date=None, level=""
+            )
+        )
 
 
 @transaction.atomic

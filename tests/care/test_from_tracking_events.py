@@ -1,0 +1,72 @@
+"""Issue 13 and 14 together: a carrier's events go through the tracking ingest, the delay
+detector and care, with nobody sending risk_changed by hand."""
+
+import datetime
+
+from premura.care.models import Grant, Incident, Situation
+from premura.channels.models import OutboundEmail, OutboundKind
+from premura.core.clock import frozen_at
+from premura.shipping.models import ExceptionReason, TrackingStatus
+from premura.shipping.services import NewTrackingEvent, record_tracking_events
+from tests.care.conftest import ROME
+
+
+def at(day: int, hour: int) -> datetime.datetime:
+    return datetime.datetime(2026, 12, day, hour, tzinfo=ROME)
+
+
+def scan(shipment, when, status, code, reason="", external_id=""):
+    with frozen_at(when):
+        record_tracking_events(
+            shipment, [NewTrackingEvent(when, status, code, exception_reason=reason, external_id=external_id)]
+        )
+
+
+def notices() -> list[str]:
+    return [row.subject for row in OutboundEmail.objects.filter(kind=OutboundKind.NOTICE).order_by("pk")]
+
+
+def test_a_carrier_exception_then_a_late_delivery_tell_the_customer_twice_and_no_more(
+    mailbox, shipment, coupon_rule, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(1, 9), TrackingStatus.IN_TRANSIT, "IN TRANSITO", external_id="e1")
+    assert not Incident.objects.exists()  # moving on time: nothing to say
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e2")
+        # The provider delivers the same event again, and then another scan of the same trouble.
+        scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e2")
+    incident = Incident.objects.get()
+    assert (incident.situation, incident.case.order_id) == (Situation.EXCEPTION, shipment.order_id)
+    assert len(notices()) == 1 and Grant.objects.filter(incident=incident).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(5, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="e3")
+    incident.refresh_from_db()
+    assert incident.closed_at is not None
+    assert len(notices()) == 2 and "consegnato" in notices()[1]
+    shipment.refresh_from_db()
+    assert shipment.delay_level == ""  # the journey's risk is over
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(5, 12), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="e4")
+    assert len(notices()) == 2
+
+
+def test_a_parcel_delivered_late_without_any_warning_gets_its_apology(
+    mailbox, shipment, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(7, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="late")
+    assert Incident.objects.get().situation == Situation.DELIVERED_LATE
+    assert len(notices()) == 1
+
+
+def test_a_return_after_the_delivery_is_told(mailbox, shipment, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(2, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="d")
+        assert not Incident.objects.exists()  # on time
+        scan(shipment, at(4, 9), TrackingStatus.EXCEPTION, "RESO", ExceptionReason.RETURNED, "r")
+    assert Incident.objects.get().situation == Situation.RETURNED
+    assert len(notices()) == 1
