@@ -4,7 +4,10 @@ detector and care, with nobody sending risk_changed by hand."""
 import datetime
 
 from premura.care.models import Grant, Incident, Situation
+from premura.channels.inbound import accept_inbound
+from premura.channels.ingest import process_inbound
 from premura.channels.models import OutboundEmail, OutboundKind
+from premura.conversations.models import Case
 from premura.core.clock import frozen_at
 from premura.shipping.models import ExceptionReason, TrackingStatus
 from premura.shipping.services import NewTrackingEvent, record_tracking_events
@@ -69,4 +72,27 @@ def test_a_return_after_the_delivery_is_told(mailbox, shipment, django_capture_o
         assert not Incident.objects.exists()  # on time
         scan(shipment, at(4, 9), TrackingStatus.EXCEPTION, "RESO", ExceptionReason.RETURNED, "r")
     assert Incident.objects.get().situation == Situation.RETURNED
+    assert len(notices()) == 1
+
+
+def test_the_customer_writing_about_the_order_meanwhile_lands_in_the_proactive_case(
+    mailbox, shipment, django_capture_on_commit_callbacks
+):
+    """A new e-mail (not a reply to the notice) naming the order joins its proactive case, and
+    from then on the agent answers: the detector's next news sends no notice."""
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e1")
+    case = Incident.objects.get().case
+    raw = (
+        b"From: Anna Colombo <anna.colombo@example.it>\r\nTo: assistenza@bottega.example\r\n"
+        b"Subject: Ordine PRM-300001 ancora fermo?\r\nMessage-ID: <dove-1@example.it>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nBuongiorno, il pacco arriva per sabato?\r\n"
+    )
+    with frozen_at(at(2, 9)):
+        row, _created = accept_inbound(mailbox, raw, source="lmtp", envelope_sender="anna.colombo@example.it")
+        process_inbound(row.pk)
+    row.refresh_from_db()
+    assert (row.classification, row.case_id, Case.objects.count()) == ("genuine", case.pk, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(2, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.WEATHER, "e2")
     assert len(notices()) == 1
