@@ -3,6 +3,7 @@ detector and care, with nobody sending risk_changed by hand."""
 
 import datetime
 
+from premura.care import services as care
 from premura.care.models import Grant, Incident, Situation
 from premura.channels.inbound import accept_inbound
 from premura.channels.ingest import process_inbound
@@ -96,3 +97,38 @@ def test_the_customer_writing_about_the_order_meanwhile_lands_in_the_proactive_c
     with django_capture_on_commit_callbacks(execute=True):
         scan(shipment, at(2, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.WEATHER, "e2")
     assert len(notices()) == 1
+
+
+def test_a_failing_signal_leaves_the_events_stored_and_the_reconciliation_catches_up(
+    mailbox, shipment, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the mail server's settings are being edited")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(care, "handle_risk", broken)
+        with django_capture_on_commit_callbacks(execute=True):
+            scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e1")
+    assert shipment.events.count() == 1 and not Incident.objects.exists()
+    assert f"the risk signal of shipment {shipment.pk} failed" in caplog.text
+
+    assert care.reconcile_incidents() == 1
+    assert Incident.objects.get().situation == Situation.EXCEPTION and len(notices()) == 1
+    assert care.reconcile_incidents() == 0  # done: nothing left to catch up
+
+
+def test_a_lost_delivery_signal_still_closes_the_incident(
+    mailbox, shipment, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e1")
+    # Delivered, and the signal never reached care (a worker killed right after the commit).
+    with frozen_at(at(5, 11)):
+        scan(shipment, at(5, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="e2")
+    assert Incident.objects.get().closed_at is None
+
+    with frozen_at(at(5, 12)):
+        assert care.reconcile_incidents() == 1
+    assert Incident.objects.get().closed_at is not None
+    assert len(notices()) == 2
+    assert care.reconcile_incidents() == 0

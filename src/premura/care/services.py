@@ -7,9 +7,11 @@ signals for one parcel are handled one after the other and a replay finds its wo
 """
 
 import datetime
+import logging
 import zoneinfo
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -27,14 +29,49 @@ from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer
-from premura.shipping.models import ExceptionReason, Shipment, TrackingStatus
+from premura.shipping.models import DelayLevel, ExceptionReason, Shipment, TrackingStatus
 
+logger = logging.getLogger(__name__)
 NOTICE_TEMPLATE = "care/emails/notice"
 
 
 def on_risk_changed(sender, *, shipment: Shipment, risk_signal: str, expected_date=None, level="", **kwargs):
-    """The receiver of shipping.signals.risk_changed (connected in apps.py)."""
-    handle_risk(shipment, risk_signal=risk_signal, expected_date=expected_date)
+    """The receiver of shipping.signals.risk_changed (connected in apps.py), run on the tracking
+    write's commit, at once: the notice is queued within the second. A failure here must not fail
+    the carrier's request (its events are stored): it is logged, and `reconcile_incidents`, every
+    few minutes, does what was left undone."""
+    try:
+        handle_risk(shipment, risk_signal=risk_signal, expected_date=expected_date)
+    except Exception:
+        logger.exception(
+            "care: the risk signal of shipment %s failed; reconcile_incidents will retry", shipment.pk
+        )
+
+
+def reconcile_incidents(*, batch: int = 200) -> int:
+    """Handle what a lost or failed risk signal left undone: shipments at high risk and still on
+    their way without an open incident, and open incidents whose parcel arrived or went back.
+    `handle_risk` is idempotent, so a shipment handled already changes nothing. Returns how many
+    shipments it handled (at most `batch` of each kind a run)."""
+    open_incident = Incident.objects.filter(shipment=OuterRef("pk"), closed_at__isnull=True)
+    shipments = Shipment.objects.select_related("order__customer", "carrier").order_by("pk")
+    untold = shipments.filter(delay_level=DelayLevel.HIGH, delivered_at__isnull=True).exclude(
+        Exists(open_incident)
+    )
+    ended = shipments.filter(Exists(open_incident)).filter(
+        Q(delivered_at__isnull=False) | Q(exception_reason=ExceptionReason.RETURNED)
+    )
+    handled = 0
+    for shipment in list(untold[:batch]):
+        handle_risk(
+            shipment, risk_signal=shipment.delay_signal, expected_date=shipment.expected_delivery_date
+        )
+        handled += 1
+    for shipment in list(ended[:batch]):
+        returned = shipment.exception_reason == ExceptionReason.RETURNED
+        handle_risk(shipment, risk_signal="exception" if returned else "", expected_date=None)
+        handled += 1
+    return handled
 
 
 def situation_for(shipment: Shipment, risk_signal: str) -> str:
