@@ -117,6 +117,37 @@ def test_quiet_hours_hold_the_notice_until_they_end(smtp_mailbox, peer, shipment
     assert peer.received[0].rcpt_tos == ["anna.colombo@example.it"]
 
 
+def test_news_during_the_night_replaces_the_held_notice_so_the_morning_brings_one(
+    smtp_mailbox, peer, shipment, customer
+):
+    Customer.objects.filter(pk=customer.pk).update(
+        quiet_hours_start=datetime.time(21, 0), quiet_hours_end=datetime.time(8, 0)
+    )
+    shipment.order.customer.refresh_from_db()
+    with frozen_at(datetime.datetime(2026, 12, 1, 22, 30, tzinfo=ROME)):
+        signal(shipment, "predicted", EXPECTED)
+    with frozen_at(datetime.datetime(2026, 12, 2, 1, 0, tzinfo=ROME)):
+        signal(shipment, "predicted", EXPECTED)  # the same again: the held notice says it already
+        signal(shipment, "predicted", EXPECTED + datetime.timedelta(days=2))
+    first, second = notices()
+    assert (first.status, second.status) == (OutboundStatus.WITHDRAWN, OutboundStatus.QUEUED)
+    assert "mercoledì 9 dicembre" in second.body_text
+    with frozen_at(datetime.datetime(2026, 12, 2, 8, 0, tzinfo=ROME)):
+        assert outbox.deliver_due() == 1
+    assert len(peer.received) == 1
+    case = Incident.objects.get().case
+    assert events_for(case).filter(action="care.notice_withdrawn").count() == 1
+    # A date moving back to what the customer was told last needs no notice: the held one goes.
+    with frozen_at(datetime.datetime(2026, 12, 2, 23, 0, tzinfo=ROME)):
+        signal(shipment, "predicted", EXPECTED)
+        signal(shipment, "predicted", EXPECTED + datetime.timedelta(days=2))
+    assert [row.status for row in notices()] == [
+        OutboundStatus.WITHDRAWN,
+        OutboundStatus.SENT,
+        OutboundStatus.WITHDRAWN,
+    ]
+
+
 def test_quiet_hours_end_on_the_customer_s_clock_across_the_change_to_summer_time(customer):
     customer.quiet_hours_start, customer.quiet_hours_end = datetime.time(22, 0), datetime.time(7, 0)
     saturday_night = datetime.datetime(2026, 3, 28, 23, 0, tzinfo=ROME)

@@ -19,10 +19,11 @@ from premura.agents.models import Team
 from premura.care import compensation
 from premura.care.display import date_phrase
 from premura.care.models import FINAL_SITUATIONS, Incident, Notice, Situation
+from premura.channels import outbox
 from premura.channels import services as channels
 from premura.channels.exceptions import NoRecipient
 from premura.channels.mailboxes import all_mailboxes
-from premura.channels.models import OutboundKind
+from premura.channels.models import OutboundKind, OutboundStatus
 from premura.conversations.models import Case, CasePhase, CaseStatus, Direction
 from premura.conversations.services import change_status, open_case
 from premura.core import clock
@@ -311,10 +312,21 @@ def notify(incident: Incident, *, situation: str, expected_date: datetime.date |
     case = incident.case
     if case is None or customer_has_written(incident):
         return None
-    last = incident.notices.last()
-    if not is_news(last, situation=situation, expected_date=expected_date):
-        return None
     now = clock.now()
+    told, held = [], []
+    for notice in incident.notices.select_related("outbound").order_by("pk"):
+        if notice.outbound.status == OutboundStatus.WITHDRAWN:
+            continue
+        waiting = notice.held_until is not None and notice.outbound.status == OutboundStatus.QUEUED
+        (held if waiting else told).append(notice)
+    if held and not is_news(held[-1], situation=situation, expected_date=expected_date):
+        return None  # the notice waiting for the morning says it already
+    # Newer news replaces what waits for the end of the quiet hours: the customer gets one notice.
+    for notice in held:
+        if outbox.withdraw(notice.outbound):
+            record_event(case, "care.notice_withdrawn", actor_label=_("Care"), situation=notice.situation)
+    if not is_news(told[-1] if told else None, situation=situation, expected_date=expected_date):
+        return None
     customer = case.customer
     held_until = quiet_hours_end(customer, now) if customer.is_in_quiet_hours(now) else None
     try:

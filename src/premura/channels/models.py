@@ -138,19 +138,22 @@ class OutboundStatus(models.TextChoices):
     RETRY_WAIT = "retry_wait", _("Waiting to retry")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Taken back before its first attempt: newer news replaced a notice held for quiet hours.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # Which status a row may move to from each status. SENDING → SENDING is the sweeper reclaiming a
 # row whose worker died mid-attempt (the resend keeps the Message-ID, decision 0008). Sent and
-# failed are final: a sent row is never sent again.
+# failed are final: a sent row is never sent again. Only a queued row never tried may be withdrawn.
 OUTBOUND_TRANSITIONS: dict[str, frozenset[str]] = {
-    OutboundStatus.QUEUED: frozenset({OutboundStatus.SENDING}),
+    OutboundStatus.QUEUED: frozenset({OutboundStatus.SENDING, OutboundStatus.WITHDRAWN}),
     OutboundStatus.RETRY_WAIT: frozenset({OutboundStatus.SENDING}),
     OutboundStatus.SENDING: frozenset(
         {OutboundStatus.SENDING, OutboundStatus.SENT, OutboundStatus.RETRY_WAIT, OutboundStatus.FAILED}
     ),
     OutboundStatus.SENT: frozenset(),
     OutboundStatus.FAILED: frozenset(),
+    OutboundStatus.WITHDRAWN: frozenset(),
 }
 UNSENT_STATUSES = (OutboundStatus.QUEUED, OutboundStatus.RETRY_WAIT, OutboundStatus.SENDING)
 

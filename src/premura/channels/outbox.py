@@ -374,7 +374,7 @@ def deliver(outbound_id: int) -> str:
     """
     now = clock.now()
     row = OutboundEmail.objects.select_related("mailbox").filter(pk=outbound_id).first()
-    if row is None or row.status in (OutboundStatus.SENT, OutboundStatus.FAILED):
+    if row is None or row.status in (OutboundStatus.SENT, OutboundStatus.FAILED, OutboundStatus.WITHDRAWN):
         return row.status if row else "missing"
     if row.next_attempt_at > now:
         return "not_due"
@@ -396,6 +396,18 @@ def deliver(outbound_id: int) -> str:
         return _record_failure(row, attempt, error)
     _record_sent(row, attempt, answer)
     return OutboundStatus.SENT
+
+
+def withdraw(row: OutboundEmail) -> bool:
+    """Take back a queued row that was never tried (a notice held for the customer's quiet hours
+    that newer news replaces); whether it was withdrawn. A row a worker has claimed, or sent,
+    stays as it is: the conditional UPDATE matches only a queued row with no attempt."""
+    withdrawn = OutboundEmail.objects.filter(pk=row.pk, status=OutboundStatus.QUEUED, attempts=0).update(
+        status=OutboundStatus.WITHDRAWN
+    )
+    if withdrawn:
+        row.status = OutboundStatus.WITHDRAWN
+    return withdrawn == 1
 
 
 def deliver_due(batch: int = SWEEP_BATCH) -> int:
