@@ -1,6 +1,7 @@
 """The compensation table: each branch of a rule, the first match wins, one grant per incident,
 codes nobody can guess or misread, listed for export."""
 
+import csv
 import datetime
 import io
 from decimal import Decimal
@@ -145,3 +146,17 @@ def test_the_codes_are_listed_for_export(shipment, morning, coupon_rule):
         order.email,
         coupon_rule.name,
     ]
+
+
+def test_the_export_never_hands_a_spreadsheet_a_formula(shipment, morning, coupon_rule):
+    """The category comes from the shop's platform, the rule's name from an administrator."""
+    line = shipment.order.lines.get(category="Cucina")
+    line.category = '=HYPERLINK("http://evil.example","Cucina")'
+    line.save()
+    coupon_rule.name = "+SUM(1;2)"
+    coupon_rule.save()
+    grant_for(Incident.objects.create(shipment=shipment, situation=Situation.STALLED))
+    out = io.StringIO()
+    call_command("export_grants", stdout=out)
+    row = next(csv.reader(io.StringIO(out.getvalue().splitlines()[1])))
+    assert (row[4], row[8]) == ('\'=HYPERLINK("http://evil.example","Cucina")', "'+SUM(1;2)")

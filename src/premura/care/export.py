@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from premura.care.models import Grant
+from premura.core.text import spreadsheet_cell
 
 COLUMNS = [
     "code",
@@ -29,17 +30,22 @@ def write_grants_csv(grants: Iterable[Grant], out: TextIO) -> int:
         if not grant.code:
             continue
         order = grant.incident.shipment.order
+        # The category and the order come from the shop's platform, the rule's name from an
+        # administrator: a cell starting like a formula must not run in the spreadsheet.
         writer.writerow(
             [
-                grant.code,
-                grant.compensation,
-                grant.value,
-                grant.currency,
-                grant.category,
-                grant.expires_on.isoformat() if grant.expires_on else "",
-                order.number,
-                order.email,
-                grant.rule_name,
+                spreadsheet_cell(value)
+                for value in (
+                    grant.code,
+                    grant.compensation,
+                    grant.value,
+                    grant.currency,
+                    grant.category,
+                    grant.expires_on.isoformat() if grant.expires_on else "",
+                    order.number,
+                    order.email,
+                    grant.rule_name,
+                )
             ]
         )
         count += 1
