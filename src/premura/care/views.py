@@ -14,6 +14,7 @@ from premura.agents.models import Agent
 from premura.care.models import Situation
 from premura.care.queries import incident_counts, todays_incidents
 from premura.core import clock
+from premura.core.text import is_ascii_number
 from premura.shipping.models import Carrier
 
 MAX_ROWS = 500
@@ -29,7 +30,7 @@ def incidents(request: HttpRequest, agent: Agent) -> HttpResponse:
     situation = request.GET.get("situation", "")
     situation = situation if situation in Situation.values else ""
     carrier = request.GET.get("carrier", "")
-    carrier_id = int(carrier) if carrier.isdigit() and len(carrier) < 10 else None
+    carrier_id = int(carrier) if is_ascii_number(carrier) and len(carrier) < 10 else None
     by_situation, by_carrier = incident_counts(todays_incidents(today_starts_at=today_starts_at))
     rows = todays_incidents(today_starts_at=today_starts_at, situation=situation, carrier_id=carrier_id)
     return render(

@@ -33,6 +33,7 @@ from premura.channels.models import (
 from premura.conversations.models import Case, Direction, Message
 from premura.core import clock
 from premura.core.models import Channel
+from premura.core.text import is_ascii_number
 from premura.customers.queries import email_address_for
 from premura.shop.queries import shop_settings
 
@@ -74,7 +75,7 @@ def plus_token(case_id: int) -> str:
 def case_id_from_plus_token(token: str) -> int | None:
     """The case number a plus-address token names, or None if the token is not one of ours."""
     number, _, mac = token.partition("-")
-    if not number.isdigit() or not mac:
+    if not is_ascii_number(number) or not mac:
         return None
     return int(number) if constant_time_compare(plus_token(int(number)), token) else None
 

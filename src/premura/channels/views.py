@@ -13,6 +13,7 @@ from premura.agents.access import agent_required
 from premura.agents.models import Agent
 from premura.channels import display
 from premura.channels.queries import access_case_email, access_inbound_email, unreadable_emails
+from premura.core.text import is_ascii_number
 
 # Nobody pages further than this; beyond it an OFFSET costs more than it is worth.
 MAX_PAGE = 10_000
@@ -20,7 +21,7 @@ MAX_PAGE = 10_000
 
 def _page(value: str | None) -> int:
     """A page number from 1 to MAX_PAGE; anything else is the first page."""
-    if value is None or not value.isdigit() or len(value) > 6:
+    if value is None or not is_ascii_number(value) or len(value) > 6:
         return 1
     number = int(value)
     return number if 0 < number <= MAX_PAGE else 1

@@ -24,6 +24,7 @@ from premura.conversations.models import (
 )
 from premura.conversations.search import case_ids_matching_text
 from premura.core import clock
+from premura.core.text import is_ascii_number
 from premura.customers.models import Customer
 from premura.customers.queries import matching_customer_ids
 
@@ -167,9 +168,9 @@ def inbox_cases(agent: Agent, filters: InboxFilters) -> QuerySet[Case]:
         cases = cases.filter(status=filters.status)
     if filters.owner == "none":
         cases = cases.filter(owner__isnull=True)
-    elif filters.owner.isdigit():
+    elif is_ascii_number(filters.owner):
         cases = cases.filter(owner_id=int(filters.owner))
-    if filters.team.isdigit():
+    if is_ascii_number(filters.team):
         cases = cases.filter(team_id=int(filters.team))
     if filters.channel:
         cases = cases.filter(channel=filters.channel)

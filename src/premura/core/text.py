@@ -23,6 +23,12 @@ class InvalidText(ValueError):
     """A value refused at the edge; its message names the field and is safe to show."""
 
 
+def is_ascii_number(value: str) -> bool:
+    """Whether `value` is a non-empty run of 0-9, the only digits `int()` should be given from
+    outside: str.isdigit() is also true of "²" (which int() refuses) and of other scripts' digits."""
+    return value.isascii() and value.isdigit()
+
+
 def is_single_line(value: str) -> bool:
     return not any(unicodedata.category(character) in _FORBIDDEN_CATEGORIES for character in value)
 

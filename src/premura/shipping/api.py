@@ -18,6 +18,7 @@ from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
 from premura.commerce.models import Order
 from premura.core.encryption import CannotDecrypt
+from premura.core.text import is_ascii_number
 from premura.shipping import ingest, services
 from premura.shipping.adapters import adapter_for
 from premura.shipping.adapters.base import SignatureInvalid
@@ -138,7 +139,7 @@ def _webhook_doc(provider: str) -> dict:
 def _receive(request: HttpRequest, provider: str, slug: str):
     source = get_object_or_404(TrackingSource, provider=provider, slug=slug, is_active=True)
     length = request.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > settings.TRACKING_WEBHOOK_MAX_BYTES:
+    if is_ascii_number(length) and int(length) > settings.TRACKING_WEBHOOK_MAX_BYTES:
         raise HttpError(413, _("The request is too large."))
     try:
         delivery, created = ingest.receive_webhook(

@@ -14,6 +14,7 @@ import hmac
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from premura.core.text import is_ascii_number
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
@@ -88,7 +89,7 @@ def sign(body: bytes, secret: str, timestamp: int) -> str:
 
 def verify(body: bytes, *, headers, query, secret: str, now: datetime.datetime) -> None:
     given, stamp = header(headers, SIGNATURE_HEADER), header(headers, TIMESTAMP_HEADER)
-    if not given or not stamp.isdigit() or len(stamp) > 12 or not secret:
+    if not given or not is_ascii_number(stamp) or len(stamp) > 12 or not secret:
         raise SignatureInvalid
     if abs(now.timestamp() - int(stamp)) > REPLAY_WINDOW.total_seconds():
         raise SignatureInvalid

@@ -6,11 +6,12 @@ import threading
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from premura.channels.lmtp import LMTPController
+from premura.core.text import is_ascii_number
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
     host, sep, port = bind.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not is_ascii_number(port) or not 0 < int(port) < 65536:
         raise CommandError(f"--bind must be HOST:PORT, not {bind!r}")
     return host.strip("[]"), int(port)
 

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from premura.channels.models import Mailbox
+from premura.core.text import is_ascii_number
 
 SUBJECT = "Ordine non ancora arrivato"
 BODY = (
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         if not to:
             raise CommandError("no mailbox: add one with `premura mailbox add ADDRESS --lmtp`")
         host, _, port = options["lmtp"].rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not is_ascii_number(port):
             raise CommandError("--lmtp must be HOST:PORT")
         message = EmailMessage()
         message["From"] = options["sender"]
