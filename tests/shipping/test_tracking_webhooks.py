@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
+from premura.shipping import ingest
 from premura.shipping.adapters import aftership, easypost, generic
 from premura.shipping.models import (
     DeliveryStatus,
@@ -437,3 +438,41 @@ def test_a_secret_no_key_opens_answers_503_so_the_provider_retries(client, shipm
     assert "enter it again" in response.json()["detail"]
     assert nothing_stored()
     assert "aftership-shop: its secret cannot be decrypted" in caplog.text
+
+
+def test_a_signed_body_nested_too_deeply_is_kept_failed_and_holds_up_nothing(client, shipment, caplog):
+    """JSON nested 100,000 deep is a RecursionError in the parser: it was a 500 and a row retried
+    every five minutes ahead of the others. Now it is a failed delivery with the reason."""
+    make_source("generic")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    headers, _query = signed("generic", deep)
+    response = post(client, "generic", deep, headers)
+    assert response.status_code == 200, response.content[:300]
+    delivery = TrackingDelivery.objects.get()
+    assert (delivery.status, delivery.error) == ("failed", "The body is JSON nested too deeply to read")
+    assert bytes(delivery.body) == deep
+
+
+def test_an_unexpected_error_fails_the_delivery_and_the_sweep_goes_on(client, shipment, monkeypatch, caplog):
+    make_source("generic")
+    first = generic_body(event("PARTITA", 9), event_id="first")
+    second = generic_body(event("PARTITA", 10), event_id="second")
+    for minutes, body in ((11, first), (10, second)):
+        TrackingDelivery.objects.create(
+            source=TrackingSource.objects.get(), event_id=json.loads(body)["event_id"], body=body,
+            received_at=timezone.now() - datetime.timedelta(minutes=minutes),
+        )  # fmt: skip
+    real, calls = ingest.record_parsed_events, []
+
+    def broken_once(events):
+        calls.append(events)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return real(events)
+
+    monkeypatch.setattr(ingest, "record_parsed_events", broken_once)
+    assert ingest.process_stalled() == 2
+    statuses = dict(TrackingDelivery.objects.values_list("event_id", "status"))
+    assert statuses == {"first": "failed", "second": "processed"}
+    assert TrackingDelivery.objects.get(event_id="first").error == "RuntimeError: a bug"
+    assert "tracking delivery" in caplog.text

@@ -6,6 +6,7 @@ adapter, normalised (shipping.carrier_codes) and recorded per shipment through
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from premura.shipping.models import (
 )
 
 # Headers never kept with a delivery: credentials of ours, not the sender's.
+logger = logging.getLogger(__name__)
 UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
 # Provider names of carriers, in our Carrier.code: used only when one tracking number belongs to
 # shipments of several carriers.
@@ -100,6 +102,11 @@ def process_delivery(delivery_id: int) -> TrackingDelivery:
             )
     except (PayloadInvalid, ShipmentError) as failure:
         _finish(delivery, DeliveryStatus.FAILED, str(failure), 0)
+    except Exception as failure:
+        # Anything else is our bug or the database's: recorded on the row (an administrator
+        # processes it again once fixed), never retried forever, never holding up the others.
+        logger.exception("tracking delivery %s could not be processed", delivery_id)
+        _finish(delivery, DeliveryStatus.FAILED, f"{failure.__class__.__name__}: {failure}", 0)
     return delivery
 
 

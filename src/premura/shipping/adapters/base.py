@@ -54,6 +54,8 @@ def load_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise PayloadInvalid(f"The body is not JSON: {error}") from None
+    except RecursionError:
+        raise PayloadInvalid("The body is JSON nested too deeply to read") from None
 
 
 def parse_time(value: Any, *, field: str) -> datetime.datetime:
