@@ -100,3 +100,13 @@ def test_an_unknown_format_or_a_missing_file_is_an_error(tmp_path, db):
         run(path)
     with pytest.raises(CommandError, match="no such file"):
         run(tmp_path / "missing.csv")
+
+
+def test_a_json_line_nested_too_deeply_is_a_bad_row_not_the_end_of_the_import(tmp_path, shipments):
+    good = {"tracking_number": shipments[0].tracking_number, "carrier": "brt", "status": "in_transit",
+            "code": "IN TRANSITO", "occurred_at": "2026-03-02T09:00:00+01:00"}  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n" + json.dumps(good) + "\n")
+    out, err = run(path)
+    assert err.splitlines() == ["line 1: not JSON: nested too deeply to read"]
+    assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]

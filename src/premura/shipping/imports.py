@@ -86,6 +86,9 @@ def _rows(path: Path, format: str) -> Iterator[tuple[int, dict | None, str]]:
             except ValueError as error:
                 yield number, None, f"not JSON: {error}"
                 continue
+            except RecursionError:
+                yield number, None, "not JSON: nested too deeply to read"
+                continue
             yield (
                 number,
                 data if isinstance(data, dict) else None,
