@@ -142,6 +142,17 @@ def assess_open_shipments(*, day: datetime.date | None = None, batch: int = 500)
     return assessed
 
 
+# The detector's word on a shipment, written together.
+RISK_FIELDS = [
+    "delay_level",
+    "delay_signal",
+    "delay_probability",
+    "expected_delivery_date",
+    "delay_factors",
+    "delay_assessed_at",
+]
+
+
 def shipment_settled(shipment: Shipment) -> None:
     """`shipment` was just delivered, or sent back to the shop after its delivery: its journey's
     risk is over. Clears the detector's fields and, when the customer has something to hear (a
@@ -160,15 +171,7 @@ def shipment_settled(shipment: Shipment) -> None:
         shipment.delay_probability = None
         shipment.delay_factors = []
         shipment.delay_assessed_at = clock.now()
-        shipment.save(
-            update_fields=[
-                "delay_level",
-                "delay_signal",
-                "delay_probability",
-                "delay_factors",
-                "delay_assessed_at",
-            ]
-        )
+        shipment.save(update_fields=RISK_FIELDS)
     if had_risk or late or returned:
         signal = "exception" if returned else ""
         transaction.on_commit(
@@ -187,16 +190,7 @@ def _store(shipment: Shipment, assessment: Assessment) -> None:
     shipment.expected_delivery_date = assessment.expected_on
     shipment.delay_factors = assessment.factors
     shipment.delay_assessed_at = clock.now()
-    shipment.save(
-        update_fields=[
-            "delay_level",
-            "delay_signal",
-            "delay_probability",
-            "expected_delivery_date",
-            "delay_factors",
-            "delay_assessed_at",
-        ]
-    )
+    shipment.save(update_fields=RISK_FIELDS)
     after = (shipment.delay_level, shipment.delay_signal, shipment.expected_delivery_date)
     was_high, is_high = before[0] == "high", assessment.warns
     if (is_high and after != before) or (was_high and not is_high):
