@@ -12,6 +12,7 @@ from premura.channels.models import Mailbox
 from premura.shipping.models import Shipment
 from tests.factories.customers import CustomerFactory, EmailIdentityFactory
 from tests.factories.shipping import ShipmentFactory
+from tests.locks import wait_until_a_session_waits_for_a_lock
 
 
 @pytest.mark.skipif(
@@ -52,15 +53,7 @@ def test_the_same_signal_twice_at_once_opens_one_incident_and_sends_one_notice(t
     first.start()
     assert opened.wait(timeout=30)
     second.start()
-    with connection.cursor() as cursor:
-        for _ in range(3000):  # until the second handling waits for the lock the first holds
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                break
-            threading.Event().wait(0.01)
+    wait_until_a_session_waits_for_a_lock()
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)

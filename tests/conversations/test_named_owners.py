@@ -18,6 +18,7 @@ from premura.core.audit import events_for
 from tests.factories.agents import make_agent
 from tests.factories.conversations import make_case
 from tests.factories.customers import CustomerFactory
+from tests.locks import wait_until_a_session_waits_for_a_lock
 
 
 @pytest.fixture
@@ -284,15 +285,7 @@ def test_two_cases_opened_at_once_are_counted_one_after_the_other(transactional_
     first.start()
     assert first_counted.wait(timeout=30)
     second.start()
-    with connection.cursor() as cursor:
-        for _ in range(3000):  # until the second routing waits for a lock the first holds
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                break
-            threading.Event().wait(0.01)
+    wait_until_a_session_waits_for_a_lock()
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)
