@@ -18,7 +18,7 @@ from premura.shipping.delays.parcels import Parcel, ParcelView
 from premura.shipping.delays.stalled import StallNorms, business_days_between, stalled_for
 
 DEFAULT_THRESHOLD = 0.5
-TARGET_RECALL = 0.95
+TARGET_RECALL = 0.97
 # The model warns from this lead on, not earlier: an on-time parcel warned at any run is a false
 # alarm, and on the replayed orders warnings further ahead were mostly that (decision 0019).
 WARNING_LEAD_DAYS = 3
@@ -124,36 +124,34 @@ def counted_runs(view: ParcelView) -> list[datetime.date]:
 def calibrate(model: HazardModel, views: Sequence[ParcelView], *, day: datetime.date) -> Thresholds:
     """The thresholds for runs after `day`, from the late parcels promised in the CALIBRATION_DAYS
     before `day` (late is known at `day`), each scored at its counted runs as known then: `ahead`
-    warns AHEAD_RECALL of them at the run WARNING_LEAD_DAYS before the promise; `eve` is the
-    highest that, with it, warns TARGET_RECALL of them in all. The defaults with too few late ones.
+    warns AHEAD_RECALL of them at the run WARNING_LEAD_DAYS before the promise; `eve`, on its
+    own, warns TARGET_RECALL of them at a counted run after that one. The defaults with too few
+    late ones.
 
     Each past run sees only what was known then (`Parcel.known_at`); `views` are as of `day`.
     """
     since = day - datetime.timedelta(days=CALIBRATION_DAYS)
     ahead_scores: list[float] = []
-    late: list[tuple[float, float]] = []  # (ahead score or -1 without that run, best eve score)
+    eve_scores: list[float] = []
     for view in views:
         parcel = view.parcel
         if parcel.promised_on is None or not since <= parcel.promised_on < day or view.is_late is not True:
             continue
-        ahead, eve = -1.0, 0.0
+        eve = 0.0
         for run in counted_runs(view):
             lead = lead_days(parcel, run)
             if lead > WARNING_LEAD_DAYS:
                 continue
             probability = predict(model, parcel.known_at(run)).probability_late
             if lead == WARNING_LEAD_DAYS:
-                ahead = probability
                 ahead_scores.append(probability)
             else:
                 eve = max(eve, probability)
-        late.append((ahead, eve))
-    if len(late) < MIN_CALIBRATION_LATE:
+        eve_scores.append(eve)
+    if len(eve_scores) < MIN_CALIBRATION_LATE:
         return Thresholds()
     ahead_threshold = (
         float(np.quantile(ahead_scores, 1.0 - AHEAD_RECALL, method="lower")) if ahead_scores else 1.0
     )
-    unwarned = sorted(eve for ahead, eve in late if ahead < ahead_threshold)
-    allowed_misses = int(len(late) * (1.0 - TARGET_RECALL))
-    eve_threshold = unwarned[allowed_misses] if allowed_misses < len(unwarned) else 1.0
-    return Thresholds(ahead_threshold, float(eve_threshold))
+    eve_threshold = float(np.quantile(eve_scores, 1.0 - TARGET_RECALL, method="lower"))
+    return Thresholds(ahead_threshold, eve_threshold)
