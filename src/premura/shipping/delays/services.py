@@ -1,6 +1,6 @@
 """The delay detector on the shop's own shipments: train it, and assess undelivered shipments.
 
-Shipments become `Parcel`s (dates in the shop's time zone); the model, the norms and the threshold
+Shipments become `Parcel`s (dates in the shop's time zone); the model, the norms and the thresholds
 are stored as a versioned `DelayModel` row. Until a first training the detector runs with an
 untrained model and the default stall norms, so the exception and stalled signals work from day
 one.
