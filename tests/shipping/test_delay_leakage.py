@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 
+from premura.shipping.delays import detector as detector_module
 from premura.shipping.delays import replay as replay_module
 from premura.shipping.delays.detector import calibrate
 from premura.shipping.delays.model import train, training_rows
@@ -92,3 +93,19 @@ def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch
     parcels = history()
     replay_module.replay(parcels, split=RUN - datetime.timedelta(days=20), country="IT")
     assert len(seen_runs) >= 3 and seen_runs == sorted(seen_runs)
+
+
+def test_the_calibration_scores_each_parcel_only_as_known_at_a_run_up_to_the_training_day(monkeypatch):
+    scored = []
+    real_predict = detector_module.predict
+
+    def spying_predict(model, view):
+        scored.append(view)
+        return real_predict(model, view)
+
+    monkeypatch.setattr(detector_module, "predict", spying_predict)
+    views = [p.known_at(RUN) for p in history() if p.placed_on <= RUN]
+    calibrate(train(views), views, day=RUN)
+    assert scored
+    for view in scored:
+        assert view.day <= RUN and view == view.parcel.known_at(view.day)
