@@ -123,5 +123,5 @@ def test_training_stores_a_new_version_that_the_detector_then_uses(shipment):
     assert (second.shipments, second.delivered, second.data_until) == (13, 12, on(30))
     assert DelayModel.objects.count() == 2
     detector = services.current_detector()
-    assert detector.threshold == second.threshold
+    assert (detector.thresholds.ahead, detector.thresholds.eve) == (second.ahead_threshold, second.threshold)
     assert list(detector.model.coefficients) == second.parameters["coefficients"]

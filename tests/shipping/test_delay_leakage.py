@@ -3,11 +3,19 @@
 import dataclasses
 import datetime
 import random
+from collections import defaultdict
 
 import numpy as np
 
+from premura.shipping.delays import detector as detector_module
 from premura.shipping.delays import replay as replay_module
-from premura.shipping.delays.detector import calibrate
+from premura.shipping.delays.detector import (
+    CALIBRATION_DAYS,
+    WARNING_LEAD_DAYS,
+    calibrate,
+    counted_runs,
+    lead_days,
+)
 from premura.shipping.delays.model import train, training_rows
 from premura.shipping.delays.parcels import Parcel
 from premura.shipping.delays.stalled import learn_norms
@@ -92,3 +100,28 @@ def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch
     parcels = history()
     replay_module.replay(parcels, split=RUN - datetime.timedelta(days=20), country="IT")
     assert len(seen_runs) >= 3 and seen_runs == sorted(seen_runs)
+
+
+def test_the_calibration_scores_each_parcel_only_as_known_at_a_run_up_to_the_training_day(monkeypatch):
+    scored = []
+    real_predict = detector_module.predict
+
+    def spying_predict(model, view):
+        scored.append(view)
+        return real_predict(model, view)
+
+    monkeypatch.setattr(detector_module, "predict", spying_predict)
+    views = [p.known_at(RUN) for p in history() if p.placed_on <= RUN]
+    calibrate(train(views), views, day=RUN)
+    scored_runs = defaultdict(list)
+    for view in scored:
+        assert view == view.parcel.known_at(view.day)
+        scored_runs[view.parcel.key].append(view.day)
+    # Each late parcel at its counted runs of the last days before its promise, as known at RUN.
+    expected = {}
+    for view in views:
+        promised = view.parcel.promised_on
+        if RUN - datetime.timedelta(days=CALIBRATION_DAYS) <= promised < RUN and view.is_late:
+            runs = [r for r in counted_runs(view) if lead_days(view.parcel, r) <= WARNING_LEAD_DAYS]
+            expected[view.parcel.key] = runs
+    assert {key: runs for key, runs in expected.items() if runs} == dict(scored_runs)

@@ -81,3 +81,24 @@ def test_norms_are_a_high_quantile_of_business_day_gaps_per_lane_then_per_carrie
     unknown_carrier = Parcel("y", "sda", "Veneto", "MI", monday, None, monday)
     assert norms.norm(other_lane.known_at(monday)) == 2
     assert norms.norm(unknown_carrier.known_at(monday)) == norms.default == 3
+
+
+def test_a_carrier_that_never_scans_in_transit_does_not_stall_and_one_that_scans_does():
+    monday = datetime.date(2025, 3, 3)
+
+    def parcel(key: str, carrier: str, scans: tuple[datetime.date, ...]) -> Parcel:
+        promised, delivered = monday + datetime.timedelta(days=9), monday + datetime.timedelta(days=2)
+        return Parcel(key, carrier, "Veneto", "MI", monday, promised, monday, delivered, scans)
+
+    tuesday = monday + datetime.timedelta(days=1)
+    history = [parcel(f"s{i}", "sda", ()) for i in range(30)]
+    history += [parcel(f"g{i}", "gls", (tuesday,)) for i in range(30)]
+    norms = learn_norms([p.known_at(monday + datetime.timedelta(days=30)) for p in history], country="IT")
+    assert norms.silent_carriers == frozenset({"sda"})
+    assert StallNorms.from_dict(norms.as_dict()) == norms
+    # Handed over on a Monday, silent until the next Monday: 5 business days.
+    next_monday = monday + datetime.timedelta(days=7)
+    quiet_sda = Parcel("x", "sda", "Veneto", "MI", monday, next_monday, monday)
+    quiet_gls = Parcel("y", "gls", "Veneto", "MI", monday, next_monday, monday)
+    assert stalled_for(quiet_sda.known_at(next_monday), norms) is None
+    assert stalled_for(quiet_gls.known_at(next_monday), norms) == 4

@@ -201,7 +201,16 @@ class TrackingImportAdmin(admin.ModelAdmin):
 class DelayModelAdmin(admin.ModelAdmin):
     """Trainings are written by `train_delay_model` only: read here, never edited."""
 
-    list_display = ("version", "trained_at", "data_from", "data_until", "shipments", "delivered", "threshold")
+    list_display = (
+        "version",
+        "trained_at",
+        "data_from",
+        "data_until",
+        "shipments",
+        "delivered",
+        "ahead_threshold",
+        "threshold",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

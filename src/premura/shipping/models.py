@@ -481,7 +481,7 @@ class TrackingImport(models.Model):
 
 class DelayModel(models.Model):
     """One training of the delay detector: the hazard model's parameters, the stall norms and the
-    recalibrated threshold. The newest version is the one in use; older ones stay for audit."""
+    recalibrated thresholds. The newest version is the one in use; older ones stay for audit."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     trained_at = models.DateTimeField(_("trained at"), default=timezone.now)
@@ -490,7 +490,10 @@ class DelayModel(models.Model):
     data_until = models.DateField(_("data until"))
     shipments = models.PositiveIntegerField(_("shipments"))
     delivered = models.PositiveIntegerField(_("delivered shipments"))
+    # The model's probability that warns on the last days before the promise, and the stricter one
+    # at the first run it may warn (detector.Thresholds).
     threshold = models.FloatField(_("threshold"))
+    ahead_threshold = models.FloatField(_("threshold ahead"), default=0.5)
     parameters = models.JSONField(_("parameters"))
     norms = models.JSONField(_("stall norms"))
 

@@ -23,5 +23,5 @@ def assess_open_shipments_task() -> None:
 
 @db_periodic_task(crontab(day_of_week="1", hour="2", minute="15"))
 def train_delay_model_task() -> None:
-    """Retrain the delay model weekly on what the shop knows by then; the threshold follows."""
+    """Retrain the delay model weekly on what the shop knows by then; the thresholds follow."""
     delays.train_delay_model()

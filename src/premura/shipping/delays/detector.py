@@ -1,9 +1,10 @@
 """One run of the detector over a parcel: the three signals, in the order a desk trusts them.
 
 The carrier's own exception first, then a stalled parcel, then the model's probability against a
-threshold. The threshold is recalibrated on the most recently resolved parcels (`calibrate`): the
-highest probability that still warns TARGET_RECALL of those that turned out late, so a change in
-how the shop promises dates moves the threshold instead of flooding the desk.
+threshold that depends on the lead (days left before the promise): the model warns only from
+WARNING_LEAD_DAYS before the promise, against a stricter threshold then than on the last days.
+Both are recalibrated on the most recently resolved parcels (`calibrate`), so a change in how the
+shop promises dates moves them instead of flooding the desk.
 """
 
 import datetime
@@ -13,11 +14,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from premura.shipping.delays.model import HazardModel, predict
-from premura.shipping.delays.parcels import ParcelView
+from premura.shipping.delays.parcels import Parcel, ParcelView
 from premura.shipping.delays.stalled import StallNorms, business_days_between, stalled_for
 
 DEFAULT_THRESHOLD = 0.5
-TARGET_RECALL = 0.95
+TARGET_RECALL = 0.97
+# The model warns from this lead on, not earlier: an on-time parcel warned at any run is a false
+# alarm, and on the replayed orders warnings further ahead were mostly that (decision 0019).
+WARNING_LEAD_DAYS = 3
+# The share of recent late parcels the threshold at WARNING_LEAD_DAYS must warn: more than half,
+# so that the median lead of the warnings reaches WARNING_LEAD_DAYS.
+AHEAD_RECALL = 0.55
 CALIBRATION_DAYS = 60  # parcels whose promise fell in this many days before the run
 MIN_CALIBRATION_LATE = 5
 
@@ -34,10 +41,25 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """The probability of missing the promise that warns: `ahead` at the run WARNING_LEAD_DAYS
+    before the promise, `eve` at the runs after it."""
+
+    ahead: float = DEFAULT_THRESHOLD
+    eve: float = DEFAULT_THRESHOLD
+
+    def at(self, lead: int) -> float | None:
+        """The threshold at a run with `lead` days left; None where the model does not warn."""
+        if lead > WARNING_LEAD_DAYS:
+            return None
+        return self.ahead if lead == WARNING_LEAD_DAYS else self.eve
+
+
+@dataclass(frozen=True)
 class Detector:
     model: HazardModel
     norms: StallNorms
-    threshold: float = DEFAULT_THRESHOLD
+    thresholds: Thresholds = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -68,9 +90,15 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
         quiet = business_days_between(view.last_scan_on, view.day, country=detector.norms.country)
         factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
         return Assessment(Level.HIGH, Signal.STALLED, probability, prediction.expected_on, [factor, *factors])
-    if probability is not None and probability >= detector.threshold:
+    threshold = None if probability is None else detector.thresholds.at(lead_days(view.parcel, view.day))
+    if threshold is not None and probability >= threshold:
         return Assessment(Level.HIGH, Signal.PREDICTED, probability, prediction.expected_on, factors)
     return Assessment(Level.LOW, "", probability, prediction.expected_on, factors)
+
+
+def lead_days(parcel: Parcel, run: datetime.date) -> int:
+    """The days left before the promise after run `run` (the issue's lead)."""
+    return (parcel.promised_on - run).days - 1
 
 
 def counted_runs(view: ParcelView) -> list[datetime.date]:
@@ -93,23 +121,37 @@ def counted_runs(view: ParcelView) -> list[datetime.date]:
     return runs
 
 
-def calibrate(model: HazardModel, views: Sequence[ParcelView], *, day: datetime.date) -> float:
-    """The threshold for runs after `day`: among parcels promised in the CALIBRATION_DAYS before
-    `day` whose outcome is known at `day`, the highest probability that would have warned
-    TARGET_RECALL of the late ones at a counted run. DEFAULT_THRESHOLD with too few late ones.
+def calibrate(model: HazardModel, views: Sequence[ParcelView], *, day: datetime.date) -> Thresholds:
+    """The thresholds for runs after `day`, from the late parcels promised in the CALIBRATION_DAYS
+    before `day` (late is known at `day`), each scored at its counted runs as known then: `ahead`
+    warns AHEAD_RECALL of them at the run WARNING_LEAD_DAYS before the promise; `eve`, on its
+    own, warns TARGET_RECALL of them at a counted run after that one. The defaults with too few
+    late ones.
 
     Each past run sees only what was known then (`Parcel.known_at`); `views` are as of `day`.
     """
     since = day - datetime.timedelta(days=CALIBRATION_DAYS)
-    best: list[float] = []
+    ahead_scores: list[float] = []
+    eve_scores: list[float] = []
     for view in views:
-        promised = view.parcel.promised_on
-        if promised is None or not since <= promised < day or view.is_late is not True:
+        parcel = view.parcel
+        if parcel.promised_on is None or not since <= parcel.promised_on < day or view.is_late is not True:
             continue
-        runs = counted_runs(view)
-        best.append(
-            max((predict(model, view.parcel.known_at(run)).probability_late for run in runs), default=0.0)
-        )
-    if len(best) < MIN_CALIBRATION_LATE:
-        return DEFAULT_THRESHOLD
-    return float(np.quantile(best, 1.0 - TARGET_RECALL, method="lower"))
+        eve = 0.0
+        for run in counted_runs(view):
+            lead = lead_days(parcel, run)
+            if lead > WARNING_LEAD_DAYS:
+                continue
+            probability = predict(model, parcel.known_at(run)).probability_late
+            if lead == WARNING_LEAD_DAYS:
+                ahead_scores.append(probability)
+            else:
+                eve = max(eve, probability)
+        eve_scores.append(eve)
+    if len(eve_scores) < MIN_CALIBRATION_LATE:
+        return Thresholds()
+    ahead_threshold = (
+        float(np.quantile(ahead_scores, 1.0 - AHEAD_RECALL, method="lower")) if ahead_scores else 1.0
+    )
+    eve_threshold = float(np.quantile(eve_scores, 1.0 - TARGET_RECALL, method="lower"))
+    return Thresholds(ahead_threshold, eve_threshold)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from premura.shipping.delays.detector import counted_runs
+from premura.shipping.delays.detector import counted_runs, lead_days
 from premura.shipping.delays.parcels import Parcel
 
 FALSE_ALARM_POINTS = (0.01, 0.03, 0.05, 0.10)
@@ -34,10 +34,6 @@ class Trace:
     @property
     def late(self) -> bool:
         return self.parcel.delivered_on > self.parcel.promised_on
-
-
-def lead_days(parcel: Parcel, run: datetime.date) -> int:
-    return (parcel.promised_on - run).days - 1
 
 
 def auc(late_scores: Sequence[float], on_time_scores: Sequence[float]) -> float | None:

@@ -1,7 +1,7 @@
 """Replay an export of past orders through the detector with a simulated daily clock.
 
 At each run (the end of day e) the detector sees only events dated <= e: it is retrained every
-RETRAIN_DAYS on the parcels as known then, its stall norms relearned and its threshold
+RETRAIN_DAYS on the parcels as known then, its stall norms relearned and its thresholds
 recalibrated, then it assesses every undelivered parcel of the reported period. The figures
 (`evaluation`) are those of the parcels purchased on or after the split date.
 """

@@ -1,6 +1,6 @@
 """The delay detector on the shop's own shipments: train it, and assess undelivered shipments.
 
-Shipments become `Parcel`s (dates in the shop's time zone); the model, the norms and the threshold
+Shipments become `Parcel`s (dates in the shop's time zone); the model, the norms and the thresholds
 are stored as a versioned `DelayModel` row. Until a first training the detector runs with an
 untrained model and the default stall norms, so the exception and stalled signals work from day
 one.
@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from premura.core import clock
-from premura.shipping.delays.detector import Assessment, Detector, assess, calibrate
+from premura.shipping.delays.detector import Assessment, Detector, Thresholds, assess, calibrate
 from premura.shipping.delays.model import HazardModel, train
 from premura.shipping.delays.parcels import Parcel
 from premura.shipping.delays.stalled import StallNorms, learn_norms
@@ -76,7 +76,7 @@ def _parcels(shipments: Iterable[Shipment]) -> list[Parcel]:
 
 def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
     """Train on every shipment ordered by the end of `day` (today), as known then; store it as the
-    next version. Recalibrates the threshold on the latest resolved shipments."""
+    next version. Recalibrates the thresholds on the latest resolved shipments."""
     day = day or timezone.localdate(clock.now())
     shipments = Shipment.objects.select_related("carrier", "order").filter(
         order__placed_at__date__lte=day, promised_delivery_date__isnull=False
@@ -84,6 +84,7 @@ def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
     views = [parcel.known_at(day) for parcel in _parcels(shipments)]
     previous = current_detector()
     model = train(views, previous=previous.model if previous else None)
+    thresholds = calibrate(model, views, day=day)
     with transaction.atomic():
         version = (DelayModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
         return DelayModel.objects.create(
@@ -93,7 +94,8 @@ def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
             data_until=day,
             shipments=len(views),
             delivered=sum(v.delivered_on is not None for v in views),
-            threshold=calibrate(model, views, day=day),
+            threshold=thresholds.eve,
+            ahead_threshold=thresholds.ahead,
             parameters=model.as_dict(),
             norms=learn_norms(views, country=HOLIDAY_COUNTRY).as_dict(),
         )
@@ -104,7 +106,11 @@ def current_detector() -> Detector | None:
     row = DelayModel.objects.order_by("-version").first()
     if row is None:
         return None
-    return Detector(HazardModel.from_dict(row.parameters), StallNorms.from_dict(row.norms), row.threshold)
+    return Detector(
+        HazardModel.from_dict(row.parameters),
+        StallNorms.from_dict(row.norms),
+        Thresholds(ahead=row.ahead_threshold, eve=row.threshold),
+    )
 
 
 def _untrained_detector() -> Detector:

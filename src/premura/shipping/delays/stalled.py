@@ -3,11 +3,13 @@
 Gaps are counted in business days (weekends and the public holidays of the shop's country are not
 days a parcel is expected to move). The norm is a high quantile of the gaps between consecutive
 scans (handover, scans, delivery) of the shop's delivered parcels, per carrier and lane, then per
-carrier, then a default while there is too little history.
+carrier, then a default while there is too little history. A carrier whose delivered parcels
+never had a scan between handover and delivery does not stall: silence is its normal, and the
+gap from handover to delivery is the transit time, which the model weighs (decision 0019).
 """
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +48,7 @@ class StallNorms:
     by_lane: dict[str, int] = field(default_factory=dict)  # "carrier|origin>destination"
     by_carrier: dict[str, int] = field(default_factory=dict)
     default: int = DEFAULT_NORM_BUSINESS_DAYS
+    silent_carriers: frozenset[str] = frozenset()  # never scan in transit
 
     def norm(self, view: ParcelView) -> int:
         parcel = view.parcel
@@ -58,20 +61,31 @@ class StallNorms:
             "by_lane": self.by_lane,
             "by_carrier": self.by_carrier,
             "default": self.default,
+            "silent_carriers": sorted(self.silent_carriers),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "StallNorms":
-        return cls(data["country"], dict(data["by_lane"]), dict(data["by_carrier"]), int(data["default"]))
+        return cls(
+            data["country"],
+            dict(data["by_lane"]),
+            dict(data["by_carrier"]),
+            int(data["default"]),
+            frozenset(data.get("silent_carriers", ())),
+        )
 
 
 def learn_norms(views: Iterable[ParcelView], *, country: str) -> StallNorms:
     """Norms from the delivered parcels among `views` (each as known at the same run)."""
     by_lane: dict[str, list[int]] = defaultdict(list)
     by_carrier: dict[str, list[int]] = defaultdict(list)
+    delivered: Counter[str] = Counter()
+    scanned: Counter[str] = Counter()
     for view in views:
         if view.delivered_on is None or not view.scans:
             continue
+        delivered[view.parcel.carrier] += 1
+        scanned[view.parcel.carrier] += len(view.scans) > 1  # the handover is the first
         stops = [*view.scans, view.delivered_on]
         gaps = [business_days_between(a, b, country=country) for a, b in zip(stops, stops[1:], strict=False)]
         by_lane[f"{view.parcel.carrier}|{view.lane}"].extend(gaps)
@@ -84,13 +98,16 @@ def learn_norms(views: Iterable[ParcelView], *, country: str) -> StallNorms:
             if len(gaps) >= MIN_GAPS
         }
 
-    return StallNorms(country, quantiles(by_lane), quantiles(by_carrier))
+    silent = frozenset(c for c, n in delivered.items() if n >= MIN_GAPS and not scanned[c])
+    return StallNorms(country, quantiles(by_lane), quantiles(by_carrier), silent_carriers=silent)
 
 
 def stalled_for(view: ParcelView, norms: StallNorms) -> int | None:
     """Business days the parcel has gone without a scan beyond its norm, or None if it has not
-    stalled (or is not with the carrier yet, or is delivered)."""
+    stalled (or is not with the carrier yet, or is delivered, or its carrier never scans)."""
     if view.delivered_on is not None or view.last_scan_on is None:
+        return None
+    if view.parcel.carrier in norms.silent_carriers:
         return None
     quiet = business_days_between(view.last_scan_on, view.day, country=norms.country)
     norm = norms.norm(view)

@@ -54,7 +54,9 @@ class Command(BaseCommand):
             parcels,
             split=options["split_date"],
             country=OLIST_HOLIDAYS,
-            progress=lambda run, detector: self.stderr.write(f"{run}: threshold {detector.threshold:.3f}"),
+            progress=lambda run, detector: self.stderr.write(
+                f"{run}: thresholds {detector.thresholds.ahead:.3f} ahead, {detector.thresholds.eve:.3f} eve"
+            ),
         )
         report = result.report()
         write = self.stdout.write

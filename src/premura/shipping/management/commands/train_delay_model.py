@@ -6,11 +6,12 @@ from premura.shipping.delays import services
 
 
 class Command(BaseCommand):
-    help = "Train the delay model on the shop's shipments and recalibrate its threshold."
+    help = "Train the delay model on the shop's shipments and recalibrate its thresholds."
 
     def handle(self, *args, **options) -> None:
         row = services.train_delay_model()
         self.stdout.write(
             f"delay model v{row.version}: {row.shipments} shipments ({row.delivered} delivered) "
-            f"from {row.data_from} to {row.data_until}, threshold {row.threshold:.3f}"
+            f"from {row.data_from} to {row.data_until}, "
+            f"thresholds {row.ahead_threshold:.3f} ahead, {row.threshold:.3f} eve"
         )
