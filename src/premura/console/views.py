@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
@@ -53,7 +53,7 @@ from premura.conversations.routing import BY_RULES
 from premura.core import clock
 from premura.core.exceptions import DomainError
 from premura.core.models import Channel
-from premura.customers.models import Customer
+from premura.customers.models import Customer, CustomerIdentity
 from premura.customers.queries import email_address_for, matching_customer_ids
 from premura.customers.services import CustomerError, create_customer
 from premura.shipping.queries import order_with_details
@@ -132,10 +132,15 @@ def inbox(request: HttpRequest, agent: Agent) -> HttpResponse:
     return render(request, "console/inbox.html", context)
 
 
+# A customer's identities as pages list them: the primary one of each kind first, then as added
+# (without an order PostgreSQL returns them as it finds them, and the list changed between loads).
+IDENTITIES_IN_ORDER = Prefetch("identities", queryset=CustomerIdentity.objects.order_by("-is_primary", "pk"))
+
+
 def _case_context(case, agent: Agent) -> dict:
     """The case page; a refused action replaces the empty forms with its own (_refused)."""
     # The card, the failing-address notice and the reply's address all read the same identities.
-    prefetch_related_objects([case.customer], "identities")
+    prefetch_related_objects([case.customer], IDENTITIES_IN_ORDER)
     return {
         "agent": agent,
         "case": case,
@@ -341,7 +346,7 @@ def _customer_matches(query: str, selected: str) -> dict:
     ids = matching_customer_ids(query, limit=MATCHES_SHOWN) if query else []
     chosen = parse_id(selected)
     customers = Customer.objects.filter(pk__in=[*ids, *([chosen] if chosen else [])])
-    matches = list(customers.prefetch_related("identities").order_by("search_name", "pk"))
+    matches = list(customers.prefetch_related(IDENTITIES_IN_ORDER).order_by("search_name", "pk"))
     return {"matches": matches, "query": query, "selected": str(chosen or "")}
 
 
