@@ -73,7 +73,6 @@ def context_for(case: Case) -> dict:
     words in the case's language ("lunedì 7 dicembre alle 13:00"): the case's stored response
     deadline (sla.services.promised_time), None when no SLA policy sets one."""
     mailbox = outbox.mailbox_for(case)
-    shop = shop_settings()
     promise = promised_time(case)
     # The customer's own subject for an e-mail case ("Re: ..." keeps the thread in their client);
     # a web form or a desk-written subject gets the neutral "We have received your request".
@@ -86,10 +85,8 @@ def context_for(case: Case) -> dict:
         "customer_name": case.customer.full_name.strip(),
         "owner_name": case.owner.display_name if case.owner_id else "",
         "team_name": case.team.name if case.team_id else "",
-        "shop_name": (mailbox.display_name if mailbox else "") or shop.name,
-        "support_address": mailbox.address
-        if mailbox
-        else (shop.support_email or settings.DEFAULT_FROM_EMAIL),
+        "shop_name": outbox.sender_name(mailbox),
+        "support_address": outbox.sender_address(mailbox),
         "reply_subject": reply_subject,
         "promised_by": deadline_phrase(promise, language_of(case)) if promise else None,
     }

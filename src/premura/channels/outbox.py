@@ -65,6 +65,16 @@ def mailbox_for(case: Case) -> Mailbox | None:
     return mailboxes[0] if mailboxes else None
 
 
+def sender_name(mailbox: Mailbox | None) -> str:
+    """The name the shop's mail to a customer is sent and signed with: the mailbox's, else the shop's."""
+    return (mailbox.display_name if mailbox else "") or shop_settings().name
+
+
+def sender_address(mailbox: Mailbox | None) -> str:
+    """The address it is sent from: the mailbox's, else the shop's support address or the default."""
+    return mailbox.address if mailbox else (shop_settings().support_email or settings.DEFAULT_FROM_EMAIL)
+
+
 def plus_token(case_id: int) -> str:
     """The case's token in a plus address (`assistenza+<token>@`): the number and a short MAC, so
     that nobody can write into a case by guessing its number."""
@@ -186,7 +196,7 @@ def send(
         raise NoRecipient(_("The customer has no e-mail address."))
     mailbox = mailbox_for(case)
     shop = shop_settings()
-    from_address = mailbox.address if mailbox else (shop.support_email or settings.DEFAULT_FROM_EMAIL)
+    from_address = sender_address(mailbox)
     references = thread_ids(case)[-MAX_REFERENCES:]
     now = clock.now()
     row = OutboundEmail(
@@ -194,7 +204,7 @@ def send(
         message=message,
         mailbox=mailbox,
         kind=kind,
-        from_name=from_name or (mailbox.display_name if mailbox else "") or shop.name,
+        from_name=from_name or sender_name(mailbox),
         from_address=from_address,
         reply_to=reply_address(mailbox, case) if mailbox else "",
         to_address=to_address,

@@ -18,12 +18,6 @@ from premura.channels.rendering import render_mail
 from premura.conversations.models import Case, Direction, Message
 from premura.core import clock
 from premura.core.models import Channel
-from premura.shop.queries import shop_settings
-
-
-def shop_name(case: Case) -> str:
-    mailbox = outbox.mailbox_for(case)
-    return (mailbox.display_name if mailbox else "") or shop_settings().name
 
 
 @transaction.atomic
@@ -48,7 +42,7 @@ def send(
         existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
-    name = shop_name(case)
+    name = outbox.sender_name(outbox.mailbox_for(case))
     context = {
         "case": case,
         "number": case.number,
