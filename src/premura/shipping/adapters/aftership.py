@@ -13,7 +13,9 @@ from premura.shipping.adapters.base import (
     derived_id,
     header,
     load_json,
+    objects,
     parse_time,
+    required_text,
     text,
 )
 
@@ -45,16 +47,9 @@ def parse(body: bytes) -> list[ParsedEvent]:
         raise PayloadInvalid("msg: the tracking object is missing")
     if payload.get("event") not in ("tracking_update", None):
         return []  # edd_revise, tracking_pending_time: no scan in them
-    number = text(msg.get("tracking_number"), 64)
-    if not number:
-        raise PayloadInvalid("msg.tracking_number is missing")
-    checkpoints = msg.get("checkpoints") or []
-    if not isinstance(checkpoints, list):
-        raise PayloadInvalid("msg.checkpoints is not a list")
+    number = required_text(msg, "tracking_number", 64, path="msg")
     events = []
-    for index, checkpoint in enumerate(checkpoints):
-        if not isinstance(checkpoint, dict):
-            raise PayloadInvalid(f"msg.checkpoints.{index} is not an object")
+    for index, checkpoint in enumerate(objects(msg, "checkpoints", path="msg")):
         tag = text(checkpoint.get("tag"), 32)
         subtag = text(checkpoint.get("subtag"), 64) or tag
         occurred_at = parse_time(

@@ -76,6 +76,27 @@ def text(value: Any, limit: int) -> str:
     return " ".join(str(value).split())[:limit] if value not in (None, "") else ""
 
 
+def required_text(container: dict, key: str, limit: int, *, path: str) -> str:
+    """`container[key]` as one line of at most `limit` characters; PayloadInvalid naming
+    `path.key` when it is missing or empty."""
+    value = text(container.get(key), limit)
+    if not value:
+        raise PayloadInvalid(f"{path}.{key} is missing")
+    return value
+
+
+def objects(container: dict, key: str, *, path: str) -> list[dict]:
+    """The list of objects at `container[key]` (none when absent); PayloadInvalid naming the place
+    of anything that is not a list of objects."""
+    items = container.get(key) or []
+    if not isinstance(items, list):
+        raise PayloadInvalid(f"{path}.{key} is not a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise PayloadInvalid(f"{path}.{key}.{index} is not an object")
+    return items
+
+
 def derived_id(prefix: str, *parts: Any) -> str:
     """An event id for providers whose events carry none: the same event sent again (AfterShip and
     EasyPost resend the whole history each time) gets the same id, so it is stored once."""

@@ -15,7 +15,9 @@ from premura.shipping.adapters.base import (
     derived_id,
     header,
     load_json,
+    objects,
     parse_time,
+    required_text,
     text,
 )
 
@@ -59,16 +61,9 @@ def parse(body: bytes) -> list[ParsedEvent]:
     tracker = payload.get("result")
     if not isinstance(tracker, dict):
         raise PayloadInvalid("result: the Tracker is missing")
-    number = text(tracker.get("tracking_code"), 64)
-    if not number:
-        raise PayloadInvalid("result.tracking_code is missing")
-    details = tracker.get("tracking_details") or []
-    if not isinstance(details, list):
-        raise PayloadInvalid("result.tracking_details is not a list")
+    number = required_text(tracker, "tracking_code", 64, path="result")
     events = []
-    for index, detail in enumerate(details):
-        if not isinstance(detail, dict):
-            raise PayloadInvalid(f"result.tracking_details.{index} is not an object")
+    for index, detail in enumerate(objects(tracker, "tracking_details", path="result")):
         coarse = text(detail.get("status"), 32)
         code = text(detail.get("status_detail"), 64) or coarse
         occurred_at = parse_time(detail.get("datetime"), field=f"result.tracking_details.{index}.datetime")

@@ -15,7 +15,9 @@ from premura.shipping.adapters.base import (
     PayloadInvalid,
     SignatureInvalid,
     load_json,
+    objects,
     parse_time,
+    required_text,
     text,
 )
 
@@ -51,18 +53,12 @@ def parse(body: bytes) -> list[ParsedEvent]:
         raise PayloadInvalid("data: the track object is missing")
     if payload.get("event") not in ("track_updated", None):
         return []
-    number = text(data.get("tracking_number"), 64)
-    if not number:
-        raise PayloadInvalid("data.tracking_number is missing")
-    statuses = data.get("tracking_history") or []
-    if not isinstance(statuses, list):
-        raise PayloadInvalid("data.tracking_history is not a list")
+    number = required_text(data, "tracking_number", 64, path="data")
+    statuses = objects(data, "tracking_history", path="data")
     if not statuses and isinstance(data.get("tracking_status"), dict):
         statuses = [data["tracking_status"]]
     events = []
     for index, status in enumerate(statuses):
-        if not isinstance(status, dict):
-            raise PayloadInvalid(f"data.tracking_history.{index} is not an object")
         coarse = text(status.get("status"), 32)
         substatus = status.get("substatus") if isinstance(status.get("substatus"), dict) else {}
         code = text(substatus.get("code"), 64) or coarse
