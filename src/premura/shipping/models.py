@@ -219,6 +219,16 @@ class TrackingEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
 
+    @property
+    def is_exception(self) -> bool:
+        """The carrier says something is wrong: an exception status, or any exception reason (in
+        SQL: EXCEPTION_EVENT)."""
+        return self.status == TrackingStatus.EXCEPTION or bool(self.exception_reason)
+
+
+# The same rule as TrackingEvent.is_exception, for queries.
+EXCEPTION_EVENT = models.Q(status=TrackingStatus.EXCEPTION) | ~models.Q(exception_reason="")
+
 
 # The carrier scorecard (docs/architecture.md, "Carrier scorecard"): one summary row per carrier,
 # lane and month, kept up to date as shipments change, so the page reads a few thousand rows

@@ -18,17 +18,16 @@ from django.utils import timezone
 
 from premura.shipping.models import (
     DELAY_BINS,
+    EXCEPTION_EVENT,
     CarrierLaneMonth,
     ExceptionReason,
     ScorecardEntry,
     Shipment,
     TrackingEvent,
-    TrackingStatus,
 )
 
 RowKey = tuple[int, str, str, datetime.date]  # carrier id, origin, destination, month
 
-EXCEPTION_EVENT = Q(status=TrackingStatus.EXCEPTION) | ~Q(exception_reason="")
 LOST_EVENT = Q(exception_reason=ExceptionReason.LOST)
 
 

@@ -252,35 +252,37 @@ def record_tracking_batch(
     )
     changed: dict[tuple[str, ...], list[Shipment]] = defaultdict(list)
     status_changes = []
+    touched: list[Shipment] = []  # with new events
     settled = set()  # delivered now, or sent back after the delivery: the delay risk is over
+    exceptions = set()  # a new event says something is wrong: assessed at once
     for pk, pairs in results.items():
         created = [event for event, is_new in pairs if is_new]
-        if created:
-            fields, status_change = _apply_events(locked[pk], created)
-            if fields:
-                changed[tuple(sorted(fields))].append(locked[pk])
-            if status_change:
-                status_changes.append((locked[pk], status_change))
-            if "delivered_at" in fields or (
-                "exception_reason" in fields and _is_returned(locked[pk]) and locked[pk].delivered_at
-            ):
-                settled.add(pk)
+        if not created:
+            continue
+        shipment = locked[pk]
+        touched.append(shipment)
+        fields, status_change = _apply_events(shipment, created)
+        if fields:
+            changed[tuple(sorted(fields))].append(shipment)
+        if status_change:
+            status_changes.append((shipment, status_change))
+        if "delivered_at" in fields or (
+            "exception_reason" in fields and _is_returned(shipment) and shipment.delivered_at
+        ):
+            settled.add(pk)
+        elif any(event.is_exception for event in created):
+            exceptions.add(pk)
     for fields, shipments in changed.items():
         _update_shipments(shipments, fields)
     record_events(
         [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
     )
-    touched = [pk for pk, pairs in results.items() if any(is_new for _event, is_new in pairs)]
-    update_scorecards([locked[pk] for pk in touched])
-    for pk in touched:
-        if pk in settled:
-            delays.shipment_settled(locked[pk])
-        # An exception is assessed at once; the rest waits for the end-of-day run.
-        elif any(
-            is_new and (e.status == TrackingStatus.EXCEPTION or e.exception_reason)
-            for e, is_new in results[pk]
-        ):
-            delays.assess_shipment(locked[pk])
+    update_scorecards(touched)
+    for shipment in touched:
+        if shipment.pk in settled:
+            delays.shipment_settled(shipment)
+        elif shipment.pk in exceptions:  # the rest waits for the end-of-day run
+            delays.assess_shipment(shipment)
     return {
         pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
         for pk, pairs in results.items()
