@@ -69,6 +69,26 @@ def test_a_late_shipment_is_flagged(client, customer):
     assert '<span class="badge badge-late">Late</span>' in body
 
 
+def test_a_parcel_expected_after_its_promise_shows_the_new_date_beside_the_promise(client, customer):
+    """The portal says what the proactive notice said: the date the detector now expects, and the
+    promise it replaces; an earlier expectation never replaces the promise."""
+    order = OrderFactory(customer=customer)
+    promised = timezone.localdate() + datetime.timedelta(days=1)
+    later = promised + datetime.timedelta(days=3)
+    shipment = ShipmentFactory(order=order, promised_delivery_date=promised, expected_delivery_date=later)
+    body = english_page(client, order_path(order))
+    assert "<dt>Now expected by</dt>" in body
+    assert f"<dd>{dateformat.format(later, 'j F Y')}</dd>" in body
+    assert "<dt>Promised at checkout</dt>" in body
+    assert f"<dd>{dateformat.format(promised, 'j F Y')}</dd>" in body
+
+    shipment.expected_delivery_date = promised - datetime.timedelta(days=1)
+    shipment.save()
+    body = english_page(client, order_path(order))
+    assert "Now expected by" not in body
+    assert f"<dt>Expected by</dt><dd>{dateformat.format(promised, 'j F Y')}</dd>" in body
+
+
 def test_an_authorised_card_payment_is_said_in_words(client, customer):
     order = OrderFactory(customer=customer)
     PaymentFactory(order=order, state=PaymentState.AUTHORIZED)

@@ -4,6 +4,7 @@ Tracking statuses follow AfterShip's nine normalised tags; each event keeps the 
 beside the normalised status, so a wrong mapping can be corrected later without losing anything.
 """
 
+import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -176,6 +177,18 @@ class Shipment(models.Model):
             for f in self.delay_factors
             if f.get("factor") in DELAY_FACTOR_LABELS
         ]
+
+    @property
+    def revised_delivery_date(self) -> datetime.date | None:
+        """The later date the customer is now told, while the parcel travels and the detector
+        expects it after the promise; None otherwise (the promise stands). Never earlier than the
+        promise: a shop does not take back a date it gave at checkout."""
+        expected, promised = self.expected_delivery_date, self.promised_delivery_date
+        if self.delivered_at is not None or expected is None:
+            return None
+        if promised is not None and expected <= promised:
+            return None
+        return expected
 
     @property
     def is_late(self) -> bool:
