@@ -67,6 +67,18 @@ def test_a_parcel_delivered_late_without_any_warning_gets_its_apology(
     assert len(notices()) == 1
 
 
+def test_a_late_delivery_imported_weeks_later_tells_nobody(
+    mailbox, shipment, django_capture_on_commit_callbacks
+):
+    """A shop loading its tracking history must not send apologies for parcels long received."""
+    delivered = NewTrackingEvent(at(7, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="old")
+    with frozen_at(at(28, 10)):
+        with django_capture_on_commit_callbacks(execute=True):
+            record_tracking_events(shipment, [delivered])
+        assert not Incident.objects.exists() and notices() == []
+        assert care.reconcile_incidents() == 0
+
+
 def test_a_return_after_the_delivery_is_told(mailbox, shipment, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         scan(shipment, at(2, 11), TrackingStatus.DELIVERED, "CONSEGNATA", external_id="d")

@@ -34,6 +34,10 @@ from premura.shipping.models import DelayLevel, ExceptionReason, Shipment, Track
 
 logger = logging.getLogger(__name__)
 NOTICE_TEMPLATE = "care/emails/notice"
+# An ending (delivered late, returned, lost) heard of longer ago than this, with no incident open,
+# is history (a tracking import, a provider's backlog): the customer has long known, and a first
+# apology now would be noise.
+ENDING_IS_HISTORY_AFTER = datetime.timedelta(days=3)
 
 
 def on_risk_changed(sender, *, shipment: Shipment, risk_signal: str, expected_date=None, level="", **kwargs):
@@ -93,6 +97,11 @@ def situation_for(shipment: Shipment, risk_signal: str) -> str:
     return ""
 
 
+def ending_is_history(shipment: Shipment) -> bool:
+    """Whether the shipment's last scan (its ending) is older than ENDING_IS_HISTORY_AFTER."""
+    return bool(shipment.last_event_at and clock.now() - shipment.last_event_at > ENDING_IS_HISTORY_AFTER)
+
+
 def delivered_late(shipment: Shipment) -> bool:
     return bool(
         shipment.delivered_at
@@ -123,11 +132,11 @@ def handle_risk(
     if incident is None:
         if not situation or (situation == Situation.DELIVERED_LATE and not delivered_late(shipment)):
             return None
-        if (
-            situation in FINAL_SITUATIONS
-            and Incident.objects.filter(shipment=shipment, situation=situation).exists()
+        if situation in FINAL_SITUATIONS and (
+            ending_is_history(shipment)
+            or Incident.objects.filter(shipment=shipment, situation=situation).exists()
         ):
-            return None  # the end of this story was told already (a replay)
+            return None  # old news, or the end of this story was told already (a replay)
         incident = open_incident(shipment, situation=situation, expected_date=expected_date)
     elif situation:
         move_incident(incident, situation=situation, expected_date=expected_date)
