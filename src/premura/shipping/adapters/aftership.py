@@ -9,14 +9,15 @@ import hmac
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
-    SignatureInvalid,
     derived_id,
     header,
     load_json,
     objects,
     parse_time,
+    require_match,
     required_text,
     text,
+    top_level_text,
 )
 
 SIGNATURE_HEADER = "aftership-hmac-sha256"
@@ -28,16 +29,11 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def verify(body: bytes, *, headers, query, secret: str, now) -> None:
-    given = header(headers, SIGNATURE_HEADER)
-    if not given or not secret or not hmac.compare_digest(given.encode(), sign(body, secret).encode()):
-        raise SignatureInvalid
+    require_match(header(headers, SIGNATURE_HEADER), sign(body, secret) if secret else "")
 
 
 def event_id(body: bytes) -> str:
-    try:
-        return text(load_json(body).get("event_id"), 100)
-    except (PayloadInvalid, AttributeError):
-        return ""
+    return top_level_text(body, "event_id")
 
 
 def parse(body: bytes) -> list[ParsedEvent]:

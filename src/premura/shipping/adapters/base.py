@@ -15,6 +15,7 @@ Adapters translate formats only: they never touch the database or decide a statu
 
 import datetime
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -106,3 +107,18 @@ def derived_id(prefix: str, *parts: Any) -> str:
 
 def header(headers: Any, name: str) -> str:
     return (headers.get(name) or "").strip()
+
+
+def require_match(given: str, expected: str) -> None:
+    """Raise SignatureInvalid unless the request carried `given` and it equals `expected` (an
+    empty `expected`, a source without a secret, matches nothing); compared in constant time."""
+    if not given or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise SignatureInvalid
+
+
+def top_level_text(body: bytes, key: str) -> str:
+    """The text at `key` of a JSON object body, "" when the body is not one (for event_id)."""
+    try:
+        return text(load_json(body).get(key), 100)
+    except (PayloadInvalid, AttributeError):
+        return ""

@@ -22,7 +22,9 @@ from premura.shipping.adapters.base import (
     derived_id,
     header,
     load_json,
+    require_match,
     text,
+    top_level_text,
 )
 from premura.shipping.models import TrackingStatus
 
@@ -93,15 +95,11 @@ def verify(body: bytes, *, headers, query, secret: str, now: datetime.datetime) 
         raise SignatureInvalid
     if abs(now.timestamp() - int(stamp)) > REPLAY_WINDOW.total_seconds():
         raise SignatureInvalid
-    if not hmac.compare_digest(given.encode(), sign(body, secret, int(stamp)).encode()):
-        raise SignatureInvalid
+    require_match(given, sign(body, secret, int(stamp)))
 
 
 def event_id(body: bytes) -> str:
-    try:
-        return text(load_json(body).get("event_id"), 100)
-    except (PayloadInvalid, AttributeError):
-        return ""
+    return top_level_text(body, "event_id")
 
 
 def describe(error: ValidationError) -> str:

@@ -8,15 +8,13 @@ The body is ``{"event": "track_updated", "test", "data": {"carrier", "tracking_n
 "tracking_status", "tracking_history"}}``; each status has ``status``, ``substatus.code``,
 ``status_details``, ``status_date``, ``location`` and its ``object_id``."""
 
-import hmac
-
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
-    SignatureInvalid,
     load_json,
     objects,
     parse_time,
+    require_match,
     required_text,
     text,
 )
@@ -28,9 +26,7 @@ SIGNATURE_HEADERS = {
 
 
 def verify(body: bytes, *, headers, query, secret: str, now) -> None:
-    given = (query.get(TOKEN_PARAMETER) or "").strip()
-    if not given or not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-        raise SignatureInvalid
+    require_match((query.get(TOKEN_PARAMETER) or "").strip(), secret)
 
 
 def event_id(body: bytes) -> str:
