@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -17,36 +18,24 @@ from premura.core.audit import record_event
 
 
 def admin_group() -> Group:
-    """The administrators' group, with the desk-management permission and every model permission
-    of Premura's apps and Django's auth (so the Django admin works for them)."""
-    group, created = Group.objects.get_or_create(name=ADMIN_GROUP)
-    # The last permissions added: a group made before them is brought up to date.
-    needed = {
-        "manage_desk",
-        "change_shopsettings",
-        "change_mailbox",
-        "change_policy",
-        "change_scorecardthresholds",
-    }
-    if created or group.permissions.filter(codename__in=needed).count() < len(needed):
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label__in=[
-                    "auth",
-                    "core",
-                    "shop",
-                    "customers",
-                    "commerce",
-                    "shipping",
-                    "agents",
-                    "conversations",
-                    "sla",
-                    "channels",
-                    "api",
-                ]
-            )
-        )
+    """The administrators' group, with every model permission of Premura's apps (the
+    desk-management one included) and of Django's auth, so the Django admin works for them. A
+    group made before an app or a model was added gains its permissions here and after every
+    `migrate` (agents.apps); permissions an administrator added by hand are kept."""
+    group, _created = Group.objects.get_or_create(name=ADMIN_GROUP)
+    labels = ["auth"] + [app.label for app in apps.get_app_configs() if app.name.startswith("premura.")]
+    missing = Permission.objects.filter(content_type__app_label__in=labels).exclude(
+        pk__in=group.permissions.values("pk")
+    )
+    if missing.exists():
+        group.permissions.add(*missing)
     return group
+
+
+def refresh_admin_group(**kwargs: Any) -> None:
+    """post_migrate: bring an existing administrators' group up to date with new permissions."""
+    if Group.objects.filter(name=ADMIN_GROUP).exists():
+        admin_group()
 
 
 @transaction.atomic
