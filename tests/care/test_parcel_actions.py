@@ -104,6 +104,9 @@ def test_a_new_date_moves_the_expected_date_and_tells_the_customer_only_when_it_
 
 
 def test_a_new_date_in_the_past_or_not_a_date_is_refused_and_writes_nothing(marco, incident):
+    page = marco.get(reverse("console:case", args=[incident.case_id])).content.decode()
+    assert 'name="delivery_date" required min="2026-12-01" max="2026-12-31"' in page
+    assert ask(marco, incident, action="new_date", delivery_date="2027-01-01").status_code == 422
     for value in ("2026-11-30", "domani", ""):
         response = ask(marco, incident, action="new_date", delivery_date=value)
         assert response.status_code == 422

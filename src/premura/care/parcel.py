@@ -23,6 +23,12 @@ MAX_DAYS_AHEAD = 30
 MAX_POINT_LENGTH = 200
 
 
+def new_date_range() -> tuple[datetime.date, datetime.date]:
+    """The first and last day a new delivery date may be set to: today to MAX_DAYS_AHEAD on."""
+    today = shop_today()
+    return today, today + datetime.timedelta(days=MAX_DAYS_AHEAD)
+
+
 def open_incident_of(incident: Incident) -> Incident:
     """The incident, locked; refused once the parcel's story has ended."""
     incident = (
@@ -84,8 +90,8 @@ def _checked(
             )
         return point, None
     if action == CarrierAction.NEW_DATE:
-        today = shop_today()
-        if delivery_date is None or not today <= delivery_date <= today + datetime.timedelta(MAX_DAYS_AHEAD):
+        first, last = new_date_range()
+        if delivery_date is None or not first <= delivery_date <= last:
             raise CareError(
                 _("The new delivery date must be between today and %(days)d days from now.")
                 % {"days": MAX_DAYS_AHEAD}

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from premura.care.models import Approval, Compensation, Grant, Incident, Notice
+from premura.care.parcel import new_date_range
 from premura.channels.models import OutboundStatus
 from premura.conversations.models import Case
 from premura.customers.models import Customer
@@ -27,6 +28,7 @@ def incident_for_case(case: Case) -> Incident | None:
         incident.granted = (
             Grant.objects.filter(incident=incident).select_related("decided_by", "refund").first()
         )
+        incident.new_date_range = new_date_range()  # the date field's min and max
     return incident
 
 
