@@ -59,3 +59,69 @@ def test_the_same_signal_twice_at_once_opens_one_incident_and_sends_one_notice(t
     second.join(timeout=30)
     assert errors == []
     assert Incident.objects.count() == 1 and Notice.objects.count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's BEGIN IMMEDIATE (decision 0002) lets no two approvals interleave",
+)
+def test_two_agents_approving_the_refund_at_once_request_one_refund(transactional_db, monkeypatch, agent):
+    """The first approval pauses inside request_refund, holding the grant's lock; the second waits
+    and finds the grant approved. Without the lock both would pass the check: two events, and
+    the second refund refused by the key's unique index or recorded twice."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from premura.care import parcel
+    from premura.care.models import Approval, Compensation, CompensationRule, Grant
+    from premura.commerce.models import Refund
+    from premura.core.audit import events_for
+    from tests.factories.commerce import PaymentFactory
+
+    Mailbox.objects.create(address="assistenza@bottega.example", display_name="Bottega")
+    CompensationRule.objects.create(
+        name="15 back", compensation=Compensation.PARTIAL_REFUND, value=Decimal("15")
+    )
+    customer = CustomerFactory(full_name="Anna Colombo")
+    EmailIdentityFactory(customer=customer, value="anna.colombo@example.it")
+    shipment = ShipmentFactory(order__customer=customer)
+    PaymentFactory(order=shipment.order, amount=Decimal("80"))
+    incident = services.handle_risk(
+        shipment, risk_signal="predicted", expected_date=datetime.date(2030, 1, 7)
+    )
+    grant_id = Grant.objects.get(incident=incident).pk
+    inside, release = threading.Event(), threading.Event()
+    request_refund = parcel.request_refund
+    errors = []
+
+    def pausing_request_refund(*args, **kwargs):
+        refund = request_refund(*args, **kwargs)
+        if threading.current_thread().name == "first":
+            inside.set()
+            release.wait(timeout=30)
+        return refund
+
+    monkeypatch.setattr(parcel, "request_refund", pausing_request_refund)
+
+    def approve() -> None:
+        try:
+            with transaction.atomic():
+                parcel.approve_refund(Grant.objects.get(pk=grant_id), agent)
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=approve, name="first")
+    second = threading.Thread(target=approve, name="second")
+    first.start()
+    assert inside.wait(timeout=30)
+    second.start()
+    wait_until_a_session_waits_for_a_lock()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert errors == []
+    assert Refund.objects.count() == 1 and Grant.objects.get().approval == Approval.APPROVED
+    assert events_for(incident.case).filter(action="care.refund_approved").count() == 1

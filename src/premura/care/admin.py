@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from premura.care.export import write_grants_csv
-from premura.care.models import CompensationRule, Grant, Incident, Notice
+from premura.care.models import CarrierTask, CompensationRule, Grant, Incident, Notice
 
 
 @admin.register(CompensationRule)
@@ -46,10 +46,11 @@ class GrantAdmin(admin.ModelAdmin):
         "currency",
         "category",
         "expires_on",
+        "approval",
         "rule_name",
         "created_at",
     ]
-    list_filter = ["compensation"]
+    list_filter = ["compensation", "approval"]
     search_fields = ["code"]
     actions = [export_codes]
     readonly_fields = [field.name for field in Grant._meta.fields]
@@ -63,6 +64,24 @@ class NoticeInline(admin.TabularInline):
     extra = 0
     readonly_fields = ["situation", "expected_date", "outbound", "held_until", "created_at"]
     can_delete = False
+
+
+class CarrierTaskInline(admin.TabularInline):
+    model = CarrierTask
+    extra = 0
+    fields = readonly_fields = [
+        "action",
+        "pickup_point",
+        "delivery_date",
+        "requested_by",
+        "created_at",
+        "done_by",
+        "done_at",
+    ]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # tasks are asked from the case page (care.parcel.ask_carrier)
 
 
 @admin.register(Incident)
@@ -79,7 +98,7 @@ class IncidentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["situation"]
     readonly_fields = [field.name for field in Incident._meta.fields]
-    inlines = [NoticeInline]
+    inlines = [NoticeInline, CarrierTaskInline]
 
     def has_add_permission(self, request) -> bool:
         return False

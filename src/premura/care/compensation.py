@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from premura.care.models import CODED, CompensationRule, Grant, Incident
+from premura.care.models import CODED, Approval, Compensation, CompensationRule, Grant, Incident
 from premura.core import clock
 
 # Codes customers type: no 0/O, 1/I/L, 5/S, 2/Z, 8/B. 12 of 26 symbols: about 56 bits.
@@ -84,6 +84,8 @@ def grant_for(incident: Incident) -> Grant | None:
         currency=order.currency,
         category=delayed_category(incident) if rule.same_category else "",
         expires_on=today + datetime.timedelta(days=rule.valid_days) if rule.compensation in CODED else None,
+        # A partial refund waits for an agent (care.parcel.approve_refund).
+        approval=Approval.AWAITING if rule.compensation == Compensation.PARTIAL_REFUND else "",
         created_at=clock.now(),
     )
     while True:

@@ -4,6 +4,15 @@ compensation the shop's policy grants (docs/architecture.md, "Care")."""
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class CareActor(models.TextChoices):
+    """Who did what care records in the audit log when no person did: stored as the value,
+    translated when shown (the console's `actor_name`), so each agent reads their own language."""
+
+    TRACKING = "tracking", pgettext_lazy("the actor of an automatic change", "Tracking")
+    CARE = "care", pgettext_lazy("the actor of an automatic change", "Care")
 
 
 class Situation(models.TextChoices):
@@ -137,8 +146,17 @@ class CompensationRule(models.Model):
         return self.name
 
 
+class Approval(models.TextChoices):
+    """Where a grant an agent must approve (a partial refund) stands; "" for the others."""
+
+    AWAITING = "awaiting", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
 class Grant(models.Model):
-    """What the shop gave for one incident: recorded once, with the rule that decided it."""
+    """What the shop gave for one incident: recorded once, with the rule that decided it. A partial
+    refund waits for an agent's approval, which requests the refund (commerce) once."""
 
     incident = models.OneToOneField(
         Incident, on_delete=models.CASCADE, related_name="grant", verbose_name=_("incident")
@@ -153,6 +171,24 @@ class Grant(models.Model):
     category = models.CharField(_("category"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    approval = models.CharField(_("approval"), max_length=16, choices=Approval.choices, blank=True)
+    decided_by = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    refund = models.OneToOneField(
+        "commerce.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_grant",
+        verbose_name=_("refund"),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -164,3 +200,54 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_compensation_display()} {self.code}".strip()
+
+
+class CarrierAction(models.TextChoices):
+    REDELIVERY = "redelivery", _("Deliver again")
+    PICKUP_POINT = "pickup_point", _("Redirect to a pickup point")
+    NEW_DATE = "new_date", _("Deliver on a new date")
+
+
+class CarrierTask(models.Model):
+    """What an agent asked the carrier to do with one parcel. No carrier connector takes such a
+    request yet, so each is a task for the agent (call or write to the carrier), done by hand
+    (decision 0028). One open task per incident and action: asking again changes it."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="carrier_tasks", verbose_name=_("incident")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=CarrierAction.choices)
+    pickup_point = models.CharField(_("pickup point"), max_length=200, blank=True)
+    delivery_date = models.DateField(_("delivery date"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    done_by = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("carrier task")
+        verbose_name_plural = _("carrier tasks")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "action"],
+                condition=models.Q(done_at__isnull=True),
+                name="carrier_task_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_action_display()

@@ -1,11 +1,19 @@
-"""The read side of care: the incident panel on the case page and the incidents of the day."""
+"""The read side of care: the incident panel on the case page, the customer's grants, the
+incidents of the day and the report's measures."""
 
+import dataclasses
 import datetime
+import zoneinfo
+from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
-from premura.care.models import Grant, Incident
+from premura.care.models import Approval, Compensation, Grant, Incident, Notice
+from premura.care.parcel import new_date_range
+from premura.channels.models import OutboundStatus
 from premura.conversations.models import Case
+from premura.customers.models import Customer
 
 
 def incident_for_case(case: Case) -> Incident | None:
@@ -13,12 +21,24 @@ def incident_for_case(case: Case) -> Incident | None:
     incident = (
         Incident.objects.filter(case=case)
         .select_related("shipment__carrier")
-        .prefetch_related("notices__outbound")
+        .prefetch_related("notices__outbound", "carrier_tasks__requested_by", "carrier_tasks__done_by")
         .first()
     )
     if incident is not None:
-        incident.granted = Grant.objects.filter(incident=incident).first()
+        incident.granted = (
+            Grant.objects.filter(incident=incident).select_related("decided_by", "refund").first()
+        )
+        incident.new_date_range = new_date_range()  # the date field's min and max
     return incident
+
+
+def customer_grants(customer: Customer, *, limit: int = 20) -> list[Grant]:
+    """What the shop gave the customer for its incidents, newest first (the customer card)."""
+    return list(
+        Grant.objects.filter(incident__shipment__order__customer=customer)
+        .select_related("incident__shipment__order")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def todays_incidents(
@@ -53,3 +73,87 @@ def incident_counts(
         .order_by("-count", "shipment__carrier__name")
     )
     return list(by_situation), list(by_carrier)
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """Care's measures over the incidents opened in a period (the console's care report)."""
+
+    incidents: int
+    by_carrier: list[tuple[str, int]]
+    # Incidents whose customer got a first notice sent on or before the promised date, after it.
+    told_in_time: int
+    told_late: int
+    # Incidents whose customer wrote about the order before we told them.
+    customer_first: int
+    # (compensation, value, currency, how many, their total: None for a percentage).
+    grants: list[tuple[str, Decimal, str, int, Decimal | None]]
+
+
+def period_bounds(first: datetime.date, last: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The instants from the start of `first` to the end of `last` in the shop's time zone."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return (
+        datetime.datetime.combine(first, datetime.time(), tzinfo=zone),
+        datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), tzinfo=zone),
+    )
+
+
+def care_report(first: datetime.date, last: datetime.date) -> Report:
+    """The measures over the incidents opened from `first` to `last` (days in the shop's zone).
+
+    A customer was told in time when the first notice of the incident that left the outbox left
+    on or before the promised day (the shop's calendar day); late, after it. Incidents without a
+    sent notice or without a promised date count in neither. Grants: those not declined."""
+    starts, ends = period_bounds(first, last)
+    incidents = Incident.objects.filter(opened_at__gte=starts, opened_at__lt=ends)
+    by_carrier = (
+        incidents.order_by()
+        .values_list("shipment__carrier__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "shipment__carrier__name")
+    )
+    first_sent = (
+        Notice.objects.filter(incident=OuterRef("pk"), outbound__status=OutboundStatus.SENT)
+        .order_by()
+        .values("incident")
+        .annotate(at=Min("outbound__sent_at"))
+        .values("at")
+    )
+    promised_ends = {
+        promised: period_bounds(promised, promised)[1]
+        for promised in incidents.exclude(shipment__promised_delivery_date=None)
+        .values_list("shipment__promised_delivery_date", flat=True)
+        .distinct()
+    }
+    told_in_time = told_late = 0
+    for promised, sent_at in (
+        incidents.exclude(shipment__promised_delivery_date=None)
+        .annotate(sent_at=Subquery(first_sent))
+        .exclude(sent_at=None)
+        .values_list("shipment__promised_delivery_date", "sent_at")
+    ):
+        if sent_at < promised_ends[promised]:
+            told_in_time += 1
+        else:
+            told_late += 1
+    grants = (
+        Grant.objects.filter(incident__in=incidents)
+        .exclude(compensation=Compensation.NOTHING)
+        .exclude(approval=Approval.DECLINED)
+        .order_by()
+        .values_list("compensation", "value", "currency")
+        .annotate(count=Count("pk"), total=Sum("value"))
+        .order_by("compensation", "currency", "value")
+    )
+    return Report(
+        incidents=incidents.count(),
+        by_carrier=list(by_carrier),
+        told_in_time=told_in_time,
+        told_late=told_late,
+        customer_first=incidents.filter(customer_wrote_first=True).count(),
+        grants=[
+            (kind, value, currency, count, None if kind == Compensation.COUPON_PERCENT else total)
+            for kind, value, currency, count, total in grants
+        ],
+    )

@@ -18,7 +18,7 @@ from django.utils.translation import override
 from premura.agents.models import Team
 from premura.care import compensation
 from premura.care.display import date_phrase
-from premura.care.models import FINAL_SITUATIONS, Incident, Notice, Situation
+from premura.care.models import FINAL_SITUATIONS, CareActor, Incident, Notice, Situation
 from premura.channels import outbox
 from premura.channels import services as channels
 from premura.channels.exceptions import NoRecipient
@@ -142,7 +142,7 @@ def handle_risk(
         move_incident(incident, situation=situation, expected_date=expected_date)
     else:
         if incident.case_id:
-            record_event(incident.case, "care.risk_cleared", actor_label=_("Tracking"))
+            record_event(incident.case, "care.risk_cleared", actor_label=CareActor.TRACKING)
         return incident
     notify(incident, situation=situation, expected_date=expected_date)
     if situation in FINAL_SITUATIONS:
@@ -205,13 +205,13 @@ def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime
             team=care_team(),
             proactive=True,
         )
-        change_status(case, CaseStatus.WAITING_ON_CARRIER, actor_label=_("Care"))
+        change_status(case, CaseStatus.WAITING_ON_CARRIER, actor_label=CareActor.CARE)
     incident.case = case
     incident.save(update_fields=["case"])
     record_event(
         case,
         "care.incident_opened",
-        actor_label=_("Tracking"),
+        actor_label=CareActor.TRACKING,
         incident_id=incident.pk,
         situation=situation,
         reason=incident.exception_reason,
@@ -236,7 +236,7 @@ def move_incident(incident: Incident, *, situation: str, expected_date: datetime
         record_event(
             incident.case,
             "care.incident_moved",
-            actor_label=_("Tracking"),
+            actor_label=CareActor.TRACKING,
             situation=situation,
             reason=reason,
             expected_date=expected_date.isoformat() if expected_date else None,
@@ -254,7 +254,7 @@ def close_incident(incident: Incident) -> None:
         return
     status = CaseStatus.SOLVED if incident.situation == Situation.DELIVERED_LATE else CaseStatus.OPEN
     if case.can_move_to(status):
-        change_status(case, status, actor_label=_("Care"))
+        change_status(case, status, actor_label=CareActor.CARE)
 
 
 def customer_has_written(incident: Incident) -> bool:
@@ -333,7 +333,9 @@ def notify(incident: Incident, *, situation: str, expected_date: datetime.date |
     # Newer news replaces what waits for the end of the quiet hours: the customer gets one notice.
     for notice in held:
         if outbox.withdraw(notice.outbound):
-            record_event(case, "care.notice_withdrawn", actor_label=_("Care"), situation=notice.situation)
+            record_event(
+                case, "care.notice_withdrawn", actor_label=CareActor.CARE, situation=notice.situation
+            )
     if not is_news(told[-1] if told else None, situation=situation, expected_date=expected_date):
         return None
     customer = case.customer
@@ -348,7 +350,7 @@ def notify(incident: Incident, *, situation: str, expected_date: datetime.date |
             dedupe_key=f"care:incident:{incident.pk}:notice:{incident.notices.count() + 1}",
         )
     except NoRecipient:
-        record_event(case, "care.notice_not_sent", actor_label=_("Care"), situation=situation)
+        record_event(case, "care.notice_not_sent", actor_label=CareActor.CARE, situation=situation)
         return None
     return Notice.objects.create(
         incident=incident,

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from premura.console import scorecard, views
+from premura.console import incident, scorecard, views
 
 app_name = "console"
 urlpatterns = [
@@ -17,6 +17,13 @@ urlpatterns = [
     path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
     path("cases/<int:case_id>/priority/", views.case_priority, name="case_priority"),
     path("cases/<int:case_id>/identities/", views.case_add_identity, name="case_add_identity"),
+    path("cases/<int:case_id>/incident/carrier/", incident.incident_carrier, name="incident_carrier"),
+    path(
+        "cases/<int:case_id>/incident/tasks/<int:task_id>/done/",
+        incident.incident_task_done,
+        name="incident_task_done",
+    ),
+    path("cases/<int:case_id>/incident/refund/", incident.incident_refund, name="incident_refund"),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("carriers/scorecard/", scorecard.carrier_scorecard, name="carrier_scorecard"),
     path("carriers/scorecard.csv", scorecard.carrier_scorecard_csv, name="carrier_scorecard_csv"),

@@ -17,7 +17,7 @@ from premura.agents.models import Agent, Team
 from premura.agents.queries import access_notification, notifications_for
 from premura.agents.services import mark_notifications_read
 from premura.agents.services import set_availability as set_agent_availability
-from premura.care.queries import incident_for_case
+from premura.care.queries import customer_grants, incident_for_case
 from premura.channels.outbox import deliveries_by_message, reply_by_email
 from premura.channels.queries import raw_email_ids
 from premura.channels.senders import add_sender_identity, sender_offers
@@ -158,6 +158,7 @@ def _case_context(case, agent: Agent) -> dict:
         "orders": customer_orders(case.customer),
         "order": order_with_details(case.order_id) if case.order_id else None,
         "incident": incident_for_case(case),
+        "grants": customer_grants(case.customer),
         "agents": Agent.objects.order_by("display_name"),
         "statuses": allowed_statuses(case),
         "priorities": Priority.choices,
@@ -192,6 +193,7 @@ _FORM_TARGETS = {
     "reply_form": "#reply-form",
     "note_form": "#note-form",
     "identity_notices": "#identity-notices",
+    "incident_panel": "#incident",
 }
 
 

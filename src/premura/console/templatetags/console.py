@@ -6,7 +6,7 @@ from django.utils.translation import pgettext
 from premura.agents import access
 from premura.agents.models import Agent
 from premura.agents.queries import unread_notification_count
-from premura.care.models import Situation
+from premura.care.models import CareActor, CarrierAction, Situation
 from premura.channels.queries import unreadable_count
 from premura.conversations.models import Case, CaseStatus, Priority
 from premura.core.audit import SYSTEM_ACTOR
@@ -42,10 +42,14 @@ def priority_label(value: str) -> str:
 @register.filter
 def actor_name(event: AuditEvent) -> str:
     """Who did what an event records, as the timeline names them: the name kept with the event,
-    and Premura itself, in the page's language, for what no person did (the assignment rules,
-    the SLA sweeper), which the audit log stores as "system"."""
-    if event.actor_id is None and event.actor_label == SYSTEM_ACTOR:
-        return pgettext("the actor of an automatic change", "Premura")
+    and, in the page's language, what no person did: Premura itself (the assignment rules, the
+    SLA sweeper), which the audit log stores as "system", and care's tracking and proactive care,
+    stored as their `CareActor` value."""
+    if event.actor_id is None:
+        if event.actor_label == SYSTEM_ACTOR:
+            return pgettext("the actor of an automatic change", "Premura")
+        if event.actor_label in CareActor.values:
+            return str(CareActor(event.actor_label).label)
     return event.actor_label
 
 
@@ -54,6 +58,15 @@ def situation_label(value: str) -> str:
     """The translated label of an incident's situation stored in an event (care)."""
     try:
         return Situation(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def carrier_action_label(value: str) -> str:
+    """The translated name of what an agent asked a carrier (care), stored in an event."""
+    try:
+        return CarrierAction(value).label
     except ValueError:
         return value
 
