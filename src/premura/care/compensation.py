@@ -25,6 +25,15 @@ def new_code() -> str:
     return "-".join(groups)
 
 
+def add_rule(**fields) -> CompensationRule:
+    """A new row of the compensation table, validated as the admin validates it (ValidationError
+    with the reasons); for loaders and scripts."""
+    rule = CompensationRule(**fields)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
 def matching_rule(
     rules: Iterable[CompensationRule], *, situation: str, order_total: Decimal, delay_days: int
 ) -> CompensationRule | None:

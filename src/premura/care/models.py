@@ -1,6 +1,7 @@
 """Incidents (one per shipment problem), the notices that told the customer, and the
 compensation the shop's policy grants (docs/architecture.md, "Care")."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -144,6 +145,28 @@ class CompensationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A rule a customer could not redeem, or that gives more than the order, is refused."""
+        errors = {}
+        kind, value = self.compensation, self.value or 0
+        if kind == Compensation.COUPON_PERCENT and not 0 < value <= 100:
+            errors["value"] = _("A percentage coupon takes a percentage above 0 and at most 100.")
+        elif kind in (Compensation.COUPON_AMOUNT, Compensation.PARTIAL_REFUND) and value <= 0:
+            errors["value"] = _("Give the amount, above 0.")
+        elif kind in (Compensation.FREE_SHIPPING, Compensation.NOTHING) and value:
+            errors["value"] = _("This compensation takes no value: leave it at 0.")
+        if self.same_category and kind not in (Compensation.COUPON_PERCENT, Compensation.COUPON_AMOUNT):
+            errors["same_category"] = _("Only a coupon can be limited to the delayed item's category.")
+        low, high = self.min_order_total, self.max_order_total
+        if (low is not None and low < 0) or (high is not None and high <= 0):
+            errors["min_order_total"] = _("Order totals are amounts above 0.")
+        elif low is not None and high is not None and low >= high:
+            errors["max_order_total"] = _("The upper order total must be above the lower one.")
+        if not self.valid_days:
+            errors["valid_days"] = _("A coupon must be valid for at least one day.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Approval(models.TextChoices):

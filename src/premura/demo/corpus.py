@@ -9,6 +9,7 @@ example.com/.net/.org domains, so generated data can never write to a real perso
 import datetime
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 SHOP_NAME = "Bottega Premura"
@@ -75,6 +76,44 @@ DEMO_POLICIES = [
     _policy("Urgenti", 60, 480, priorities=["urgent"]),
     _policy("Clienti VIP", 240, 1200, tiers=["vip"]),
     _policy("E-mail e modulo web", 480, 2400),
+]
+
+# The shop's compensation table (issue 14), tried in this order, first match wins: a lost or
+# returned parcel is for an agent to resolve (re-ship or refund); a delivery a week late on an
+# order from 200 € earns a 10 € partial refund an agent approves; three days late, 10% off the
+# delayed item's category; any late delivery, free shipping on the next order; a delay announced
+# on an order from 100 €, a 5 € coupon.
+DEMO_COMPENSATION = [
+    {"name": "Pacco smarrito: decide un operatore", "situation": "lost", "compensation": "nothing"},
+    {"name": "Reso al mittente: decide un operatore", "situation": "returned", "compensation": "nothing"},
+    {
+        "name": "Una settimana di ritardo, ordini da 200 €: rimborso di 10 €",
+        "situation": "delivered_late",
+        "min_delay_days": 7,
+        "min_order_total": Decimal("200"),
+        "compensation": "partial_refund",
+        "value": Decimal("10"),
+    },
+    {
+        "name": "Tre giorni di ritardo: 10% sulla stessa categoria",
+        "situation": "delivered_late",
+        "min_delay_days": 3,
+        "compensation": "coupon_percent",
+        "value": Decimal("10"),
+        "same_category": True,
+        "valid_days": 60,
+    },
+    {
+        "name": "Consegna in ritardo: spedizione gratuita",
+        "situation": "delivered_late",
+        "compensation": "free_shipping",
+    },
+    {
+        "name": "Ritardo annunciato, ordini da 100 €: buono di 5 €",
+        "min_order_total": Decimal("100"),
+        "compensation": "coupon_amount",
+        "value": Decimal("5"),
+    },
 ]
 
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from premura.agents.models import Agent, Role, Team
 from premura.agents.services import create_agent, create_team, set_team_lead
+from premura.care.compensation import add_rule
+from premura.care.models import CompensationRule
 from premura.channels.mailboxes import add_mailbox
 from premura.channels.models import Mailbox
 from premura.commerce.models import Order, Refund
@@ -43,6 +45,7 @@ from premura.demo.corpus import (
     DEMO_AGENTS,
     DEMO_CALENDAR,
     DEMO_CLOSURES,
+    DEMO_COMPENSATION,
     DEMO_EMAIL_DOMAINS,
     DEMO_PASSWORD,
     DEMO_POLICIES,
@@ -186,6 +189,7 @@ def load_demo(
             for code, name, template in CARRIERS:
                 configure_carrier(code=code, name=name, tracking_url_template=template)
             ensure_service_levels()
+            ensure_compensation_table()
         customer_of = {id(person): _create_customer(person) for person in people}
         order_of = {
             id(plan): _import_order(plan, customer_of[id(plan.person)], agents) for plan in order_plans
@@ -260,6 +264,15 @@ def ensure_service_levels() -> None:
         sla.add_closure(calendar, first_day=first_day, last_day=last_day, reason=reason)
     for position, policy in enumerate(DEMO_POLICIES, start=1):
         sla.create_policy(calendar=calendar, position=position * 10, **policy)
+
+
+def ensure_compensation_table() -> None:
+    """The shop's compensation rules (issue 14), before any tracking event, so the demo's delays
+    get their apologies. Configuration: left alone when the shop has rules of its own."""
+    if CompensationRule.objects.exists():
+        return
+    for position, rule in enumerate(DEMO_COMPENSATION, start=1):
+        add_rule(position=position * 10, **rule)
 
 
 def _ensure_mailbox(teams: dict[str, Team]) -> None:
