@@ -452,6 +452,20 @@ def reject_refund(refund: Refund, *, actor: Any, reason: str = "") -> Refund:
 CANCELLABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
 
 
+def cancellation_outcome(order: Order) -> tuple[str, Decimal]:
+    """What cancelling the order now does to its money, and the amount: an authorised card is
+    voided (the whole authorisation), a captured payment refunded (what is left of it), or nothing
+    was paid."""
+    payment = (
+        order.payments.filter(state__in=[PaymentState.AUTHORIZED, *_REFUNDABLE_STATES]).order_by("pk").first()
+    )
+    if payment is None:
+        return CancellationOutcome.NOTHING, Decimal("0.00")
+    if payment.state == PaymentState.AUTHORIZED:
+        return CancellationOutcome.VOID, payment.amount
+    return CancellationOutcome.REFUND, refundable_amount(order)
+
+
 @transaction.atomic
 def cancel(order: Order, *, idempotency_key: str, actor: Any, reason: str, case: Any = None) -> Cancellation:
     """Cancel an unshipped order on its shop's platform, and say what happens to the money: an
@@ -483,15 +497,7 @@ def cancel(order: Order, *, idempotency_key: str, actor: Any, reason: str, case:
         )
     if order.cancellations.filter(status=CancellationStatus.REQUESTED).exists():
         raise OrderError(_("The order %(number)s is already being cancelled.") % {"number": order.number})
-    payment = (
-        order.payments.filter(state__in=[PaymentState.AUTHORIZED, *_REFUNDABLE_STATES]).order_by("pk").first()
-    )
-    if payment is None:
-        outcome, amount = CancellationOutcome.NOTHING, Decimal("0.00")
-    elif payment.state == PaymentState.AUTHORIZED:
-        outcome, amount = CancellationOutcome.VOID, payment.amount
-    else:
-        outcome, amount = CancellationOutcome.REFUND, refundable_amount(order)
+    outcome, amount = cancellation_outcome(order)
     now = clock.now()
     cancellation = Cancellation.objects.create(
         order=order,

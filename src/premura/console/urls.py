@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from premura.console import scorecard, views
+from premura.console import money, scorecard, views
 
 app_name = "console"
 urlpatterns = [
@@ -17,6 +17,13 @@ urlpatterns = [
     path("cases/<int:case_id>/status/", views.case_status, name="case_status"),
     path("cases/<int:case_id>/priority/", views.case_priority, name="case_priority"),
     path("cases/<int:case_id>/identities/", views.case_add_identity, name="case_add_identity"),
+    path("cases/<int:case_id>/order/cancel/", money.case_cancel_order, name="case_cancel_order"),
+    path("cases/<int:case_id>/order/refund/", money.case_refund_order, name="case_refund_order"),
+    path(
+        "cases/<int:case_id>/order/refunds/<int:refund_id>/decision/",
+        money.case_refund_decision,
+        name="case_refund_decision",
+    ),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("carriers/scorecard/", scorecard.carrier_scorecard, name="carrier_scorecard"),
     path("carriers/scorecard.csv", scorecard.carrier_scorecard_csv, name="carrier_scorecard_csv"),
