@@ -40,7 +40,9 @@ class FakeShopify:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
-    def add_order(self, order_id: str, *, amount: str, captured: bool, gateway: str = "shopify_payments") -> None:
+    def add_order(
+        self, order_id: str, *, amount: str, captured: bool, gateway: str = "shopify_payments"
+    ) -> None:
         """An order paid by card: authorised only, or captured (a sale)."""
         kind = "sale" if captured else "authorization"
         transaction = {
@@ -52,9 +54,16 @@ class FakeShopify:
             "gateway": gateway,
             "parent_id": None,
         }
-        self.orders[order_id] = {"id": int(order_id), "cancelled_at": None, "transactions": [transaction], "refunds": []}
+        self.orders[order_id] = {
+            "id": int(order_id),
+            "cancelled_at": None,
+            "transactions": [transaction],
+            "refunds": [],
+        }
 
-    def fail_next(self, method: str, path_end: str, status: int, *, body: dict | None = None, headers=None) -> None:
+    def fail_next(
+        self, method: str, path_end: str, status: int, *, body: dict | None = None, headers=None
+    ) -> None:
         self.failures.append(
             Failure(method, path_end, status, body or {"errors": "Internal Server Error"}, headers or {})
         )
@@ -137,9 +146,25 @@ class FakeShopify:
                 return 422, {"errors": {"transactions": ["parent_id is not a capture or sale"]}}, {}
             amount = Decimal(item["amount"])
             if amount <= 0 or refunded + amount > sale:
-                return 422, {"errors": {"base": ["Refund amount must be less than or equal to the refundable amount"]}}, {}
+                return (
+                    422,
+                    {
+                        "errors": {
+                            "base": ["Refund amount must be less than or equal to the refundable amount"]
+                        }
+                    },
+                    {},
+                )
             refunded += amount
-            made.append({**parent, "id": next(self.ids), "kind": "refund", "amount": str(amount), "parent_id": parent["id"]})
+            made.append(
+                {
+                    **parent,
+                    "id": next(self.ids),
+                    "kind": "refund",
+                    "amount": str(amount),
+                    "parent_id": parent["id"],
+                }
+            )
         order["transactions"].extend(made)
         refund = {
             "id": next(self.ids),
