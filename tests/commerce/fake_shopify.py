@@ -88,7 +88,8 @@ class FakeShopify:
             found = next((item for item in self.discount_codes if item["code"] == code), None)
             if found is None:
                 return 404, {"errors": "Not Found"}, {}
-            location = f"{self.url}/admin/api/2025-01/price_rules/{found['price_rule_id']}/discount_codes/{found['id']}.json"
+            rule, code_id = found["price_rule_id"], found["id"]
+            location = f"{self.url}/admin/api/2025-01/price_rules/{rule}/discount_codes/{code_id}.json"
             return 303, {}, {"Location": location}
         if parts == ["price_rules"]:
             if method == "GET":
