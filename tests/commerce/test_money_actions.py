@@ -24,7 +24,7 @@ from premura.commerce.models import (
 )
 from premura.core import clock
 from premura.core.models import AuditEvent
-from tests.commerce.conftest import shop_order
+from tests.commerce.shop import shop_order
 from tests.factories.commerce import OrderFactory, OrderLineFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db

@@ -27,7 +27,7 @@ from premura.commerce.models import (
 )
 from premura.core import signing
 from premura.customers.models import Customer
-from tests.commerce.conftest import SHOPIFY_SECRET
+from tests.commerce.shop import SHOPIFY_SECRET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
 URL = "/api/v1/shop/webhooks/shopify/bottega"

@@ -1,4 +1,5 @@
-"""A fake Shopify shop on 127.0.0.1 (fake_shopify) and its connection, and orders from it."""
+"""Fixtures of a shop on Shopify for any test (a pytest plugin of tests/conftest.py): a fake Shopify
+shop on 127.0.0.1 (fake_shopify), its connection, and orders from it."""
 
 from decimal import Decimal
 
