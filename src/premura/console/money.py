@@ -4,7 +4,7 @@ go back to the case page with what happened in a flash message; each form carrie
 idempotency key it was rendered with, so a double click makes one action."""
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -105,7 +105,7 @@ def case_refund_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpR
             agent=agent,
             reason=data["reason"],
         )
-    except (OrderError, InvalidOperation) as error:
+    except OrderError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, text)
