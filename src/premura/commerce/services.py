@@ -528,8 +528,8 @@ def cancel(order: Order, *, idempotency_key: str, actor: Any, reason: str, case:
 @transaction.atomic
 def mark_cancellation_done(cancellation: Cancellation, *, void_id: str = "") -> Cancellation:
     """The platform cancelled the order (and voided its authorisation, `void_id`): the order
-    becomes cancelled, a voided payment says so, and a captured one gets its full refund requested
-    (key "<cancellation key>:refund", submitted on commit). Idempotent: a cancellation already
+    becomes cancelled, a voided payment says so, and a captured one gets what is left of it
+    refunded (key "<cancellation key>:refund", submitted on commit). Idempotent: a cancellation already
     done is returned as it is."""
     cancellation = Cancellation.objects.select_for_update().get(pk=cancellation.pk)
     if cancellation.status != CancellationStatus.REQUESTED:
@@ -555,10 +555,12 @@ def mark_cancellation_done(cancellation: Cancellation, *, void_id: str = "") -> 
         update_fields=["status", "completed_at", "external_id", "next_attempt_at", "claimed_until"]
     )
     record_event(order, "order.cancelled", cancellation_id=cancellation.pk, outcome=cancellation.outcome)
-    if cancellation.outcome == CancellationOutcome.REFUND and cancellation.amount > 0:
+    # What is left now: a refund made meanwhile in the shop's back office is not made twice.
+    left = min(cancellation.amount, refundable_amount(order))
+    if cancellation.outcome == CancellationOutcome.REFUND and left > 0:
         request_refund(
             order,
-            amount=cancellation.amount,
+            amount=left,
             idempotency_key=f"{cancellation.idempotency_key[:57]}:refund",
             reason=cancellation.reason,
             actor=cancellation.requested_by,
