@@ -344,3 +344,17 @@ def test_over_the_limit_a_refund_waits_for_approval_without_a_platform_call(
     assert len(shopify.orders["450789469"]["refunds"]) == 1
     with pytest.raises(RefundError):
         services.approve_refund(refund, actor=admin.user)
+
+
+def test_a_cancellation_refunds_only_what_the_back_office_left(
+    shopify, shop_connection, customer, agent, django_capture_on_commit_callbacks
+):
+    order = shop_order(shopify, customer, state=PaymentState.CAPTURED)
+    # The task has not run yet when someone refunds 20 € in Shopify's back office.
+    cancellation = services.cancel(order, idempotency_key="c-4", actor=agent.user, reason="Changed mind")
+    services.record_platform_refund(order, external_id="929361462", amount=Decimal("20.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        submission.submit_cancellation(cancellation.pk)
+    refund = Refund.objects.get(idempotency_key="c-4:refund")
+    assert refund.amount == Decimal("34.90") and refund.status == RefundStatus.SUBMITTED
+    assert order.payments.get().state == PaymentState.REFUNDED
