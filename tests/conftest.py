@@ -18,6 +18,9 @@ from tests.factories.commerce import OrderFactory, OrderLineFactory, PaymentFact
 from tests.factories.customers import CustomerFactory, EmailIdentityFactory
 from tests.factories.shipping import ShipmentFactory, TrackingEventFactory
 
+# The fake Shopify shop and its connection (tests/commerce/shop.py), for commerce, care and console.
+pytest_plugins = ["tests.commerce.shop"]
+
 # In CI a test that needs a real component (PostgreSQL, Redis, Chromium) must run, not skip.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -292,6 +292,11 @@ MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", ATTACHMENT_MAX_COUNT * ATTACHMEN
 # Tracking webhooks (a provider's event, or the shop's batch of at most 1,000 events) are refused
 # with 413 over this size, before their body is read or stored.
 TRACKING_WEBHOOK_MAX_BYTES = envint("TRACKING_WEBHOOK_MAX_BYTES", 1024 * 1024)
+# Shops' webhooks (one order, one refund) likewise.
+SHOP_WEBHOOK_MAX_BYTES = envint("SHOP_WEBHOOK_MAX_BYTES", 1024 * 1024)
+# A refund to a card is promised to reach the customer's bank within this many calendar days of
+# the platform's acceptance (commerce.submission); store credit is usable at once.
+REFUND_ARRIVAL_DAYS = envint("REFUND_ARRIVAL_DAYS", 10)
 # Django's own caps once the body is read: form fields and JSON bodies held in memory (a JSON
 # body over this is a 400), and the size above which an uploaded file is spooled to var/ on disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)

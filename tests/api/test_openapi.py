@@ -23,8 +23,9 @@ def test_every_operation_declares_401_403_and_422_and_needs_a_bearer_token(db):
     assert schema["components"]["securitySchemes"] == {"ApiTokenAuth": bearer, "AdminTokenAuth": bearer}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            if path.startswith("/api/v1/tracking/webhooks/"):
-                # Providers sign their requests instead: no token (tests/shipping/test_tracking_webhooks.py).
+            if path.startswith(("/api/v1/tracking/webhooks/", "/api/v1/shop/webhooks/")):
+                # Providers and shops sign their requests instead: no token
+                # (tests/shipping/test_tracking_webhooks.py, tests/commerce/test_shop_webhooks.py).
                 assert operation.get("security", []) == [], f"{method} {path}"
                 assert {"401", "404"} <= set(operation["responses"]), f"{method} {path}"
                 continue

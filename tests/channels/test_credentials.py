@@ -13,6 +13,7 @@ from django.urls import reverse
 from premura.channels import credentials, imap, outbox
 from premura.channels.exceptions import UnreadableCredential
 from premura.channels.models import ImapCheckpoint, Mailbox, OutboundEmail, OutboundStatus
+from premura.commerce.models import ShopConnection
 from premura.shipping.models import TrackingSource
 from tests.factories.conversations import make_case
 
@@ -71,6 +72,11 @@ def test_rotate_secrets_stores_them_under_the_new_key_so_the_old_one_can_go(mail
     source = TrackingSource(provider="aftership", name="AfterShip", slug="aftership")
     source.secret = "webhook-segreto"
     source.save()
+    shop = ShopConnection(
+        platform="shopify", name="Shopify", slug="bottega", api_url="https://b.myshopify.com"
+    )
+    shop.access_token, shop.webhook_secret = "shpat_token", "shpss_secret"
+    shop.save()
     retyped = Mailbox.objects.create(address="vecchia@bottega.example", smtp_password="vecchia")
     settings.SECRET_KEY, lost_key = OTHER_KEY, settings.SECRET_KEY
     settings.SECRET_KEY_FALLBACKS = []
@@ -87,12 +93,16 @@ def test_rotate_secrets_stores_them_under_the_new_key_so_the_old_one_can_go(mail
         "IMAP passwords: 1 encrypted again",
         "SMTP passwords: 2 encrypted again",
         "tracking webhook secrets: 1 encrypted again",
+        "shop access tokens: 1 encrypted again",
+        "shop webhook secrets: 1 encrypted again",
     ]
     settings.SECRET_KEY_FALLBACKS = []  # the old key is gone: everything rotated still reads
     stored = Mailbox.objects.get(pk=mailbox.pk)
     assert (stored.imap_password, stored.smtp_password) == ("imap-segreta-1", "smtp-segreta-2")
     assert Mailbox.objects.get(pk=retyped.pk).smtp_password == "ancora"
     assert TrackingSource.objects.get().secret == "webhook-segreto"
+    shop = ShopConnection.objects.get()
+    assert (shop.access_token, shop.webhook_secret) == ("shpat_token", "shpss_secret")
     assert Mailbox.objects.get(pk=lost.pk).smtp_password_encrypted == "gAAAAAnot-a-token"
 
 

@@ -15,13 +15,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from premura.agents.models import Agent, Role, Team
+from premura.agents.models import Agent, RefundLimit, Role, Team
 from premura.agents.services import set_availability, set_role
 
 User = get_user_model()
 
 # What only a superuser may see or change on a login: rights beyond the roles.
 PRIVILEGE_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})
+
+
+@admin.register(RefundLimit)
+class RefundLimitAdmin(admin.ModelAdmin):
+    list_display = ("role", "currency", "amount")
 
 
 @admin.register(Team)

@@ -67,10 +67,33 @@ class Agent(models.Model):
         return Role.ADMIN if self.user.has_perm(MANAGE_DESK_PERMISSION) else Role.AGENT
 
 
+class RefundLimit(models.Model):
+    """The largest refund an agent of `role` may give on their own, in one currency (decision
+    0030); a larger one waits for an administrator's approval. Administrators edit these rows; a
+    role without a row for a currency has no limit in it."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    amount = models.DecimalField(_("largest refund without approval"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("refund limit")
+        verbose_name_plural = _("refund limits")
+        ordering = ["role", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "currency"], name="refundlimit_role_currency_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="refundlimit_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.amount} {self.currency}"
+
+
 class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("Deadline approaching")
     SLA_BREACH = "sla_breach", _("Deadline missed")
     SLA_REASSIGNED = "sla_reassigned", _("Case handed to you after a missed deadline")
+    REFUND_APPROVAL = "refund_approval", _("A refund waits for your approval")
 
 
 class Notification(models.Model):

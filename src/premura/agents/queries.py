@@ -1,9 +1,11 @@
-"""Read side of agents: an agent's notifications."""
+"""Read side of agents: an agent's notifications and refund limit."""
+
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from premura.agents.models import Agent, Notification
+from premura.agents.models import Agent, Notification, RefundLimit
 
 
 def unread_notification_count(agent: Agent, cap: int) -> int:
@@ -24,3 +26,10 @@ def access_notification(agent: Agent, notification_id: int) -> Notification:
         return Notification.objects.get(pk=notification_id, recipient=agent)
     except Notification.DoesNotExist:
         raise Http404 from None
+
+
+def refund_limit(agent: Agent, currency: str) -> Decimal | None:
+    """The largest refund in `currency` the agent may give without an administrator's approval,
+    from the administrators' RefundLimit row for the agent's role; None when there is no row."""
+    row = RefundLimit.objects.filter(role=agent.role, currency=currency.upper()).first()
+    return row.amount if row is not None else None

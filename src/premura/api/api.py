@@ -12,6 +12,7 @@ from premura.api.errors import StrictJsonParser, register_error_handlers
 from premura.api.throttling import TokenRateThrottle, register_throttle_handler
 from premura.channels.api import router as messages_router
 from premura.commerce.api import router as orders_router
+from premura.commerce.api import webhooks_router as shop_webhooks_router
 from premura.conversations.api import router as cases_router
 from premura.customers.api import router as customers_router
 from premura.shipping.api import router as shipments_router
@@ -39,6 +40,7 @@ api.add_router("/v1/", customers_router)
 api.add_router("/v1/", orders_router)
 api.add_router("/v1/", shipments_router)
 api.add_router("/v1/", tracking_webhooks_router)
+api.add_router("/v1/", shop_webhooks_router)
 api.add_router("/v1/", cases_router)
 api.add_router("/v1/", agents_router)
 api.add_router("/v1/", messages_router)

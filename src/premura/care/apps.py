@@ -7,7 +7,11 @@ class CareConfig(AppConfig):
     verbose_name = _("Care")
 
     def ready(self) -> None:
-        from premura.care import services
+        from premura.care import money, services
+        from premura.commerce.signals import money_action_settled
         from premura.shipping.signals import risk_changed
 
         risk_changed.connect(services.on_risk_changed, dispatch_uid="premura.care.on_risk_changed")
+        money_action_settled.connect(
+            money.on_money_action_settled, dispatch_uid="premura.care.on_money_action_settled"
+        )

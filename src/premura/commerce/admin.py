@@ -1,6 +1,18 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from premura.commerce.models import Order, OrderLine, Payment, Refund
+from premura.commerce import ingest
+from premura.commerce.models import (
+    Cancellation,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    ShopConnection,
+    ShopWebhook,
+)
 
 
 class LineInline(admin.TabularInline):
@@ -16,7 +28,20 @@ class PaymentInline(admin.TabularInline):
 class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
-    readonly_fields = ("idempotency_key",)
+    readonly_fields = ("idempotency_key", "status", "attempts", "next_attempt_at", "external_id", "error")
+    exclude = ("case", "claimed_until")
+
+
+class CancellationInline(admin.TabularInline):
+    """Cancellations change only through commerce.services (the console's Cancel)."""
+
+    model = Cancellation
+    extra = 0
+    fields = ("status", "outcome", "amount", "currency", "reason", "attempts", "external_id", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Order)
@@ -25,4 +50,96 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "source")
     search_fields = ("number", "email")
     raw_id_fields = ("customer",)
-    inlines = [LineInline, PaymentInline, RefundInline]
+    inlines = [LineInline, PaymentInline, RefundInline, CancellationInline]
+
+
+class ShopConnectionForm(forms.ModelForm):
+    """The access token and the webhook secret are write-only: never sent back to the browser,
+    kept when left empty, stored encrypted (core.encryption, decision 0012)."""
+
+    new_access_token = forms.CharField(
+        label=_("Access token"),
+        required=False,
+        strip=True,
+        max_length=255,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Shopify: the Admin API access token (shpat_...). Leave empty to keep the stored one."),
+    )
+    new_webhook_secret = forms.CharField(
+        label=_("Webhook secret"),
+        required=False,
+        strip=True,
+        max_length=255,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Shopify: the app's client secret. Leave empty to keep the stored one."),
+    )
+
+    class Meta:
+        model = ShopConnection
+        fields = ["platform", "name", "slug", "api_url", "api_version", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("new_webhook_secret") and not self.instance.webhook_secret_encrypted:
+            self.add_error(
+                "new_webhook_secret",
+                _("A shop needs a webhook secret: without one nothing it sends is accepted."),
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> ShopConnection:
+        if self.cleaned_data.get("new_access_token"):
+            self.instance.access_token = self.cleaned_data["new_access_token"]
+        if self.cleaned_data.get("new_webhook_secret"):
+            self.instance.webhook_secret = self.cleaned_data["new_webhook_secret"]
+        return super().save(commit)
+
+
+@admin.register(ShopConnection)
+class ShopConnectionAdmin(admin.ModelAdmin):
+    form = ShopConnectionForm
+    list_display = ("name", "platform", "slug", "webhook_path", "is_active")
+    list_filter = ("platform", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+
+    @admin.display(description=_("webhook URL path"))
+    def webhook_path(self, connection: ShopConnection) -> str:
+        return f"/api/v1/shop/webhooks/{connection.platform}/{connection.slug}"
+
+
+@admin.register(ShopWebhook)
+class ShopWebhookAdmin(admin.ModelAdmin):
+    """Every signed webhook of a shop as it came; a failed one shows why and can be applied again."""
+
+    list_display = ("received_at", "connection", "topic", "webhook_id", "status", "error")
+    list_filter = ("status", "connection", "topic")
+    search_fields = ("webhook_id",)
+    readonly_fields = (
+        "connection",
+        "webhook_id",
+        "topic",
+        "status",
+        "error",
+        "received_at",
+        "processed_at",
+        "headers",
+    )
+    exclude = ("body",)
+    actions = ["apply_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Apply the selected webhooks again"))
+    def apply_again(self, request, queryset) -> None:
+        results = [ingest.apply_webhook(pk) for pk in queryset.values_list("pk", flat=True)]
+        failed = sum(1 for webhook in results if webhook.error)
+        self.message_user(
+            request,
+            ngettext("%(count)d webhook applied again.", "%(count)d webhooks applied again.", len(results))
+            % {"count": len(results)},
+            messages.WARNING if failed else messages.SUCCESS,
+        )

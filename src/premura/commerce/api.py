@@ -1,19 +1,31 @@
-"""Orders in the REST API: /api/v1/orders."""
+"""Orders in the REST API: /api/v1/orders; shops' webhooks: /api/v1/shop/webhooks/<platform>/<slug>
+(docs/architecture.md, "Shops and money actions")."""
 
+import logging
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
-from premura.commerce import services
-from premura.commerce.models import Order
-from premura.commerce.schemas import OrderDetailOut, OrderFilters, OrderIn, OrderOut
+from premura.commerce import ingest, services
+from premura.commerce.connectors.base import SignatureInvalid
+from premura.commerce.models import Order, ShopConnection
+from premura.commerce.schemas import OrderDetailOut, OrderFilters, OrderIn, OrderOut, ShopWebhookAccepted
+from premura.core.encryption import CannotDecrypt
+from premura.core.signing import SIGNATURE_HEADERS
+from premura.core.text import is_ascii_number
 from premura.customers.models import Customer
+
+logger = logging.getLogger(__name__)
 
 router = Router(tags=["orders"])
 
@@ -69,3 +81,81 @@ def import_order(request: HttpRequest, payload: OrderIn):
         actor=request.user,
     )
     return Status(201, get_object_or_404(_orders_with_details(), pk=order.pk))
+
+
+# Shops' webhooks: no API token; each request is signed with the shop connection's secret.
+webhooks_router = Router(tags=["shop webhooks"], auth=None)
+
+
+def _receive(request: HttpRequest, platform: str, slug: str):
+    connection = get_object_or_404(ShopConnection, platform=platform, slug=slug, is_active=True)
+    length = request.headers.get("Content-Length", "")
+    if is_ascii_number(length) and int(length) > settings.SHOP_WEBHOOK_MAX_BYTES:
+        raise HttpError(413, _("The request is too large."))
+    try:
+        webhook, created = ingest.receive_webhook(connection, body=request.body, headers=request.headers)
+    except SignatureInvalid:
+        raise HttpError(401, _("The request is not signed with this shop's secret.")) from None
+    except CannotDecrypt:
+        # As for tracking sources (decision 0017): 503 makes the platform keep the event and retry.
+        logger.error("shop connection %s: its webhook secret cannot be decrypted under SECRET_KEY", slug)
+        raise HttpError(
+            503, _("This shop's secret cannot be read: an administrator must enter it again.")
+        ) from None
+    return Status(
+        200,
+        {
+            "webhook_id": webhook.pk,
+            "duplicate": not created,
+            "status": webhook.status,
+            "error": webhook.error,
+        },
+    )
+
+
+SHOP_WEBHOOK_RESPONSES = {200: ShopWebhookAccepted, **errors(401, 404, 413, 503)}
+
+
+def _header_doc(headers: dict[str, str]) -> dict:
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "header",
+                "required": True,
+                "description": text,
+                "schema": {"type": "string"},
+            }
+            for name, text in headers.items()
+        ]
+    }
+
+
+@webhooks_router.post(
+    "/shop/webhooks/shopify/{slug}",
+    response=SHOP_WEBHOOK_RESPONSES,
+    openapi_extra=_header_doc(
+        {
+            "X-Shopify-Hmac-Sha256": "Base64 HMAC-SHA256 of the raw body under the app's client secret.",
+            "X-Shopify-Webhook-Id": "The delivery's id: a retry with the same id changes nothing.",
+            "X-Shopify-Topic": "orders/create, orders/updated, orders/cancelled, fulfillments/create, ...",
+        }
+    ),
+)
+def shopify_webhook(request: HttpRequest, slug: str):
+    """Shopify webhook (orders, fulfillments, refunds). 200 once the body is stored, also for a
+    repeated `X-Shopify-Webhook-Id` (nothing changes then); 401 and nothing stored when the
+    signature is missing or wrong."""
+    return _receive(request, "shopify", slug)
+
+
+@webhooks_router.post(
+    "/shop/webhooks/generic/{slug}",
+    response=SHOP_WEBHOOK_RESPONSES,
+    openapi_extra=_header_doc(SIGNATURE_HEADERS),
+)
+def generic_webhook(request: HttpRequest, slug: str):
+    """A custom shop's system: `{"event_id", "topic", ...}` (see commerce/connectors/generic.py),
+    signed with `X-Premura-Signature` over the timestamp and the body; the timestamp must be within
+    5 minutes of ours. A repeated `event_id` answers 200 and changes nothing."""
+    return _receive(request, "generic", slug)

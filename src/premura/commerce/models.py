@@ -1,4 +1,5 @@
-"""Orders, their lines, payments (with the card authorisation state) and refunds."""
+"""Orders, their lines, payments (with the card authorisation state), refunds and cancellations
+(the money actions, docs/architecture.md "Money"), and the shop connections they come through."""
 
 from decimal import Decimal
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from premura.core import encryption
 
 
 class OrderStatus(models.TextChoices):
@@ -116,13 +119,57 @@ class Payment(models.Model):
 
 
 class RefundStatus(models.TextChoices):
+    # Over the requester's refund limit: waits for an administrator; nothing reaches the platform.
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting an administrator's approval")
+    REJECTED = "rejected", _("Not approved")
     REQUESTED = "requested", _("Requested")
     SUBMITTED = "submitted", _("Submitted to the bank")
     COMPLETED = "completed", _("Arrived")
     FAILED = "failed", _("Failed")
 
 
-class Refund(models.Model):
+class RefundDestination(models.TextChoices):
+    CARD = "card", _("To the original payment")
+    STORE_CREDIT = "store_credit", _("As store credit")
+
+
+class MoneyActionFields(models.Model):
+    """What every money action keeps for its platform call (decision 0030): the idempotency key
+    (unique: a double click, a retried job or a repeated API call finds the row, never makes a
+    second), who asked and why, the case it was asked from, and the submission's bookkeeping: the
+    attempts made, when the next is due after a transient error, the lease of the worker calling
+    the platform now, the platform's id of the result and its last error message."""
+
+    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("idempotency key"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    case = models.ForeignKey(
+        "conversations.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("being submitted until"), null=True, blank=True, editable=False)
+    external_id = models.CharField(_("platform id"), max_length=64, blank=True)
+    error = models.TextField(_("platform's message"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Refund(MoneyActionFields):
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("order")
     )
@@ -136,27 +183,175 @@ class Refund(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
-    status = models.CharField(
-        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    destination = models.CharField(
+        _("refunded"), max_length=16, choices=RefundDestination.choices, default=RefundDestination.CARD
     )
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
-    requested_by = models.ForeignKey(
+    status = models.CharField(
+        _("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name=_("requested by"),
+        verbose_name=_("approved by"),
     )
-    # Sent to the payment provider so a retried submission never refunds twice.
-    idempotency_key = models.CharField(max_length=64, unique=True, verbose_name=_("idempotency key"))
-    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     expected_arrival_at = models.DateTimeField(_("expected to arrive by"), null=True, blank=True)
     completed_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
+        indexes = [
+            # The submission sweeper's range: refunds waiting for their (next) platform call.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="requested"),
+                name="refund_due_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class CancellationStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    DONE = "done", _("Cancelled on the platform")
+    FAILED = "failed", _("Failed")
+
+
+class CancellationOutcome(models.TextChoices):
+    # What happens to the customer's money, said to the agent and the customer when cancelling.
+    VOID = "void", _("The card authorisation is released at once")
+    REFUND = "refund", _("The payment is refunded")
+    NOTHING = "nothing", _("Nothing was paid")
+
+
+class Cancellation(MoneyActionFields):
+    """An order cancelled from Premura: the row written (requested) before the platform call."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="cancellations", verbose_name=_("order")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CancellationStatus.choices, default=CancellationStatus.REQUESTED
+    )
+    outcome = models.CharField(_("money"), max_length=16, choices=CancellationOutcome.choices)
+    # The amount released (void) or refunded, in the order's currency.
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="requested"),
+                name="cancellation_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} ({self.get_status_display()})"
+
+
+class Platform(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    GENERIC = "generic", _("Custom shop (signed JSON)")
+
+
+CONNECTION_SECRET_PURPOSE = b"premura.commerce.shop-connection-secret"
+
+
+class ShopConnection(models.Model):
+    """One shop on one platform (decision 0029): the connector that speaks to it, where its API is,
+    and its credentials, stored encrypted (decision 0012) and never shown back. Its slug is the
+    `source` of the orders it brings and the last part of its webhook URL."""
+
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=32,
+        unique=True,
+        help_text=_("The orders' source and the last part of the webhook URL."),
+    )
+    api_url = models.URLField(
+        _("API address"),
+        blank=True,
+        help_text=_("Shopify: https://<shop>.myshopify.com. Empty: the shop takes no actions from Premura."),
+    )
+    api_version = models.CharField(_("API version"), max_length=16, blank=True, default="2025-01")
+    access_token_encrypted = models.TextField(_("access token (encrypted)"), blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(_("webhook secret (encrypted)"), blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop connection")
+        verbose_name_plural = _("shop connections")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def access_token(self) -> str:
+        return encryption.decrypt(self.access_token_encrypted, purpose=CONNECTION_SECRET_PURPOSE)
+
+    @access_token.setter
+    def access_token(self, value: str) -> None:
+        self.access_token_encrypted = encryption.encrypt(value, purpose=CONNECTION_SECRET_PURPOSE)
+
+    @property
+    def webhook_secret(self) -> str:
+        return encryption.decrypt(self.webhook_secret_encrypted, purpose=CONNECTION_SECRET_PURPOSE)
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        self.webhook_secret_encrypted = encryption.encrypt(value, purpose=CONNECTION_SECRET_PURPOSE)
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Could not be processed")
+
+
+class ShopWebhook(models.Model):
+    """One signed webhook from a shop as it came (raw first, decision 0017), and what became of
+    it; a body that cannot be applied stays here with the reason."""
+
+    connection = models.ForeignKey(
+        ShopConnection, on_delete=models.PROTECT, related_name="webhooks", verbose_name=_("shop")
+    )
+    # The platform's id of the delivery (Shopify: X-Shopify-Webhook-Id): a replay is accepted once.
+    webhook_id = models.CharField(_("webhook id"), max_length=100, blank=True)
+    topic = models.CharField(_("topic"), max_length=64, blank=True)
+    body = models.BinaryField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
+    )
+    error = models.TextField(_("error"), blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shop webhook")
+        verbose_name_plural = _("shop webhooks")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "webhook_id"],
+                condition=~models.Q(webhook_id=""),
+                name="shopwebhook_connection_webhook_id_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} {self.topic} {self.webhook_id}"

@@ -142,3 +142,12 @@ class OrderFilters(QuerySchema):
     number: str | None = Field(
         None, max_length=32, description="An order number, exactly (case-insensitive)."
     )
+
+
+class ShopWebhookAccepted(Schema):
+    webhook_id: int
+    duplicate: bool = Field(
+        ..., description="True when this delivery id was already received: nothing changed."
+    )
+    status: str = Field(..., description="received, processed or failed (the body is kept either way).")
+    error: str = Field(..., description="Why it could not be applied, when it failed.")

@@ -1,5 +1,7 @@
 """Order actions: import an order from a shop, with its lines, payment and shipping address;
-record a refund and follow it until the money arrives.
+the money actions (docs/architecture.md, "Money"; decision 0030): cancel and refund, each a row
+written "requested" and committed before a task asks the shop's platform (commerce.submission),
+idempotent on its key; and the states the platform's answers and webhooks move them to.
 
 Amounts are Decimals with two places; an order is refused unless its total is the sum of its lines
 plus shipping, so every later refund and compensation starts from consistent numbers.
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -18,6 +21,9 @@ from django.utils.translation import gettext as _
 
 from premura.commerce.exceptions import DuplicateOrder, OrderError, RefundError
 from premura.commerce.models import (
+    Cancellation,
+    CancellationOutcome,
+    CancellationStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -25,7 +31,9 @@ from premura.commerce.models import (
     PaymentMethod,
     PaymentState,
     Refund,
+    RefundDestination,
     RefundStatus,
+    ShopConnection,
 )
 from premura.core import clock, text
 from premura.core.audit import record_event
@@ -225,13 +233,54 @@ def _check_payment(payment: NewPayment, total: Decimal) -> None:
         )
 
 
-# A refund moves only along these arrows; completed and failed are final.
+# A refund moves only along these arrows; completed, failed and rejected are final.
 REFUND_TRANSITIONS = {
+    RefundStatus.AWAITING_APPROVAL: frozenset({RefundStatus.REQUESTED, RefundStatus.REJECTED}),
     RefundStatus.REQUESTED: frozenset({RefundStatus.SUBMITTED, RefundStatus.FAILED}),
     RefundStatus.SUBMITTED: frozenset({RefundStatus.COMPLETED, RefundStatus.FAILED}),
 }
 # Payment states from which money can be given back.
 _REFUNDABLE_STATES = frozenset({PaymentState.CAPTURED, PaymentState.PARTIALLY_REFUNDED})
+# Refunds that no longer hold any of the payment.
+_RELEASED_REFUNDS = (RefundStatus.FAILED, RefundStatus.REJECTED)
+
+
+def _checked_key(idempotency_key: str) -> str:
+    key = idempotency_key.strip()
+    if not key:
+        raise RefundError(_("A money action needs an idempotency key."))
+    if len(key) > 64:
+        raise RefundError(_("The idempotency key is longer than 64 characters."))
+    return key
+
+
+def shop_connection(order: Order) -> ShopConnection | None:
+    """The active connection of the shop the order came from, when it takes actions from us."""
+    connection = ShopConnection.objects.filter(slug=order.source, is_active=True).first()
+    if connection is None:
+        return None
+    from premura.commerce.connectors import connector_for
+
+    return connection if connector_for(connection).takes_actions else None
+
+
+def _platform_connection(order: Order) -> ShopConnection:
+    connection = shop_connection(order)
+    if connection is None or not order.external_id:
+        raise OrderError(
+            _("Premura cannot act on the shop of order %(number)s: do it in the shop's back office.")
+            % {"number": order.number}
+        )
+    return connection
+
+
+def refundable_amount(order: Order) -> Decimal:
+    """What is left to give back of the order's captured payment (0 when none)."""
+    payment = order.payments.filter(state__in=_REFUNDABLE_STATES).order_by("pk").first()
+    if payment is None:
+        return Decimal("0.00")
+    given = payment.refunds.exclude(status__in=_RELEASED_REFUNDS).aggregate(total=Sum("amount"))["total"]
+    return payment.amount - (given or Decimal("0"))
 
 
 @transaction.atomic
@@ -242,22 +291,30 @@ def request_refund(
     idempotency_key: str,
     reason: str = "",
     actor: Any = None,
+    destination: str = RefundDestination.CARD,
+    case: Any = None,
+    needs_approval: bool = False,
+    made_on_platform: bool = False,
 ) -> Refund:
-    """Record that `amount` of the order's payment is to be given back (status requested).
+    """Record that `amount` of the order's payment is to be given back (status requested; awaiting
+    approval when `needs_approval`).
 
-    Idempotent on `idempotency_key`: the same key for the same order and amount returns the refund
-    recorded first and writes nothing; the same key for anything else raises RefundError. Raises
-    RefundError when the order has no captured payment or the amount is not between 0.01 and what
-    is left to refund (the payment less the refunds not failed); nothing is written then. Locks the
-    payment, so two requests at once cannot both take the last euro.
+    Idempotent on `idempotency_key`: the same key for the same order, amount and destination
+    returns the refund recorded first and writes nothing; the same key for anything else raises
+    RefundError. Raises RefundError when the order has no captured payment or the amount is not
+    between 0.01 and what is left to refund (the payment less the refunds not failed or rejected);
+    nothing is written then. Locks the payment, so two requests at once cannot both take the last
+    euro. When the order's shop takes actions from Premura (`shop_connection`) and no approval is
+    needed, the platform call is scheduled on commit (commerce.submission); otherwise the refund
+    is followed by hand (`mark_refund_submitted`), as is one the platform `made_on_platform` itself.
     """
-    key = idempotency_key.strip()
-    if not key:
-        raise RefundError(_("A refund needs an idempotency key."))
+    key = _checked_key(idempotency_key)
     amount = _money(amount)
+    if destination not in RefundDestination.values:
+        raise RefundError(_("Unknown refund destination: %(to)s") % {"to": destination})
     existing = Refund.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        if existing.order_id != order.pk or existing.amount != amount:
+        if existing.order_id != order.pk or existing.amount != amount or existing.destination != destination:
             raise RefundError(_("This idempotency key was used for another refund."))
         return existing
     payment = (
@@ -270,27 +327,246 @@ def request_refund(
         raise RefundError(
             _("The order %(number)s has no captured payment to refund.") % {"number": order.number}
         )
-    given = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"]
+    given = payment.refunds.exclude(status__in=_RELEASED_REFUNDS).aggregate(total=Sum("amount"))["total"]
     left = payment.amount - (given or Decimal("0"))
     if not CENT <= amount <= left:
         raise RefundError(
             _("The refund of %(amount)s is not between 0.01 and the %(left)s left to refund.")
             % {"amount": amount, "left": left}
         )
-    refund = Refund.objects.create(
-        order=order,
-        payment=payment,
-        amount=amount,
-        currency=payment.currency,
+    now = clock.now()
+    to_platform = (
+        not needs_approval
+        and not made_on_platform
+        and bool(order.external_id)
+        and shop_connection(order) is not None
+    )
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                order=order,
+                payment=payment,
+                amount=amount,
+                currency=payment.currency,
+                destination=destination,
+                status=RefundStatus.AWAITING_APPROVAL if needs_approval else RefundStatus.REQUESTED,
+                reason=reason,
+                requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+                idempotency_key=key,
+                case=case,
+                created_at=now,
+                next_attempt_at=now if to_platform else None,
+            )
+    except IntegrityError:
+        # The same key committed by a concurrent request (the payment lock serialised us after it).
+        raise RefundError(_("This refund is already being recorded; try again in a moment.")) from None
+    record_event(
+        order,
+        "refund.awaiting_approval" if needs_approval else "refund.requested",
+        actor=actor,
+        refund_id=refund.pk,
+        amount=str(amount),
+        currency=refund.currency,
+        destination=destination,
         reason=reason,
+    )
+    if to_platform:
+        _submit_on_commit("refund", refund.pk)
+    return refund
+
+
+def _submit_on_commit(kind: str, pk: int) -> None:
+    from premura.commerce import tasks
+
+    task = tasks.submit_refund_task if kind == "refund" else tasks.submit_cancellation_task
+    transaction.on_commit(lambda: task(pk))
+
+
+def refund(
+    order: Order,
+    amount: Decimal,
+    *,
+    to: str = RefundDestination.CARD,
+    idempotency_key: str,
+    actor: Any,
+    reason: str,
+    case: Any = None,
+    limit: Decimal | None = None,
+) -> Refund:
+    """Give `amount` of the order back, to the card or as store credit (a single-use discount
+    code), through the order's shop platform.
+
+    `limit` is the most the actor may refund on their own (their role's, agents.queries): above
+    it the refund waits for an administrator (`approve_refund`) and nothing reaches the platform.
+    Otherwise the row is written "requested" and committed, and a task asks the platform
+    (commerce.submission), whose answer sets the state. Idempotent on `idempotency_key` (see
+    `request_refund`). Raises RefundError (nothing written, no platform call) when the reason is
+    empty, the shop takes no actions from Premura, or the amount is not refundable.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RefundError(_("Say why the order is refunded."))
+    key = _checked_key(idempotency_key)
+    existing = Refund.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        _platform_connection(order)
+    amount = _money(amount)
+    return request_refund(
+        order,
+        amount=amount,
+        idempotency_key=key,
+        reason=reason[:200],
+        actor=actor,
+        destination=to,
+        case=case,
+        needs_approval=limit is not None and amount > limit,
+    )
+
+
+@transaction.atomic
+def approve_refund(refund: Refund, *, actor: Any) -> Refund:
+    """An administrator approves a refund over its requester's limit: it becomes requested and the
+    platform call is scheduled on commit. Raises RefundError unless it awaits approval."""
+    refund = _move_refund(refund, RefundStatus.REQUESTED)
+    now = clock.now()
+    refund.status, refund.next_attempt_at = RefundStatus.REQUESTED, now
+    refund.approved_by = actor if getattr(actor, "is_authenticated", False) else None
+    refund.save(update_fields=["status", "next_attempt_at", "approved_by"])
+    record_event(refund.order, "refund.approved", actor=actor, refund_id=refund.pk, amount=str(refund.amount))
+    _submit_on_commit("refund", refund.pk)
+    return refund
+
+
+@transaction.atomic
+def reject_refund(refund: Refund, *, actor: Any, reason: str = "") -> Refund:
+    """An administrator declines a refund over its requester's limit: it becomes rejected (final)
+    and its amount can be refunded again. Raises RefundError unless it awaits approval."""
+    refund = _move_refund(refund, RefundStatus.REJECTED)
+    refund.status, refund.error = RefundStatus.REJECTED, reason[:1000]
+    refund.save(update_fields=["status", "error"])
+    record_event(refund.order, "refund.rejected", actor=actor, refund_id=refund.pk, reason=reason)
+    return refund
+
+
+# Orders that can still be cancelled with their money released: not yet shipped.
+CANCELLABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
+
+
+def cancellation_outcome(order: Order) -> tuple[str, Decimal]:
+    """What cancelling the order now does to its money, and the amount: an authorised card is
+    voided (the whole authorisation), a captured payment refunded (what is left of it), or nothing
+    was paid."""
+    payment = (
+        order.payments.filter(state__in=[PaymentState.AUTHORIZED, *_REFUNDABLE_STATES]).order_by("pk").first()
+    )
+    if payment is None:
+        return CancellationOutcome.NOTHING, Decimal("0.00")
+    if payment.state == PaymentState.AUTHORIZED:
+        return CancellationOutcome.VOID, payment.amount
+    return CancellationOutcome.REFUND, refundable_amount(order)
+
+
+@transaction.atomic
+def cancel(order: Order, *, idempotency_key: str, actor: Any, reason: str, case: Any = None) -> Cancellation:
+    """Cancel an unshipped order on its shop's platform, and say what happens to the money: an
+    uncaptured card authorisation is voided at once (`outcome` void), a captured payment is
+    refunded in full once the platform has cancelled (refund), or nothing was paid (nothing).
+
+    The row is written "requested" and committed; a task asks the platform (commerce.submission)
+    and its answer sets the order, payment and row states. Idempotent on `idempotency_key`: the
+    same key for the same order returns the first row, for another raises OrderError. Raises
+    OrderError (nothing written, no platform call) when the reason is empty, the order was shipped
+    or cancelled, a cancellation is already under way, or its shop takes no actions from Premura.
+    Locks the order.
+    """
+    reason = " ".join(reason.split())
+    key = _checked_key(idempotency_key)
+    existing = Cancellation.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.order_id != order.pk:
+            raise OrderError(_("This idempotency key was used for another order."))
+        return existing
+    if not reason:
+        raise OrderError(_("Say why the order is cancelled."))
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    _platform_connection(order)
+    if order.status not in CANCELLABLE_STATUSES:
+        raise OrderError(
+            _("The order %(number)s is %(status)s: it can no longer be cancelled.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
+        )
+    if order.cancellations.filter(status=CancellationStatus.REQUESTED).exists():
+        raise OrderError(_("The order %(number)s is already being cancelled.") % {"number": order.number})
+    outcome, amount = cancellation_outcome(order)
+    now = clock.now()
+    cancellation = Cancellation.objects.create(
+        order=order,
+        outcome=outcome,
+        amount=amount,
+        currency=order.currency,
+        reason=reason[:200],
         requested_by=actor if getattr(actor, "is_authenticated", False) else None,
         idempotency_key=key,
-        created_at=clock.now(),
+        case=case,
+        created_at=now,
+        next_attempt_at=now,
     )
     record_event(
-        order, "refund.requested", actor=actor, refund_id=refund.pk, amount=str(amount), reason=reason
+        order,
+        "order.cancel_requested",
+        actor=actor,
+        cancellation_id=cancellation.pk,
+        outcome=outcome,
+        amount=str(amount),
+        currency=order.currency,
+        reason=reason,
     )
-    return refund
+    _submit_on_commit("cancellation", cancellation.pk)
+    return cancellation
+
+
+@transaction.atomic
+def mark_cancellation_done(cancellation: Cancellation, *, void_id: str = "") -> Cancellation:
+    """The platform cancelled the order (and voided its authorisation, `void_id`): the order
+    becomes cancelled, a voided payment says so, and a captured one gets what is left of it
+    refunded (key "<cancellation key>:refund", submitted on commit). Idempotent: a cancellation already
+    done is returned as it is."""
+    cancellation = Cancellation.objects.select_for_update().get(pk=cancellation.pk)
+    if cancellation.status != CancellationStatus.REQUESTED:
+        return cancellation
+    now = clock.now()
+    order = Order.objects.select_for_update().get(pk=cancellation.order_id)
+    old = order.status
+    if old != OrderStatus.CANCELLED:
+        order.status = OrderStatus.CANCELLED
+        order.save(update_fields=["status"])
+        record_event(order, "order.status_changed", old=old, new=OrderStatus.CANCELLED)
+    if cancellation.outcome == CancellationOutcome.VOID:
+        voided = order.payments.filter(state=PaymentState.AUTHORIZED).update(
+            state=PaymentState.VOIDED, voided_at=now
+        )
+        record_event(
+            order, "payment.voided", cancellation_id=cancellation.pk, payments=voided, void_id=void_id
+        )
+    cancellation.status, cancellation.completed_at = CancellationStatus.DONE, now
+    cancellation.external_id, cancellation.next_attempt_at = void_id[:64], None
+    cancellation.claimed_until = None
+    cancellation.save(
+        update_fields=["status", "completed_at", "external_id", "next_attempt_at", "claimed_until"]
+    )
+    record_event(order, "order.cancelled", cancellation_id=cancellation.pk, outcome=cancellation.outcome)
+    # What is left now: a refund made meanwhile in the shop's back office is not made twice.
+    left = min(cancellation.amount, refundable_amount(order))
+    if cancellation.outcome == CancellationOutcome.REFUND and left > 0:
+        request_refund(
+            order,
+            amount=left,
+            idempotency_key=f"{cancellation.idempotency_key[:57]}:refund",
+            reason=cancellation.reason,
+            actor=cancellation.requested_by,
+            case=cancellation.case,
+        )
+    return cancellation
 
 
 def _move_refund(refund: Refund, status: str) -> Refund:
@@ -306,25 +582,33 @@ def _move_refund(refund: Refund, status: str) -> Refund:
 
 @transaction.atomic
 def mark_refund_submitted(
-    refund: Refund, *, expected_arrival_at: datetime.datetime, actor: Any = None
+    refund: Refund, *, expected_arrival_at: datetime.datetime, actor: Any = None, external_id: str = ""
 ) -> Refund:
-    """The payment provider accepted the refund: it becomes submitted, with the date the money is
-    expected to reach the customer. The payment becomes refunded (or partially refunded), and the
-    order refunded once its whole payment was given back. Raises RefundError unless the refund was
-    requested; nothing is written then.
+    """The payment provider accepted the refund (its id there: `external_id`): it becomes
+    submitted, with the date the money is expected to reach the customer. The payment becomes
+    refunded (or partially refunded) by what went back to it (store credit leaves it as it was),
+    and the order refunded once its whole payment was given back, unless it was cancelled. Raises
+    RefundError unless the refund was requested; nothing is written then.
     """
     refund = _move_refund(refund, RefundStatus.SUBMITTED)
     expected = _utc(expected_arrival_at)
     refund.status, refund.expected_arrival_at = RefundStatus.SUBMITTED, expected
-    refund.save(update_fields=["status", "expected_arrival_at"])
+    refund.external_id = external_id[:64] or refund.external_id
+    refund.next_attempt_at = refund.claimed_until = None
+    refund.save(
+        update_fields=["status", "expected_arrival_at", "external_id", "next_attempt_at", "claimed_until"]
+    )
     payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-    given = payment.refunds.filter(status__in=[RefundStatus.SUBMITTED, RefundStatus.COMPLETED]).aggregate(
-        total=Sum("amount")
-    )["total"]
-    payment.state = PaymentState.REFUNDED if given >= payment.amount else PaymentState.PARTIALLY_REFUNDED
-    payment.save(update_fields=["state"])
+    given = payment.refunds.filter(status__in=[RefundStatus.SUBMITTED, RefundStatus.COMPLETED])
+    to_card = given.filter(destination=RefundDestination.CARD).aggregate(total=Sum("amount"))["total"]
+    if to_card:
+        payment.state = (
+            PaymentState.REFUNDED if to_card >= payment.amount else PaymentState.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["state"])
     order = refund.order
-    if payment.state == PaymentState.REFUNDED and order.status != OrderStatus.REFUNDED:
+    fully_given = given.aggregate(total=Sum("amount"))["total"] >= payment.amount
+    if fully_given and order.status not in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         old = order.status
         order.status = OrderStatus.REFUNDED
         order.save(update_fields=["status"])
@@ -334,6 +618,7 @@ def mark_refund_submitted(
         "refund.submitted",
         actor=actor,
         refund_id=refund.pk,
+        external_id=refund.external_id,
         expected_arrival_at=expected.isoformat(),
     )
     return refund
@@ -349,3 +634,92 @@ def mark_refund_completed(refund: Refund, *, actor: Any = None) -> Refund:
     refund.save(update_fields=["status", "completed_at"])
     record_event(refund.order, "refund.completed", actor=actor, refund_id=refund.pk)
     return refund
+
+
+@transaction.atomic
+def mark_money_action_failed(action: Refund | Cancellation, *, error: str) -> Refund | Cancellation:
+    """The platform refused a requested refund or cancellation, or it ran out of attempts: it
+    becomes failed with the platform's message, which the agent sees on the order. A refund's
+    amount can then be refunded again. Idempotent: one no longer requested is returned as it is."""
+    action = type(action).objects.select_for_update().get(pk=action.pk)
+    if action.status != RefundStatus.REQUESTED:
+        return action
+    action.status, action.error = RefundStatus.FAILED, error[:2000]
+    action.next_attempt_at = action.claimed_until = None
+    action.save(update_fields=["status", "error", "next_attempt_at", "claimed_until"])
+    name = "refund" if isinstance(action, Refund) else "cancellation"
+    record_event(action.order, f"{name}.failed", **{f"{name}_id": action.pk, "error": error[:2000]})
+    return action
+
+
+# What a shop's platform may move an order and its payment to (its webhooks); a state it reports
+# that is not an arrow from ours (a late "updated" after "cancelled") is ignored.
+ORDER_TRANSITIONS = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED}),
+}
+PAYMENT_TRANSITIONS = {
+    PaymentState.PENDING: frozenset(
+        {PaymentState.AUTHORIZED, PaymentState.CAPTURED, PaymentState.FAILED, PaymentState.VOIDED}
+    ),
+    PaymentState.AUTHORIZED: frozenset({PaymentState.CAPTURED, PaymentState.VOIDED, PaymentState.FAILED}),
+    PaymentState.CAPTURED: frozenset({PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED}),
+    PaymentState.PARTIALLY_REFUNDED: frozenset({PaymentState.REFUNDED}),
+}
+
+
+@transaction.atomic
+def sync_order_state(
+    order: Order, *, status: str = "", payment_state: str = "", actor: Any = None
+) -> list[str]:
+    """Move the order and its first payment to the states its shop's platform reports, along the
+    transition tables; anything else is ignored (webhooks arrive out of order). Returns what
+    changed ("status", "payment"); each change is audited. Locks the order."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    changed = []
+    if status and status in ORDER_TRANSITIONS.get(order.status, ()):
+        old, order.status = order.status, status
+        order.save(update_fields=["status"])
+        record_event(order, "order.status_changed", actor=actor, old=old, new=status)
+        changed.append("status")
+    payment = order.payments.select_for_update().order_by("pk").first()
+    if payment is not None and payment_state in PAYMENT_TRANSITIONS.get(payment.state, ()):
+        old, payment.state, now = payment.state, payment_state, clock.now()
+        fields = ["state"]
+        for state, stamp in ((PaymentState.CAPTURED, "captured_at"), (PaymentState.VOIDED, "voided_at")):
+            if payment_state == state and getattr(payment, stamp) is None:
+                setattr(payment, stamp, now)
+                fields.append(stamp)
+        payment.save(update_fields=fields)
+        record_event(order, "payment.state_changed", actor=actor, old=old, new=payment_state)
+        changed.append("payment")
+    return changed
+
+
+def record_platform_refund(order: Order, *, external_id: str, amount: Decimal, key: str = "") -> Refund:
+    """A refund the platform reports (its webhook): ours when `key` names one of our refunds (it
+    is only noted), else one made in the shop's back office, recorded as submitted under the key
+    "<source>:<its id>". Idempotent: a refund already recorded is returned as it is. Raises
+    RefundError when the amount is more than is left to refund."""
+    ours = Refund.objects.filter(idempotency_key=key).first() if key else None
+    if ours is None:
+        ours = Refund.objects.filter(order=order, external_id=external_id).first()
+    if ours is not None:
+        return ours
+    with transaction.atomic():
+        refund = request_refund(
+            order,
+            amount=amount,
+            idempotency_key=f"{order.source}:{external_id}"[:64],
+            reason=_("Refunded in the shop's back office"),
+            made_on_platform=True,
+        )
+        if refund.status != RefundStatus.REQUESTED:
+            return refund
+        return mark_refund_submitted(
+            refund,
+            expected_arrival_at=clock.now() + datetime.timedelta(days=settings.REFUND_ARRIVAL_DAYS),
+            external_id=external_id,
+        )

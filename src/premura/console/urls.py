@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from premura.console import incident, scorecard, views
+from premura.console import incident, money, scorecard, views
 
 app_name = "console"
 urlpatterns = [
@@ -24,6 +24,13 @@ urlpatterns = [
         name="incident_task_done",
     ),
     path("cases/<int:case_id>/incident/refund/", incident.incident_refund, name="incident_refund"),
+    path("cases/<int:case_id>/order/cancel/", money.case_cancel_order, name="case_cancel_order"),
+    path("cases/<int:case_id>/order/refund/", money.case_refund_order, name="case_refund_order"),
+    path(
+        "cases/<int:case_id>/order/refunds/<int:refund_id>/decision/",
+        money.case_refund_decision,
+        name="case_refund_decision",
+    ),
     path("cases/<int:case_id>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("carriers/scorecard/", scorecard.carrier_scorecard, name="carrier_scorecard"),
     path("carriers/scorecard.csv", scorecard.carrier_scorecard_csv, name="carrier_scorecard_csv"),

@@ -1,20 +1,17 @@
 """The shop's own system (and `premura import_tracking`): signed JSON in our format.
 
-Headers: ``X-Premura-Timestamp`` (Unix seconds) and ``X-Premura-Signature``, the hex
-HMAC-SHA256 under the source's secret of the timestamp, a dot and the raw body
-(``f"{timestamp}.".encode() + body``). The timestamp is inside the signature, so a captured request
-cannot be replayed later with a fresh one; it must lie within 5 minutes of our clock (decision 0017).
+Headers: ``X-Premura-Timestamp`` and ``X-Premura-Signature``, our signing scheme
+(premura.core.signing, decision 0017).
 
 Body: ``{"event_id": "...", "events": [EventRow, ...]}``, at most 1,000 events.
 """
 
 import datetime
-import hashlib
-import hmac
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from premura.core.text import is_ascii_number
+from premura.core import signing
+from premura.core.signing import SIGNATURE_HEADER, SIGNATURE_HEADERS, TIMESTAMP_HEADER, sign
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
@@ -22,19 +19,12 @@ from premura.shipping.adapters.base import (
     derived_id,
     header,
     load_json,
-    require_match,
     text,
     top_level_text,
 )
 from premura.shipping.models import TrackingStatus
 
-TIMESTAMP_HEADER = "X-Premura-Timestamp"
-SIGNATURE_HEADER = "X-Premura-Signature"
-SIGNATURE_HEADERS = {
-    TIMESTAMP_HEADER: "Unix time in seconds of the request; refused when more than 5 minutes from ours.",
-    SIGNATURE_HEADER: "Hex HMAC-SHA256(source secret, timestamp + '.' + raw body).",
-}
-REPLAY_WINDOW = datetime.timedelta(minutes=5)
+__all__ = ["SIGNATURE_HEADER", "SIGNATURE_HEADERS", "TIMESTAMP_HEADER", "sign"]
 MAX_EVENTS = 1000
 
 
@@ -85,17 +75,10 @@ class Delivery(BaseModel):
     events: list[EventRow] = Field(min_length=1, max_length=MAX_EVENTS)
 
 
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
 def verify(body: bytes, *, headers, query, secret: str, now: datetime.datetime) -> None:
-    given, stamp = header(headers, SIGNATURE_HEADER), header(headers, TIMESTAMP_HEADER)
-    if not given or not is_ascii_number(stamp) or len(stamp) > 12 or not secret:
+    signature, timestamp = header(headers, SIGNATURE_HEADER), header(headers, TIMESTAMP_HEADER)
+    if not signing.is_signed(body, signature=signature, timestamp=timestamp, secret=secret, now=now):
         raise SignatureInvalid
-    if abs(now.timestamp() - int(stamp)) > REPLAY_WINDOW.total_seconds():
-        raise SignatureInvalid
-    require_match(given, sign(body, secret, int(stamp)))
 
 
 def event_id(body: bytes) -> str:

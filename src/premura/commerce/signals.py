@@ -1,0 +1,10 @@
+"""What commerce tells the apps above it (they listen; commerce never imports them).
+
+`money_action_settled(sender=Refund or Cancellation, action)`: sent on commit when the shop's
+platform has done a money action (a refund submitted, an order cancelled) or refused it for
+good (`action.status` failed, `action.error` the platform's words). care tells the customer.
+"""
+
+from django.dispatch import Signal
+
+money_action_settled = Signal()

@@ -1,0 +1,24 @@
+"""Background entry points of commerce: one service call each (style.md §5). Huey only rings:
+the Refund and Cancellation rows are the queue, and the sweeper finds any lost task."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from premura.commerce import submission
+
+
+@db_task()
+def submit_refund_task(refund_id: int) -> None:
+    submission.submit_refund(refund_id)
+
+
+@db_task()
+def submit_cancellation_task(cancellation_id: int) -> None:
+    submission.submit_cancellation(cancellation_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("commerce-submit-due-actions")
+def submit_due_actions_task() -> int:
+    """Every minute: money actions whose platform call is due (a retry's time come, a task lost)."""
+    return submission.submit_due_actions()

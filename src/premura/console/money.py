@@ -1,0 +1,131 @@
+"""The case page's money actions (docs/architecture.md, "Money"): cancel and refund the case's
+order, and an administrator's approval of a refund over its requester's limit. Plain POSTs that
+go back to the case page with what happened in a flash message; each form carries the
+idempotency key it was rendered with, so a double click makes one action."""
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from premura.agents.access import agent_required
+from premura.agents.models import Agent, Role
+from premura.care import money
+from premura.commerce import services as commerce
+from premura.commerce.exceptions import OrderError
+from premura.commerce.models import Order, Refund, RefundDestination, RefundStatus
+from premura.conversations.models import Case
+from premura.conversations.queries import access_case
+
+
+class MoneyForm(forms.Form):
+    idempotency_key = forms.CharField(max_length=64)
+    reason = forms.CharField(max_length=200, label=gettext_lazy("Reason"))
+
+
+class RefundForm(MoneyForm):
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    to = forms.ChoiceField(choices=RefundDestination.choices)
+
+
+def money_panel(case: Case, agent: Agent, order: Order | None) -> dict | None:
+    """The order panel's money actions: whether the shop takes them, what is left to refund, what
+    the customer will be told, a fresh idempotency key per form, and the refunds waiting for an
+    administrator (with their buttons when the agent is one)."""
+    if order is None:
+        return None
+    actionable = commerce.shop_connection(order) is not None and bool(order.external_id)
+    return {
+        "actionable": actionable,
+        "can_cancel": actionable and order.status in commerce.CANCELLABLE_STATUSES,
+        "refundable": commerce.refundable_amount(order),
+        "previews": money.confirmation_previews(case, order) if actionable else {},
+        "cancel_key": uuid.uuid4().hex,
+        "refund_key": uuid.uuid4().hex,
+        "destinations": RefundDestination.choices,
+        "awaiting": [r for r in order.refunds.all() if r.status == RefundStatus.AWAITING_APPROVAL],
+        "can_approve": agent.role == Role.ADMIN,
+        "cancellations": list(order.cancellations.order_by("-created_at")),
+    }
+
+
+def _case_order(agent: Agent, case_id: int) -> tuple[Case, Order]:
+    case = access_case(agent, case_id)
+    if case.order is None:
+        raise Http404
+    return case, case.order
+
+
+def _first_error(form: forms.Form) -> str:
+    return next(f"{form.fields[name].label or name}: {errors[0]}" for name, errors in form.errors.items())
+
+
+@require_POST
+@agent_required
+def case_cancel_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    case, order = _case_order(agent, case_id)
+    form = MoneyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("console:case", case_id=case_id)
+    data = form.cleaned_data
+    try:
+        _, text = money.cancel_order(
+            case, order, idempotency_key=data["idempotency_key"], agent=agent, reason=data["reason"]
+        )
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, text)
+    return redirect("console:case", case_id=case_id)
+
+
+@require_POST
+@agent_required
+def case_refund_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
+    case, order = _case_order(agent, case_id)
+    form = RefundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("console:case", case_id=case_id)
+    data = form.cleaned_data
+    try:
+        _, text = money.refund_order(
+            case,
+            order,
+            amount=data["amount"],
+            to=data["to"],
+            idempotency_key=data["idempotency_key"],
+            agent=agent,
+            reason=data["reason"],
+        )
+    except OrderError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, text)
+    return redirect("console:case", case_id=case_id)
+
+
+@require_POST
+@agent_required
+def case_refund_decision(request: HttpRequest, agent: Agent, case_id: int, refund_id: int) -> HttpResponse:
+    """An administrator approves (`decision=approve`) or declines a refund of the case's order."""
+    if agent.role != Role.ADMIN:
+        messages.error(request, _("Only an administrator approves refunds over an agent's limit."))
+        return redirect("console:case", case_id=case_id)
+    case, order = _case_order(agent, case_id)
+    refund = Refund.objects.filter(pk=refund_id, order=order).first()
+    if refund is None:
+        raise Http404
+    decide = money.approve_refund if request.POST.get("decision") == "approve" else money.reject_refund
+    try:
+        messages.success(request, decide(refund, agent=agent))
+    except OrderError as error:
+        messages.error(request, str(error))
+    return redirect("console:case", case_id=case_id)
