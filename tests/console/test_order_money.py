@@ -101,8 +101,11 @@ def test_an_agent_over_their_limit_is_told_and_the_refund_waits_for_an_administr
     client.post(decision, {"decision": "approve"})
     refund.refresh_from_db()
     assert refund.status == RefundStatus.AWAITING_APPROVAL and shopify.requests == []
-    # The administrator sees it on the case page and approves it: the shop refunds once.
+    # The administrator is told in words, in their language, and approves it on the case page:
+    # the shop refunds once.
     client.force_login(admin.user)
+    told = text(client.get(reverse("console:notifications")))
+    assert f"Marco Rossi chiede di rimborsare 30,00 € sull'ordine {order.number}" in told
     assert decision in text(client.get(reverse("console:case", args=[case.pk])))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(decision, {"decision": "approve"})
