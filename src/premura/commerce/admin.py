@@ -74,6 +74,14 @@ class ShopConnectionForm(forms.ModelForm):
         help_text=_("Shopify: the app's client secret. Leave empty to keep the stored one."),
     )
 
+    api_url = forms.URLField(
+        label=ShopConnection._meta.get_field("api_url").verbose_name,
+        help_text=ShopConnection._meta.get_field("api_url").help_text,
+        required=False,
+        assume_scheme="https",
+        max_length=200,
+    )
+
     class Meta:
         model = ShopConnection
         fields = ["platform", "name", "slug", "api_url", "api_version", "is_active"]
