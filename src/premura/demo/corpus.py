@@ -80,14 +80,14 @@ DEMO_POLICIES = [
 
 # The shop's compensation table (issue 14), tried in this order, first match wins: a lost or
 # returned parcel is for an agent to resolve (re-ship or refund); a delivery a week late on an
-# order from 200 € earns a 10 € partial refund an agent approves; three days late, 10% off the
+# order from 200 euros earns a 10 euro partial refund an agent approves; three days late, 10% off the
 # delayed item's category; any late delivery, free shipping on the next order; a delay announced
-# on an order from 100 €, a 5 € coupon.
+# on an order from 100 euros, a 5 euro coupon.
 DEMO_COMPENSATION = [
     {"name": "Pacco smarrito: decide un operatore", "situation": "lost", "compensation": "nothing"},
     {"name": "Reso al mittente: decide un operatore", "situation": "returned", "compensation": "nothing"},
     {
-        "name": "Una settimana di ritardo, ordini da 200 €: rimborso di 10 €",
+        "name": "Una settimana di ritardo, ordini da 200 euro: rimborso di 10 euro",
         "situation": "delivered_late",
         "min_delay_days": 7,
         "min_order_total": Decimal("200"),
@@ -109,7 +109,7 @@ DEMO_COMPENSATION = [
         "compensation": "free_shipping",
     },
     {
-        "name": "Ritardo annunciato, ordini da 100 €: buono di 5 €",
+        "name": "Ritardo annunciato, ordini da 100 euro: buono di 5 euro",
         "min_order_total": Decimal("100"),
         "compensation": "coupon_amount",
         "value": Decimal("5"),
