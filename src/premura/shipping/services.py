@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -314,21 +314,24 @@ def _stored_events(
 
 
 def _insert_events(events: list[TrackingEvent]) -> None:
-    """INSERT `events` (built in memory, every field but the id set) and give them their ids."""
-    prepare_time = TrackingEvent._meta.get_field("occurred_at").get_db_prep_save
-    times: dict[datetime.datetime, Any] = {}  # the received_at of all, and scans at the same time
+    """INSERT `events` (built in memory, every field but the id set) and give them their ids.
+    Texts and the shipment's id are stored as they are; every other value as its field prepares
+    it (get_db_prep_save), each distinct time once (the received_at of all, scans at one time)."""
+    fields = [TrackingEvent._meta.get_field(name) for name in _EVENT_FIELDS]
+    times: dict[datetime.datetime, Any] = {}
 
-    def prepared(value: Any) -> Any:
+    def prepared(field: models.Field, value: Any) -> Any:
+        if isinstance(field, models.CharField | models.ForeignKey):
+            return value
         if not isinstance(value, datetime.datetime):
-            return value  # the shipment's id, and texts: stored as they are
+            return field.get_db_prep_save(value, connection)
         if value not in times:
-            times[value] = prepare_time(value, connection)
+            times[value] = field.get_db_prep_save(value, connection)
         return times[value]
 
-    rows = [[prepared(getattr(event, name)) for name in _EVENT_FIELDS] for event in events]
-    for event, pk in zip(
-        events, bulk.insert(TrackingEvent, _EVENT_FIELDS, rows, returning=True), strict=True
-    ):
+    rows = [[prepared(field, getattr(event, field.attname)) for field in fields] for event in events]
+    ids = bulk.insert(TrackingEvent, _EVENT_FIELDS, rows, returning=True)
+    for event, pk in zip(events, ids, strict=True):
         event.pk = pk
         event._state.adding, event._state.db = False, connection.alias  # as bulk_create leaves them
 
