@@ -1,7 +1,7 @@
 """Tracking events in (docs/architecture.md, "Tracking in"): a signed webhook is checked over its
 raw body, stored as it came (a TrackingDelivery, committed first), then parsed by its provider's
-adapter, normalised (shipping.carrier_codes) and recorded per shipment through
-`services.record_tracking_events`, which keeps the state rules. `premura import_tracking` enters at
+adapter, normalised (shipping.carrier_codes) and recorded, all its shipments at once, by
+`services.record_tracking_batch`, which keeps the state rules. `premura import_tracking` enters at
 `record_parsed_events`.
 """
 
