@@ -1,17 +1,22 @@
 """N carrier tracking events for N/5 shipments through the webhook path, against a raw executemany.
 
-    python benchmarks/tracking_ingest.py [--events N] [--per-delivery K] [--json] [--profile] [--keep]
+    python benchmarks/tracking_ingest.py [N] [--per-delivery K] [--json] [--profile] [--keep]
 
-Issue 13, "Benchmark". Shipments are spread over the Italian carriers; each gets five scans (label,
-departed, at the depot, out for delivery, delivered; one in twenty a delay exception instead of the
-depot scan, one in fifty a carrier code nobody maps). The events arrive as the shop's own system
-sends them to the generic endpoint: signed deliveries of K events (default 200), one round of scans
-after another, so each delivery moves K different shipments one step, as a day's batch does. Each
-delivery goes through `shipping.ingest.receive_webhook`: the HMAC check over the raw body and its
+Issue 13, "Benchmark". Shipments are spread over the Italian carriers, each promised for the
+Thursday after its Monday handover; each gets five scans (label, departed, at the depot, out for
+delivery, delivered; one in twenty a delay exception instead of the depot scan, one in fifty a
+carrier code nobody maps). The events arrive as the shop's own system sends them to the generic
+endpoint: signed deliveries of K events (default 200), one round of scans after another, so each
+delivery moves K different shipments one step, as a day's batch does. Each delivery goes through
+`shipping.ingest.receive_webhook`, the webhook's own path: the HMAC check over the raw body and its
 timestamp, the raw row committed, validation (pydantic), normalisation (carrier_codes, an
-administrator's mappings), and `services.record_tracking_events` per shipment (row lock,
-deduplication, state rules, audit event). The delay check, once it exists, runs inside
-`record_tracking_events` and is timed with it: nothing to change here.
+administrator's mappings) and `services.record_tracking_batch` (row locks, deduplication, state
+rules, audit events, the scorecard's summary rows, the delay detector on each exception and the
+end of the risk on each delivery, `risk_changed` sent on commit).
+
+What care does on `risk_changed` (incident, proactive case, notice) is issue 13's consumer, not its
+ingest, and has its own benchmark (proactive_care.py): during the timed run care's receiver is
+swapped for one that counts the signals, printed as `risk_signals`.
 
 In the same run and the same SQLite database the same event rows are inserted into a copy of the
 events table (same columns and indexes) with one `executemany` in one transaction: the raw rate.
@@ -55,9 +60,13 @@ CARRIERS = [
     ("dhl", "DHL Express", ["SA", "PU", "AF", "WC", "OK", "MD"]),
     ("ups", "UPS", ["M", "P", "I", "O", "D", "X"]),
 ]
+# Ordered on Sunday, scanned from Monday, promised for Thursday (START in make_events).
+ORDERED_AT = datetime.datetime(2026, 3, 1, 10, tzinfo=datetime.UTC)
+PROMISED = datetime.date(2026, 3, 5)
 DELAY_SHARE = 0.05
 UNMAPPED_SHARE = 0.02
 SECRET = "benchmark-secret"
+CARE_RECEIVER = "premura.care.on_risk_changed"  # care/apps.py's dispatch_uid
 
 
 def log(*args) -> None:
@@ -67,7 +76,7 @@ def log(*args) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--events", type=int, default=50_000, help="events (default 50,000; the issue: 1,000,000)"
+        "events", nargs="?", type=int, default=50_000, help="events (default 50,000; the issue: 1,000,000)"
     )
     parser.add_argument(
         "--per-delivery", type=int, default=200, help="events per signed delivery (default 200)"
@@ -107,7 +116,7 @@ def make_shipments(n: int) -> list[tuple[str, int]]:
 
     from premura.shipping.models import Carrier
 
-    now = datetime.datetime.now(datetime.UTC).isoformat()
+    now = ORDERED_AT.isoformat()
     with transaction.atomic():
         carrier_ids = [Carrier.objects.create(code=code, name=name).pk for code, name, _codes in CARRIERS]
         with connection.cursor() as cursor:
@@ -128,9 +137,13 @@ def make_shipments(n: int) -> list[tuple[str, int]]:
             shipments = [(f"BN{i:010d}", i % len(CARRIERS)) for i in range(n)]
             cursor.executemany(
                 "INSERT INTO shipping_shipment (id, order_id, carrier_id, tracking_number, status, origin, "
-                "destination, exception_reason, delay_level, delay_signal, delay_factors, created_at) "
-                "VALUES (%s, %s, %s, %s, 'pending', 'Emilia-Romagna', 'BO', '', '', '', '[]', %s)",
-                [(i + 1, i + 1, carrier_ids[c], number, now) for i, (number, c) in enumerate(shipments)],
+                "destination, exception_reason, delay_level, delay_signal, delay_factors, "
+                "promised_delivery_date, created_at) "
+                "VALUES (%s, %s, %s, %s, 'pending', 'Emilia-Romagna', 'BO', '', '', '', '[]', %s, %s)",
+                [
+                    (i + 1, i + 1, carrier_ids[c], number, PROMISED.isoformat(), now)
+                    for i, (number, c) in enumerate(shipments)
+                ],
             )
     return shipments
 
@@ -138,7 +151,7 @@ def make_shipments(n: int) -> list[tuple[str, int]]:
 def make_events(shipments, n_events: int, seed: int) -> list[list[dict]]:
     """Rounds of scans: round r holds the r-th scan of every shipment (events in the generic format)."""
     rng = random.Random(seed)
-    start = datetime.datetime(2026, 3, 2, 8, tzinfo=datetime.UTC)
+    start = ORDERED_AT + datetime.timedelta(hours=22)
     rounds: list[list[dict]] = [[] for _ in range(5)]
     for index, (number, carrier) in enumerate(shipments):
         codes = CARRIERS[carrier][2]
@@ -175,10 +188,11 @@ def signed_deliveries(rounds: list[list[dict]], per_delivery: int) -> list[tuple
     return deliveries
 
 
-def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, cProfile.Profile | None]:
+def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, int, cProfile.Profile | None]:
     from premura.shipping.adapters import generic
     from premura.shipping.ingest import receive_webhook
     from premura.shipping.models import TrackingSource
+    from premura.shipping.signals import risk_changed
 
     source = TrackingSource(provider="generic", name="Benchmark", slug="benchmark")
     source.secret = SECRET
@@ -186,6 +200,9 @@ def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, cPro
     profiler = cProfile.Profile() if profile else None
     recorded = 0
     elapsed = 0.0
+    signals = []
+    risk_changed.disconnect(dispatch_uid=CARE_RECEIVER)
+    risk_changed.connect(lambda sender, **kwargs: signals.append(kwargs["risk_signal"]), weak=False)
     for body in deliveries:
         stamp = int(time.time())
         headers = {
@@ -200,7 +217,7 @@ def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, cPro
         if profiler:
             profiler.disable()
         recorded += delivery.events_recorded
-    return elapsed, recorded, profiler
+    return elapsed, recorded, len(signals), profiler
 
 
 def raw_insert(n_rows_source: str = "shipping_trackingevent") -> tuple[float, int]:
@@ -243,7 +260,7 @@ def main(argv=None) -> int:
             f"ingesting {args.events} events in {len(deliveries)} signed deliveries "
             f"of up to {args.per_delivery}"
         )
-        elapsed, recorded, profiler = ingest_all(deliveries, args.profile)
+        elapsed, recorded, signals, profiler = ingest_all(deliveries, args.profile)
         raw_elapsed, raw_rows = raw_insert()
         from premura.shipping.models import Shipment, TrackingCode, TrackingDelivery
 
@@ -256,6 +273,8 @@ def main(argv=None) -> int:
             "failed_deliveries": failed,
             "delivered_shipments": Shipment.objects.filter(status="delivered").count(),
             "unmapped_codes": TrackingCode.objects.filter(status="").count(),
+            "assessed_shipments": Shipment.objects.exclude(delay_assessed_at=None).count(),
+            "risk_signals": signals,
             "ingest_s": round(elapsed, 3),
             "events_per_s": round(recorded / elapsed, 1),
             "raw_rows": raw_rows,
@@ -271,6 +290,7 @@ def main(argv=None) -> int:
             f"{figures['events_per_s']:.0f} events/s; "
             f"raw executemany {figures['raw_rows_per_s']:.0f} rows/s; "
             f"ratio {figures['ratio']:.3f} (target >= {TARGET_RATIO}); {failed} deliveries not processed; "
+            f"{figures['assessed_shipments']} shipments assessed, {signals} risk signals; "
             f"load {figures['load']:.2f}"
         )
         if profiler:

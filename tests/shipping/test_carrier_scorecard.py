@@ -245,10 +245,10 @@ def test_one_delivery_for_many_shipments_keeps_the_rows_a_rebuild_gives(
     figures (same lane twice, another lane, a delay, an exception)."""
     shipments = [ship(province=province) for province in ("MI", "MI", "RM", "TO")]
     batch = {
-        shipments[0]: [NewTrackingEvent(at(9), TrackingStatus.DELIVERED, "CONSEGNATA")],
-        shipments[1]: [NewTrackingEvent(at(12), TrackingStatus.DELIVERED, "CONSEGNATA")],
-        shipments[2]: [NewTrackingEvent(at(6), TrackingStatus.EXCEPTION, "GIACENZA")],
-        shipments[3]: [NewTrackingEvent(at(6), TrackingStatus.OUT_FOR_DELIVERY, "IN CONSEGNA")],
+        shipments[0].pk: [NewTrackingEvent(at(9), TrackingStatus.DELIVERED, "CONSEGNATA")],
+        shipments[1].pk: [NewTrackingEvent(at(12), TrackingStatus.DELIVERED, "CONSEGNATA")],
+        shipments[2].pk: [NewTrackingEvent(at(6), TrackingStatus.EXCEPTION, "GIACENZA")],
+        shipments[3].pk: [NewTrackingEvent(at(6), TrackingStatus.OUT_FOR_DELIVERY, "IN CONSEGNA")],
     }
     with django_assert_max_num_queries(40):
         record_tracking_batch(batch)

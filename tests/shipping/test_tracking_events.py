@@ -182,3 +182,14 @@ def test_a_carrier_history_is_stored_in_one_call_with_one_status_change(shipment
         "exception_reason": "",
         "tracking_event_id": recorded[2].event.pk,
     }
+
+
+def test_a_batch_naming_an_unknown_shipment_is_refused_and_nothing_is_written(shipment):
+    from premura.shipping.services import NewTrackingEvent, record_tracking_batch
+
+    event = NewTrackingEvent(at(1), TrackingStatus.IN_TRANSIT, "PARTITA")
+    with pytest.raises(ShipmentError, match=f"Unknown shipment: {shipment.pk + 1}"):
+        record_tracking_batch({shipment.pk: [event], shipment.pk + 1: [event]})
+    assert not TrackingEvent.objects.exists()
+    shipment.refresh_from_db()
+    assert shipment.status == TrackingStatus.PENDING

@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 
-from premura.core import clock
+from premura.core import bulk, clock
 from premura.core.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
@@ -39,26 +39,33 @@ def record_event(
 
 def record_events(
     entries: Sequence[tuple[models.Model, dict[str, Any]]], action: str, actor: Any = None
-) -> list[AuditEvent]:
-    """`record_event` for many subjects in one INSERT: the same action and actor, each subject
-    with its own data."""
+) -> None:
+    """`record_event` for many subjects at once (one statement executed per row, core.bulk): the
+    same action and actor, each subject with its own data."""
     if not entries:
-        return []
-    now = clock.now()
+        return
     user = actor if getattr(actor, "is_authenticated", False) else None
     label = actor_label_for(actor)
-    return AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=user,
-            actor_label=label,
-            action=action,
-            subject_type=ContentType.objects.get_for_model(subject),
-            subject_id=subject.pk,
-            data=data,
-            created_at=now,
+    created_at = AuditEvent._meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
+    prepare_data = AuditEvent._meta.get_field("data").get_db_prep_save
+    types: dict[type, int] = {}
+    rows = []
+    for subject, data in entries:
+        if type(subject) not in types:
+            types[type(subject)] = ContentType.objects.get_for_model(subject).pk
+        rows.append(
+            (
+                user.pk if user else None,
+                label,
+                action,
+                types[type(subject)],
+                subject.pk,
+                prepare_data(data, connection),
+                created_at,
+            )
         )
-        for subject, data in entries
-    )
+    fields = ["actor", "actor_label", "action", "subject_type", "subject_id", "data", "created_at"]
+    bulk.insert(AuditEvent, fields, rows, returning=False)
 
 
 def events_for(subject: models.Model) -> models.QuerySet[AuditEvent]:

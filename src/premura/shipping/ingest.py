@@ -1,7 +1,7 @@
 """Tracking events in (docs/architecture.md, "Tracking in"): a signed webhook is checked over its
 raw body, stored as it came (a TrackingDelivery, committed first), then parsed by its provider's
-adapter, normalised (shipping.carrier_codes) and recorded per shipment through
-`services.record_tracking_events`, which keeps the state rules. `premura import_tracking` enters at
+adapter, normalised (shipping.carrier_codes) and recorded, all its shipments at once, by
+`services.record_tracking_batch`, which keeps the state rules. `premura import_tracking` enters at
 `record_parsed_events`.
 """
 
@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from premura.core import clock
+from premura.core import bulk, clock
 from premura.shipping import carrier_codes, services
 from premura.shipping.adapters import adapter_for
 from premura.shipping.adapters.base import ParsedEvent, PayloadInvalid
 from premura.shipping.exceptions import ShipmentError
 from premura.shipping.models import (
+    Carrier,
     DeliveryStatus,
     Shipment,
     TrackingCode,
@@ -80,7 +81,7 @@ def receive_webhook(
         if not delivery.event_id:
             raise
         return TrackingDelivery.objects.get(source=source, event_id=delivery.event_id), False
-    return process_delivery(delivery.pk), True
+    return _process(delivery), True
 
 
 def process_delivery(delivery_id: int) -> TrackingDelivery:
@@ -89,7 +90,11 @@ def process_delivery(delivery_id: int) -> TrackingDelivery:
     failed delivery can be processed again (the admin's action) once its shipment exists or its
     format is understood. A body that cannot be parsed, or events for unknown tracking numbers,
     leave the delivery `failed` with the reason; the events it could record stay recorded."""
-    delivery = TrackingDelivery.objects.select_related("source").get(pk=delivery_id)
+    return _process(TrackingDelivery.objects.select_related("source").get(pk=delivery_id))
+
+
+def _process(delivery: TrackingDelivery) -> TrackingDelivery:
+    """`process_delivery` of the row read or just stored."""
     adapter = adapter_for(delivery.source.provider)
     try:
         with transaction.atomic():
@@ -105,7 +110,7 @@ def process_delivery(delivery_id: int) -> TrackingDelivery:
     except Exception as failure:
         # Anything else is our bug or the database's: recorded on the row (an administrator
         # processes it again once fixed), never retried forever, never holding up the others.
-        logger.exception("tracking delivery %s could not be processed", delivery_id)
+        logger.exception("tracking delivery %s could not be processed", delivery.pk)
         _finish(delivery, DeliveryStatus.FAILED, f"{failure.__class__.__name__}: {failure}", 0)
     return delivery
 
@@ -128,21 +133,24 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
     by_number: dict[str, list[ParsedEvent]] = defaultdict(list)
     for event in events:
         by_number[event.tracking_number].append(event)
-    shipments: dict[str, list[Shipment]] = defaultdict(list)
-    candidates = Shipment.objects.filter(tracking_number__in=by_number).select_related("carrier")
-    for shipment in candidates.only("pk", "tracking_number", "carrier__code"):
-        shipments[shipment.tracking_number].append(shipment)
+    # (id, carrier code) of the shipments of each tracking number.
+    shipments: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    carriers = dict(Carrier.objects.values_list("pk", "code"))
+    found = bulk.values(Shipment, ["id", "tracking_number", "carrier"], tracking_number=by_number)
+    for pk, number, carrier in found:
+        shipments[number].append((pk, carriers[carrier]))
     overrides = _administrators_mappings(events, shipments)
     unmapped: dict[tuple[str, str], list[ParsedEvent]] = defaultdict(list)
-    batch: dict[Shipment, list[services.NewTrackingEvent]] = {}
+    batch: dict[int, list[services.NewTrackingEvent]] = {}
     for number, parsed in by_number.items():
         shipment = _shipment_for(shipments.get(number, []), parsed[0].carrier)
         if shipment is None:
             result.unmatched.append(number)
             continue
+        shipment_id, carrier = shipment
         new_events = []
         for event in parsed:
-            scheme = event.scheme or shipment.carrier.code
+            scheme = event.scheme or carrier
             normalised = carrier_codes.normalise(
                 scheme, event.code, coarse=event.coarse, hint_status=event.hint_status, overrides=overrides
             )
@@ -159,7 +167,7 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
                     exception_reason=normalised.exception_reason,
                 )
             )
-        batch[shipment] = new_events
+        batch[shipment_id] = new_events
     for recorded in services.record_tracking_batch(batch).values():
         created = sum(1 for r in recorded if r.created)
         result.recorded += created
@@ -168,19 +176,21 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
     return result
 
 
-def _shipment_for(candidates: list[Shipment], carrier: str) -> Shipment | None:
+def _shipment_for(candidates: list[tuple[int, str]], carrier: str) -> tuple[int, str] | None:
+    """The (id, carrier code) of the one shipment of a tracking number, or of the one of the
+    carrier the sender named; None when there is none."""
     if len(candidates) == 1:
         return candidates[0]
     code = CARRIER_ALIASES.get(carrier.lower(), carrier.lower())
-    named = [shipment for shipment in candidates if shipment.carrier.code == code]
+    named = [candidate for candidate in candidates if candidate[1] == code]
     return named[0] if len(named) == 1 else None
 
 
 def _administrators_mappings(
-    events: Iterable[ParsedEvent], shipments: Mapping[str, list[Shipment]]
+    events: Iterable[ParsedEvent], shipments: Mapping[str, list[tuple[int, str]]]
 ) -> dict[tuple[str, str], carrier_codes.CodeMapping]:
     schemes = {event.scheme for event in events} - {""}
-    schemes |= {s.carrier.code for group in shipments.values() for s in group}
+    schemes |= {carrier for group in shipments.values() for _pk, carrier in group}
     codes = {event.code for event in events}
     keys = {carrier_codes.code_key(scheme, code) for scheme in schemes for code in codes}
     rows = TrackingCode.objects.filter(scheme__in=schemes, code__in=keys).exclude(status="")

@@ -234,12 +234,16 @@ class TrackingEvent(models.Model):
 
     @property
     def is_exception(self) -> bool:
-        """The carrier says something is wrong: an exception status, or any exception reason (in
-        SQL: EXCEPTION_EVENT)."""
-        return self.status == TrackingStatus.EXCEPTION or bool(self.exception_reason)
+        return is_exception(self.status, self.exception_reason)
 
 
-# The same rule as TrackingEvent.is_exception, for queries.
+def is_exception(status: str, exception_reason: str) -> bool:
+    """The carrier says something is wrong: an exception status, or any exception reason (in
+    SQL: EXCEPTION_EVENT)."""
+    return status == TrackingStatus.EXCEPTION or bool(exception_reason)
+
+
+# The same rule as is_exception, for queries.
 EXCEPTION_EVENT = models.Q(status=TrackingStatus.EXCEPTION) | ~models.Q(exception_reason="")
 
 

@@ -10,12 +10,13 @@ shipments, with the same `_counters`; a test holds the two paths equal.
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from premura.core import bulk
 from premura.shipping.models import (
     DELAY_BINS,
     EXCEPTION_EVENT,
@@ -24,6 +25,7 @@ from premura.shipping.models import (
     ScorecardEntry,
     Shipment,
     TrackingEvent,
+    is_exception,
 )
 
 RowKey = tuple[int, str, str, datetime.date]  # carrier id, origin, destination, month
@@ -85,21 +87,10 @@ def _counters(entry: ScorecardEntry) -> Counter:
     return counters
 
 
-def _add_to_row(key: RowKey, difference: Counter) -> None:
-    changes = {column: F(column) + amount for column, amount in difference.items() if amount}
-    if not changes:
-        return
-    carrier_id, origin, destination, month = key
-    row, _created = CarrierLaneMonth.objects.get_or_create(
-        carrier_id=carrier_id, origin=origin, destination=destination, month=month
-    )
-    CarrierLaneMonth.objects.filter(pk=row.pk).update(**changes)
-
-
 def _store(entry: ScorecardEntry, shipment: Shipment, before: Counter) -> None:
     difference = _counters(entry)
     difference.subtract(before)
-    _add_to_row(_row_key(shipment), difference)
+    _add_to_rows({_row_key(shipment): difference})
     entry.save()
 
 
@@ -109,53 +100,102 @@ def update_scorecard(shipment: Shipment) -> None:
 
 
 _ENTRY_FIELDS = ("is_counted", "is_delivered", "delay_days", "had_exception", "is_lost", "contacts")
+_ENTRY_COLUMNS = [field.attname for field in ScorecardEntry._meta.concrete_fields]  # shipment_id first
+
+
+def _entry(row: Sequence) -> ScorecardEntry:
+    """An entry from its raw columns (_ENTRY_COLUMNS), built as the ORM builds it: the flags as
+    booleans (SQLite gives 0 or 1), the rest as they come."""
+    shipment_id, is_counted, is_delivered, delay_days, had_exception, is_lost, contacts = row
+    values = [shipment_id, bool(is_counted), bool(is_delivered), delay_days, bool(had_exception)]
+    return ScorecardEntry.from_db(connection.alias, _ENTRY_COLUMNS, [*values, bool(is_lost), contacts])
 
 
 def update_scorecards(shipments: Sequence[Shipment]) -> None:
     """Bring the scorecard up to date after changes of `shipments` (their status, dates or
     events), each given as it is now in the database (the instances the change saved). Idempotent:
-    with nothing changed it writes nothing. A fixed number of reads whatever their number (a
-    webhook delivery, an import batch), one write per entry that changed and two per summary row
-    touched. The caller holds the shipments' row locks (record_tracking_batch does), so two
-    changes of one shipment take turns.
+    with nothing changed it writes nothing. A fixed number of statements whatever their number (a
+    webhook delivery, an import batch): two reads, one INSERT of new entries, one UPDATE executed
+    per changed entry, and for the summary rows one read, one INSERT of missing ones and one UPDATE
+    executed per row touched. The caller holds the shipments' row locks (record_tracking_batch
+    does), so two changes of one shipment take turns.
     """
     ids = [shipment.pk for shipment in shipments]
     if not ids:
         return
-    flags = {
-        row["shipment_id"]: row
-        for row in TrackingEvent.objects.filter(shipment_id__in=ids)
-        .values("shipment_id")
-        .annotate(exceptions=Count("pk", filter=EXCEPTION_EVENT), lost=Count("pk", filter=LOST_EVENT))
-    }
-    entries = {entry.shipment_id: entry for entry in ScorecardEntry.objects.filter(shipment_id__in=ids)}
+    had_exception, had_lost = set(), set()
+    for shipment_id, status, reason in bulk.values(
+        TrackingEvent, ["shipment", "status", "exception_reason"], shipment=ids
+    ):
+        if is_exception(status, reason):
+            had_exception.add(shipment_id)
+        if reason == ExceptionReason.LOST:
+            had_lost.add(shipment_id)
+    entries = {row[0]: _entry(row) for row in bulk.values(ScorecardEntry, _ENTRY_COLUMNS, shipment=ids)}
     differences: dict[RowKey, Counter] = defaultdict(Counter)
-    created = []
+    created, changed = [], []
     for shipment in shipments:
         entry = entries.get(shipment.pk)
-        if entry is None:
+        is_new = entry is None
+        if is_new:
             entry = ScorecardEntry(shipment_id=shipment.pk)
-            created.append(entry)
         before, before_fields = _counters(entry), [getattr(entry, name) for name in _ENTRY_FIELDS]
-        found = flags.get(shipment.pk, {})
         _fill_entry(
             entry,
             shipment,
-            had_exception=found.get("exceptions", 0) > 0,
-            had_lost=found.get("lost", 0) > 0,
+            had_exception=shipment.pk in had_exception,
+            had_lost=shipment.pk in had_lost,
             contacts=entry.contacts,
         )
-        differences[_row_key(shipment)].update(_counters(entry))
-        differences[_row_key(shipment)].subtract(before)
-        if (
-            entry.pk is not None
-            and entry not in created
-            and before_fields != [getattr(entry, name) for name in _ENTRY_FIELDS]
-        ):
-            entry.save(update_fields=_ENTRY_FIELDS)
-    ScorecardEntry.objects.bulk_create(created)
-    for key, difference in differences.items():
-        _add_to_row(key, difference)
+        if not is_new and before_fields == [getattr(entry, name) for name in _ENTRY_FIELDS]:
+            continue  # adds what it added
+        (created if is_new else changed).append(entry)
+        difference = differences[_row_key(shipment)]
+        difference.update(_counters(entry))
+        difference.subtract(before)
+    preparer = bulk.Preparer(ScorecardEntry, _ENTRY_COLUMNS)
+    bulk.insert(ScorecardEntry, _ENTRY_COLUMNS, [preparer.values(e) for e in created], returning=False)
+    bulk.save_fields(changed, _ENTRY_FIELDS)
+    _add_to_rows(differences)
+
+
+_ROW_KEY_FIELDS = ("carrier", "origin", "destination", "month")
+
+
+def _add_to_rows(differences: Mapping[RowKey, Counter]) -> None:
+    """Apply `differences` to their CarrierLaneMonth rows, creating the missing ones: one read, one
+    INSERT, one UPDATE executed per row, in key order (so two writers never wait on each other's
+    rows in opposite orders)."""
+    differences = {key: change for key, change in sorted(differences.items()) if any(change.values())}
+    if not differences:
+        return
+    carriers, origins, destinations, months = (set(part) for part in zip(*differences, strict=True))
+    # The rows of every combination of the keys' parts: a superset of the keys, found by the unique index.
+    existing = set(
+        CarrierLaneMonth.objects.filter(
+            carrier_id__in=carriers, origin__in=origins, destination__in=destinations, month__in=months
+        ).values_list("carrier_id", "origin", "destination", "month")
+    )
+    CarrierLaneMonth.objects.bulk_create(
+        [
+            CarrierLaneMonth(carrier_id=carrier, origin=origin, destination=destination, month=month)
+            for carrier, origin, destination, month in differences
+            if (carrier, origin, destination, month) not in existing
+        ],
+        ignore_conflicts=True,  # created meanwhile by another writer: the update adds to it
+    )
+    counters = sorted({column for difference in differences.values() for column in difference})
+    prepare_month = CarrierLaneMonth._meta.get_field("month").get_db_prep_save
+    bulk.add(
+        CarrierLaneMonth,
+        counters,
+        _ROW_KEY_FIELDS,
+        (
+            [difference[column] for column in counters]
+            + [carrier, origin, destination, prepare_month(month, connection)]
+            for (carrier, origin, destination, month), difference in differences.items()
+        ),
+    )
 
 
 @transaction.atomic

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from premura.commerce.models import Order
-from premura.core import clock, text
+from premura.core import bulk, clock, text
 from premura.core.audit import record_event, record_events
 from premura.shipping.delays import services as delays
 from premura.shipping.exceptions import DuplicateShipment, ShipmentError
@@ -171,24 +171,47 @@ def record_tracking_events(
     reason, last_event_at, shipped_at and delivered_at up to date once. Returns one RecordedEvent
     per event, in order: `record_tracking_batch` for one shipment, with its contract.
     """
-    return record_tracking_batch({shipment: events}, actor=actor)[shipment.pk]
+    return record_tracking_batch({shipment.pk: events}, actor=actor)[shipment.pk]
+
+
+# What the batch reads of its shipments (the rest is deferred): what the state rules, the scorecard
+# and the end of the delay risk look at.
+STATE_FIELDS = (
+    "carrier",
+    "origin",
+    "destination",
+    "status",
+    "exception_reason",
+    "promised_delivery_date",
+    "shipped_at",
+    "delivered_at",
+    "last_event_at",
+    "delay_level",
+    "delay_signal",
+    "created_at",
+)
+# The columns of a new TrackingEvent.
+_EVENT_FIELDS = [field.attname for field in TrackingEvent._meta.concrete_fields if not field.primary_key]
 
 
 @transaction.atomic
 def record_tracking_batch(
-    events_by_shipment: Mapping[Shipment, Sequence[NewTrackingEvent]], *, actor: Any = None
+    events_by_shipment: Mapping[int, Sequence[NewTrackingEvent]], *, actor: Any = None
 ) -> dict[int, list[RecordedEvent]]:
-    """Store the events of many shipments at once (a provider's delivery, a batch of an import)
-    with a fixed number of queries, whatever the number of shipments: one locked read of the
-    shipments, one read of the events already stored, one insert, one update per set of changed
-    fields, one insert of audit events. Returns {shipment id: [RecordedEvent per event, in order]}.
+    """Store the events of many shipments, given by id, at once (a provider's delivery, a batch of
+    an import) with a fixed number of statements, whatever the number of shipments (decision 0026): one
+    locked read of the shipments, one read of the events already stored, one multi-row INSERT of
+    the new events, one UPDATE executed per row for each set of changed fields, one INSERT of audit
+    events, then the scorecard's and the delay detector's own few. Returns {shipment id:
+    [RecordedEvent per event, in order]}.
 
     Idempotent on (shipment, external_id): a redelivered event is not stored again and the stored
     one is returned with created=False. Events without an external_id are always stored. A
     shipment's status becomes that of its latest event by occurred_at, unless it is already
     delivered (only a return moves it on) or returned (final); a change writes one audit event.
-    Raises ShipmentError for an unknown status or exception reason or a naive occurred_at;
-    nothing is written then.
+    A delivery ends the shipment's delay risk; a new exception event has it assessed at once.
+    Raises ShipmentError for an unknown shipment, status or exception reason or a naive
+    occurred_at; nothing is written then.
     """
     for events in events_by_shipment.values():
         for new in events:
@@ -203,38 +226,25 @@ def record_tracking_batch(
     # Lock the shipments first, in id order (PostgreSQL; SQLite's IMMEDIATE transactions already
     # serialise writers): two deliveries of one event, or two webhooks arriving together, then take
     # turns, so neither stores a duplicate nor decides from the same old status.
-    ids = sorted(shipment.pk for shipment in events_by_shipment)
-    locked = {
-        shipment.pk: shipment
-        for shipment in Shipment.objects.select_for_update()
-        .select_related("carrier")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    }
-    wanted = {
-        (shipment.pk, new.external_id.strip())
-        for shipment, events in events_by_shipment.items()
-        for new in events
-        if new.external_id.strip()
-    }
-    stored: dict[tuple[int, str], TrackingEvent] = {}
-    if wanted:
-        candidates = TrackingEvent.objects.filter(
-            shipment_id__in={pk for pk, _id in wanted}, external_id__in={external for _pk, external in wanted}
-        )
-        stored = {key: e for e in candidates if (key := (e.shipment_id, e.external_id)) in wanted}
+    ids = sorted(events_by_shipment)
+    locked = {s.pk: s for s in bulk.fetch(Shipment, only=STATE_FIELDS, lock=True, id=ids)}
+    if len(locked) < len(ids):
+        missing = ", ".join(str(pk) for pk in ids if pk not in locked)
+        raise ShipmentError(_("Unknown shipment: %(ids)s") % {"ids": missing})
+    stored = _stored_events(events_by_shipment)
     received_at = clock.now()
     results: dict[int, list[tuple[TrackingEvent, bool]]] = {}
-    for given, events in events_by_shipment.items():
-        shipment = locked[given.pk]
-        results[shipment.pk] = []
+    new_events: list[TrackingEvent] = []
+    for shipment_id, events in events_by_shipment.items():
+        pairs = results[shipment_id] = []
         for new in events:
             external_id = new.external_id.strip()
-            if (shipment.pk, external_id) in stored:
-                results[shipment.pk].append((stored[(shipment.pk, external_id)], False))
+            found = stored.get((shipment_id, external_id)) if external_id else None
+            if found is not None:
+                pairs.append((found, False))
                 continue
             event = TrackingEvent(
-                shipment=shipment,
+                shipment_id=shipment_id,
                 occurred_at=new.occurred_at.astimezone(datetime.UTC),
                 status=new.status,
                 exception_reason=new.exception_reason,
@@ -245,16 +255,15 @@ def record_tracking_batch(
                 received_at=received_at,
             )
             if external_id:
-                stored[(shipment.pk, external_id)] = event  # the same id twice in one delivery is stored once
-            results[shipment.pk].append((event, True))
-    TrackingEvent.objects.bulk_create(
-        [event for pairs in results.values() for event, is_new in pairs if is_new]
-    )
+                stored[(shipment_id, external_id)] = event  # the same id twice in one delivery is stored once
+            pairs.append((event, True))
+            new_events.append(event)
+    _insert_events(new_events)
     changed: dict[tuple[str, ...], list[Shipment]] = defaultdict(list)
     status_changes = []
     touched: list[Shipment] = []  # with new events
-    settled = set()  # delivered now, or sent back after the delivery: the delay risk is over
-    exceptions = set()  # a new event says something is wrong: assessed at once
+    settled: list[Shipment] = []  # delivered now, or sent back after the delivery: the risk is over
+    exceptions: list[Shipment] = []  # a new event says something is wrong: assessed at once
     for pk, pairs in results.items():
         created = [event for event, is_new in pairs if is_new]
         if not created:
@@ -269,40 +278,62 @@ def record_tracking_batch(
         if "delivered_at" in fields or (
             "exception_reason" in fields and _is_returned(shipment) and shipment.delivered_at
         ):
-            settled.add(pk)
+            settled.append(shipment)
         elif any(event.is_exception for event in created):
-            exceptions.add(pk)
+            exceptions.append(shipment)
     for fields, shipments in changed.items():
-        _update_shipments(shipments, fields)
-    record_events(
-        [(shipment, data) for shipment, data in status_changes], "shipment.status_changed", actor=actor
-    )
+        bulk.save_fields(shipments, fields)
+    record_events(status_changes, "shipment.status_changed", actor=actor)
     update_scorecards(touched)
-    for shipment in touched:
-        if shipment.pk in settled:
-            delays.shipment_settled(shipment)
-        elif shipment.pk in exceptions:  # the rest waits for the end-of-day run
-            delays.assess_shipment(shipment)
+    delays.shipments_settled(settled)
+    delays.assess_at_once(exceptions)  # the rest waits for the end-of-day run
     return {
         pk: [RecordedEvent(event=event, created=is_new, shipment=locked[pk]) for event, is_new in pairs]
         for pk, pairs in results.items()
     }
 
 
-def _update_shipments(shipments: list[Shipment], fields: Sequence[str]) -> None:
-    """Write `fields` of `shipments`: one UPDATE executed once per row. Django's bulk_update builds
-    a CASE expression per field and row, which costs far more to compile than the update to run."""
-    columns = [Shipment._meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    sql = f"UPDATE {quote(Shipment._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"
-    rows = [
-        [column.get_db_prep_save(getattr(shipment, column.attname), connection) for column in columns]
-        + [shipment.pk]
-        for shipment in shipments
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+def _stored_events(
+    events_by_shipment: Mapping[int, Sequence[NewTrackingEvent]],
+) -> dict[tuple[int, str], TrackingEvent]:
+    """The events already stored under the external ids given, by (shipment id, external id)."""
+    wanted = {
+        (shipment_id, new.external_id.strip())
+        for shipment_id, events in events_by_shipment.items()
+        for new in events
+        if new.external_id.strip()
+    }
+    if not wanted:
+        return {}
+    candidates = bulk.fetch(
+        TrackingEvent,
+        shipment={pk for pk, _id in wanted},
+        external_id={external for _pk, external in wanted},
+    )
+    return {key: e for e in candidates if (key := (e.shipment_id, e.external_id)) in wanted}
+
+
+def _insert_events(events: list[TrackingEvent]) -> None:
+    """INSERT `events` (built in memory, every field but the id set) and give them their ids.
+    Texts and the shipment's id are stored as they are; every other value as its field prepares
+    it (get_db_prep_save), each distinct time once (the received_at of all, scans at one time)."""
+    fields = [TrackingEvent._meta.get_field(name) for name in _EVENT_FIELDS]
+    times: dict[datetime.datetime, Any] = {}
+
+    def prepared(field: models.Field, value: Any) -> Any:
+        if isinstance(field, models.CharField | models.ForeignKey):
+            return value
+        if not isinstance(value, datetime.datetime):
+            return field.get_db_prep_save(value, connection)
+        if value not in times:
+            times[value] = field.get_db_prep_save(value, connection)
+        return times[value]
+
+    rows = [[prepared(field, getattr(event, field.attname)) for field in fields] for event in events]
+    ids = bulk.insert(TrackingEvent, _EVENT_FIELDS, rows, returning=True)
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding, event._state.db = False, connection.alias  # as bulk_create leaves them
 
 
 def _apply_events(shipment: Shipment, events: list[TrackingEvent]) -> tuple[list[str], dict | None]:

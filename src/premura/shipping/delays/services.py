@@ -8,13 +8,13 @@ one.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from premura.core import clock
+from premura.core import bulk, clock
 from premura.shipping.delays.detector import Assessment, Detector, Thresholds, assess, calibrate
 from premura.shipping.delays.model import HazardModel, train
 from premura.shipping.delays.parcels import Parcel
@@ -118,21 +118,29 @@ def _untrained_detector() -> Detector:
 
 
 def assess_shipments(shipments: Iterable[Shipment], *, day: datetime.date | None = None) -> int:
-    """Assess each undelivered shipment as known at the end of `day` (today) and store its risk;
-    `risk_changed` goes out on commit for each whose risk appeared, moved or cleared. Returns how
-    many were assessed."""
+    """Assess each undelivered shipment as known at the end of `day` (today) and store its risk
+    (one UPDATE executed per row); `risk_changed` goes out on commit for each whose risk appeared,
+    moved or cleared. Returns how many were assessed."""
     day = day or timezone.localdate(clock.now())
-    detector = current_detector() or _untrained_detector()
     shipments = [s for s in shipments if s.delivered_at is None and s.promised_delivery_date is not None]
-    for shipment, parcel in zip(shipments, _parcels(shipments), strict=True):
-        _store(shipment, assess(detector, parcel.known_at(day)))
-    return len(shipments)
+    if not shipments:
+        return 0
+    detector = current_detector() or _untrained_detector()
+    assessed = [
+        (shipment, assess(detector, parcel.known_at(day)))
+        for shipment, parcel in zip(shipments, _parcels(shipments), strict=True)
+    ]
+    _store(assessed)
+    return len(assessed)
 
 
-def assess_shipment(shipment: Shipment) -> None:
-    """Assess one shipment now (called on every exception event)."""
-    shipment = Shipment.objects.select_related("carrier", "order").get(pk=shipment.pk)
-    assess_shipments([shipment])
+def assess_at_once(shipments: Sequence[Shipment]) -> None:
+    """Assess `shipments` now, read again with what the detector needs (called by
+    record_tracking_batch for the shipments a new exception event came for, in its transaction)."""
+    if shipments:
+        assess_shipments(
+            Shipment.objects.select_related("carrier", "order").filter(pk__in=[s.pk for s in shipments])
+        )
 
 
 def assess_open_shipments(*, day: datetime.date | None = None, batch: int = 500) -> int:
@@ -159,53 +167,64 @@ RISK_FIELDS = [
 ]
 
 
-def shipment_settled(shipment: Shipment) -> None:
-    """`shipment` was just delivered, or sent back to the shop after its delivery: its journey's
-    risk is over. Clears the detector's fields and, when the customer has something to hear (a
-    risk we may have told them of, a late delivery, a return), sends `risk_changed` on commit:
-    signal "" for a delivery, "exception" for a return (the exception reason says which). Called
-    by record_tracking_batch, in its transaction, with the shipment locked and up to date."""
-    had_risk = shipment.delay_level == DelayLevel.HIGH
-    returned = shipment.exception_reason == ExceptionReason.RETURNED
-    late = (
-        shipment.delivered_at is not None
-        and shipment.promised_delivery_date is not None
-        and timezone.localdate(shipment.delivered_at) > shipment.promised_delivery_date
-    )
-    if shipment.delay_level or shipment.delay_signal:
+def shipments_settled(shipments: Sequence[Shipment]) -> None:
+    """`shipments` were just delivered, or sent back to the shop after their delivery: their
+    journey's risk is over. Clears the detector's fields (one UPDATE executed per row) and, for
+    each whose customer has something to hear (a risk we may have told them of, a late delivery,
+    a return), sends `risk_changed` on commit with the shipment read again: signal "" for a
+    delivery, "exception" for a return (the exception reason says which). Called by
+    record_tracking_batch, in its transaction, with the shipments locked and their state saved."""
+    signals = {}
+    cleared = []
+    for shipment in shipments:
+        returned = shipment.exception_reason == ExceptionReason.RETURNED
+        late = (
+            shipment.delivered_at is not None
+            and shipment.promised_delivery_date is not None
+            and timezone.localdate(shipment.delivered_at) > shipment.promised_delivery_date
+        )
+        if shipment.delay_level == DelayLevel.HIGH or late or returned:
+            signals[shipment.pk] = "exception" if returned else ""
+        if shipment.delay_level or shipment.delay_signal:
+            cleared.append(shipment.pk)
+    if not signals and not cleared:
+        return
+    now = clock.now()
+    told = Shipment.objects.select_related("carrier", "order").in_bulk([*signals, *cleared])
+    for pk in cleared:
+        shipment = told[pk]
         shipment.delay_level = shipment.delay_signal = ""
         shipment.delay_probability = None
         shipment.delay_factors = []
-        shipment.delay_assessed_at = clock.now()
-        shipment.save(update_fields=RISK_FIELDS)
-    if had_risk or late or returned:
-        signal = "exception" if returned else ""
-        transaction.on_commit(
-            lambda: risk_changed.send(
-                sender=Shipment, shipment=shipment, risk_signal=signal, expected_date=None, level=""
-            )
-        )
+        shipment.delay_assessed_at = now
+    bulk.save_fields([told[pk] for pk in cleared], RISK_FIELDS)
+    for pk, signal in signals.items():
+        _send_on_commit(told[pk], signal=signal, expected_date=None, level="")
 
 
-@transaction.atomic
-def _store(shipment: Shipment, assessment: Assessment) -> None:
-    before = (shipment.delay_level, shipment.delay_signal, shipment.expected_delivery_date)
-    shipment.delay_level = assessment.level
-    shipment.delay_signal = assessment.signal
-    shipment.delay_probability = None if assessment.probability is None else round(assessment.probability, 4)
-    shipment.expected_delivery_date = assessment.expected_on
-    shipment.delay_factors = assessment.factors
-    shipment.delay_assessed_at = clock.now()
-    shipment.save(update_fields=RISK_FIELDS)
-    after = (shipment.delay_level, shipment.delay_signal, shipment.expected_delivery_date)
-    was_high, is_high = before[0] == "high", assessment.warns
-    if (is_high and after != before) or (was_high and not is_high):
-        transaction.on_commit(
-            lambda: risk_changed.send(
-                sender=Shipment,
-                shipment=shipment,
-                risk_signal=assessment.signal,
-                expected_date=assessment.expected_on,
-                level=assessment.level,
-            )
+def _send_on_commit(shipment: Shipment, *, signal: str, expected_date: datetime.date | None, level: str):
+    transaction.on_commit(
+        lambda: risk_changed.send(
+            sender=Shipment, shipment=shipment, risk_signal=signal, expected_date=expected_date, level=level
         )
+    )
+
+
+def _store(assessed: Sequence[tuple[Shipment, Assessment]]) -> None:
+    now = clock.now()
+    for shipment, assessment in assessed:
+        before = (shipment.delay_level, shipment.delay_signal, shipment.expected_delivery_date)
+        shipment.delay_level = assessment.level
+        shipment.delay_signal = assessment.signal
+        shipment.delay_probability = (
+            None if assessment.probability is None else round(assessment.probability, 4)
+        )
+        shipment.expected_delivery_date = assessment.expected_on
+        shipment.delay_factors = assessment.factors
+        shipment.delay_assessed_at = now
+        after = (shipment.delay_level, shipment.delay_signal, shipment.expected_delivery_date)
+        was_high, is_high = before[0] == "high", assessment.warns
+        if (is_high and after != before) or (was_high and not is_high):
+            signal, expected, level = assessment.signal, assessment.expected_on, assessment.level
+            _send_on_commit(shipment, signal=signal, expected_date=expected, level=level)
+    bulk.save_fields([shipment for shipment, _assessment in assessed], RISK_FIELDS)
