@@ -500,11 +500,13 @@ class DelayModel(models.Model):
     data_until = models.DateField(_("data until"))
     shipments = models.PositiveIntegerField(_("shipments"))
     delivered = models.PositiveIntegerField(_("delivered shipments"))
-    # The model's probability that warns on the last days before the promise, and the stricter one
-    # at the first run it may warn (detector.Thresholds).
+    # The hazard model's probability that warns from the eve of the promise, and the ahead score
+    # that warns from the ahead run (detector.Thresholds).
     threshold = models.FloatField(_("threshold"))
     ahead_threshold = models.FloatField(_("threshold ahead"), default=0.5)
     parameters = models.JSONField(_("parameters"))
+    # The ahead classifier (delays.ahead.AheadModel); empty while there was too little history.
+    ahead_parameters = models.JSONField(_("ahead classifier"), default=dict, blank=True)
     norms = models.JSONField(_("stall norms"))
 
     class Meta:
