@@ -16,6 +16,7 @@ from premura.shipping.delays.detector import (
     FALSE_ALARMS_OF_NAIVE,
     NEVER,
     TARGET_RECALL,
+    Thresholds,
     assess,
     counted_runs,
     fit_detector,
@@ -23,6 +24,7 @@ from premura.shipping.delays.detector import (
 )
 from premura.shipping.delays.model import train
 from premura.shipping.delays.parcels import Parcel
+from premura.shipping.models import DELAY_FACTOR_LABELS
 
 RUN = datetime.date(2026, 3, 1)
 
@@ -172,3 +174,19 @@ def test_the_calibration_keeps_recent_false_alarms_within_three_quarters_of_the_
     assert 0 < false_alarms <= math.floor(FALSE_ALARMS_OF_NAIVE * naive)
     warned_late = [p for p in late if set(warned_runs(detector, p)) & set(counted_runs(p.known_at(RUN)))]
     assert len(warned_late) >= TARGET_RECALL * len(late)
+
+
+def test_a_warning_says_when_its_destination_is_lately_late():
+    views = [p.known_at(RUN) for p in history() if p.placed_on <= RUN]
+    trained = fit_detector(views, day=RUN, country="IT")
+    detector = dataclasses.replace(trained, thresholds=Thresholds(ahead=0.0, eve=NEVER))
+    factors = {}
+    for destination in ("MI", "NA"):
+        parcel = Parcel(destination, "brt", "Lombardia", destination, d(0), d(8), d(1))
+        assessment = assess(detector, parcel.known_at(ahead_run(parcel)))
+        assert assessment.warns
+        factors[destination] = {f["factor"]: f["value"] for f in assessment.factors}
+    share = detector.ahead.shares.destination_share("NA")
+    assert factors["NA"]["destination_late"] == f"{share:.0%}" and share > 0.5
+    assert "destination_late" not in factors["MI"]
+    assert "destination_late" in DELAY_FACTOR_LABELS

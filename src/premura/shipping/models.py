@@ -89,6 +89,7 @@ DELAY_FACTOR_LABELS = {
     "since_scan": _("%(value)s days since the last scan"),
     "origin": _("leaving from %(value)s"),
     "destination": _("going to %(value)s"),
+    "destination_late": _("%(value)s of the recent parcels to this destination came late"),
     "carrier": _("the carrier (%(value)s)"),
 }
 

@@ -91,8 +91,21 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
         factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
         return Assessment(Level.HIGH, Signal.STALLED, probability, prediction.expected_on, [factor, *factors])
     if probability is not None and _predicted(detector, view, probability):
+        factors = [*_destination_factor(detector, view), *factors]
         return Assessment(Level.HIGH, Signal.PREDICTED, probability, prediction.expected_on, factors)
     return Assessment(Level.LOW, "", probability, prediction.expected_on, factors)
+
+
+def _destination_factor(detector: Detector, view: ParcelView) -> list[dict]:
+    """The recent late share of the parcel's destination, when the ahead classifier knows it to
+    be above the shop's."""
+    if detector.ahead is None:
+        return []
+    shares = detector.ahead.shares
+    share = shares.destination_share(view.parcel.destination)
+    if share <= shares.overall_share():
+        return []
+    return [{"factor": "destination_late", "value": f"{share:.0%}", "weight": None}]
 
 
 def ahead_score(model: HazardModel, ahead: AheadModel | None, view: ParcelView) -> float:
