@@ -34,7 +34,8 @@ L2_PENALTY = 1.0
 
 
 def ahead_run(parcel: Parcel) -> datetime.date:
-    """The run WARNING_LEAD_DAYS before the promise, or the order's day when it came later."""
+    """The run with WARNING_LEAD_DAYS days of lead (promise - run - 1), or the order's day when it
+    came later."""
     return max(parcel.promised_on - datetime.timedelta(days=WARNING_LEAD_DAYS + 1), parcel.placed_on)
 
 
