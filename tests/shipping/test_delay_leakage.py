@@ -9,16 +9,16 @@ import numpy as np
 
 from premura.shipping.delays import detector as detector_module
 from premura.shipping.delays import replay as replay_module
+from premura.shipping.delays.ahead import ahead_run
 from premura.shipping.delays.detector import (
     CALIBRATION_DAYS,
-    WARNING_LEAD_DAYS,
     calibrate,
     counted_runs,
+    fit_detector,
     lead_days,
 )
 from premura.shipping.delays.model import train, training_rows
 from premura.shipping.delays.parcels import Parcel
-from premura.shipping.delays.stalled import learn_norms
 
 RUN = datetime.date(2026, 3, 1)
 
@@ -52,20 +52,21 @@ def rewrite_the_future(parcels: list[Parcel]) -> list[Parcel]:
 
 
 def fit(parcels: list[Parcel]):
-    views = [p.known_at(RUN) for p in parcels if p.placed_on <= RUN]
-    model = train(views)
-    return model, learn_norms(views, country="IT"), calibrate(model, views, day=RUN)
+    return fit_detector([p.known_at(RUN) for p in parcels if p.placed_on <= RUN], day=RUN, country="IT")
 
 
 def test_what_happens_after_the_run_changes_nothing_in_the_model_its_norms_or_its_threshold():
     parcels = history()
     assert any(p.delivered_on > RUN for p in parcels)  # the fixture has a future to hide
-    model, norms, threshold = fit(parcels)
-    other_model, other_norms, other_threshold = fit(rewrite_the_future(parcels))
-    assert np.array_equal(model.coefficients, other_model.coefficients)
-    assert model.usual_transit == other_model.usual_transit
-    assert np.array_equal(model.handover_hazard, other_model.handover_hazard)
-    assert (norms, threshold) == (other_norms, other_threshold)
+    detector = fit(parcels)
+    other = fit(rewrite_the_future(parcels))
+    assert np.array_equal(detector.model.coefficients, other.model.coefficients)
+    assert detector.model.usual_transit == other.model.usual_transit
+    assert np.array_equal(detector.model.handover_hazard, other.model.handover_hazard)
+    assert detector.ahead is not None
+    assert np.array_equal(detector.ahead.coefficients, other.ahead.coefficients)
+    assert detector.ahead.shares == other.ahead.shares
+    assert (detector.norms, detector.thresholds) == (other.norms, other.thresholds)
 
 
 def test_training_rows_stop_at_the_run_and_a_parcel_delivered_after_it_is_only_not_yet_delivered():
@@ -85,7 +86,7 @@ def test_training_rows_stop_at_the_run_and_a_parcel_delivered_after_it_is_only_n
 
 def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch):
     seen_runs = []
-    real_train = replay_module.train
+    real_train = detector_module.train
 
     def spying_train(views, **kwargs):
         run = views[0].day
@@ -96,7 +97,7 @@ def test_the_replay_trains_each_time_on_parcels_as_known_at_that_run(monkeypatch
             assert view.handed_over_on is None or view.handed_over_on <= run
         return real_train(views, **kwargs)
 
-    monkeypatch.setattr(replay_module, "train", spying_train)
+    monkeypatch.setattr(detector_module, "train", spying_train)
     parcels = history()
     replay_module.replay(parcels, split=RUN - datetime.timedelta(days=20), country="IT")
     assert len(seen_runs) >= 3 and seen_runs == sorted(seen_runs)
@@ -112,16 +113,23 @@ def test_the_calibration_scores_each_parcel_only_as_known_at_a_run_up_to_the_tra
 
     monkeypatch.setattr(detector_module, "predict", spying_predict)
     views = [p.known_at(RUN) for p in history() if p.placed_on <= RUN]
-    calibrate(train(views), views, day=RUN)
-    scored_runs = defaultdict(list)
+    calibrate(train(views), None, views, day=RUN)
+    scored_runs = defaultdict(set)
     for view in scored:
-        assert view == view.parcel.known_at(view.day)
-        scored_runs[view.parcel.key].append(view.day)
-    # Each late parcel at its counted runs of the last days before its promise, as known at RUN.
-    expected = {}
+        assert view == view.parcel.known_at(view.day) and view.day < RUN
+        scored_runs[view.parcel.key].add(view.day)
+    # Each parcel promised in the window at its counted runs from the eve of its promise on, and
+    # an on-time one also at its ahead run (the ahead score, the hazard model's without classifier).
+    allowed, required = {}, {}
     for view in views:
         promised = view.parcel.promised_on
-        if RUN - datetime.timedelta(days=CALIBRATION_DAYS) <= promised < RUN and view.is_late:
-            runs = [r for r in counted_runs(view) if lead_days(view.parcel, r) <= WARNING_LEAD_DAYS]
-            expected[view.parcel.key] = runs
-    assert {key: runs for key, runs in expected.items() if runs} == dict(scored_runs)
+        if RUN - datetime.timedelta(days=CALIBRATION_DAYS) <= promised < RUN:
+            eve = {r for r in counted_runs(view) if lead_days(view.parcel, r) <= 0}
+            allowed[view.parcel.key] = eve | ({ahead_run(view.parcel)} if not view.is_late else set())
+            if view.is_late and eve:
+                required[view.parcel.key] = eve
+    assert set(scored_runs) <= set(allowed) and required
+    for key, runs in scored_runs.items():
+        assert runs <= allowed[key]
+    for key, runs in required.items():
+        assert runs <= scored_runs[key]

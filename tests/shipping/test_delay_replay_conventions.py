@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from premura.shipping.delays.detector import counted_runs
+from premura.shipping.delays.detector import counted_runs, naive_warns
 from premura.shipping.delays.evaluation import (
     Trace,
     auc,
@@ -134,3 +134,14 @@ def test_figures_per_month_of_purchase():
     assert months["2026-01"]["model"]["recall"] == 1.0
     assert months["2026-02"]["model"] == figures([february])
     assert "naive_3_days" not in months["2026-02"]
+
+
+def test_the_calibration_counts_the_naive_rules_false_alarms_as_the_replay_does():
+    parcels = [
+        parcel("early", delivered=-3),
+        parcel("two days before", delivered=-2),
+        parcel("on the day", delivered=0),
+        parcel("ordered the day before", delivered=0, handed=-1, placed=-1),
+    ]
+    assert [naive_warns(p) for p in parcels] == [bool(naive_trace(p).warnings) for p in parcels]
+    assert [naive_warns(p) for p in parcels] == [False, True, True, True]

@@ -90,6 +90,7 @@ DELAY_FACTOR_LABELS = {
     "since_scan": _("%(value)s days since the last scan"),
     "origin": _("leaving from %(value)s"),
     "destination": _("going to %(value)s"),
+    "destination_late": _("%(value)s of the recent parcels to this destination came late"),
     "carrier": _("the carrier (%(value)s)"),
 }
 
@@ -517,11 +518,13 @@ class DelayModel(models.Model):
     data_until = models.DateField(_("data until"))
     shipments = models.PositiveIntegerField(_("shipments"))
     delivered = models.PositiveIntegerField(_("delivered shipments"))
-    # The model's probability that warns on the last days before the promise, and the stricter one
-    # at the first run it may warn (detector.Thresholds).
+    # The hazard model's probability that warns from the eve of the promise, and the ahead score
+    # that warns from the ahead run (detector.Thresholds).
     threshold = models.FloatField(_("threshold"))
     ahead_threshold = models.FloatField(_("threshold ahead"), default=0.5)
     parameters = models.JSONField(_("parameters"))
+    # The ahead classifier (delays.ahead.AheadModel); empty while there was too little history.
+    ahead_parameters = models.JSONField(_("ahead classifier"), default=dict, blank=True)
     norms = models.JSONField(_("stall norms"))
 
     class Meta:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from premura.shipping.delays.detector import counted_runs, lead_days
+from premura.shipping.delays.detector import NAIVE_DAYS_BEFORE, counted_runs, lead_days
 from premura.shipping.delays.parcels import Parcel
 
 FALSE_ALARM_POINTS = (0.01, 0.03, 0.05, 0.10)
@@ -106,7 +106,7 @@ def recall_at_false_alarms(traces: Sequence[Trace]) -> list[dict]:
     return curve
 
 
-def naive_trace(parcel: Parcel, *, days_before: int = 3) -> Trace:
+def naive_trace(parcel: Parcel, *, days_before: int = NAIVE_DAYS_BEFORE) -> Trace:
     """The rule a model must beat: warn at every run from `days_before` days before the promise
     while the parcel is undelivered. Its handover score is how few days were left."""
     first = max(parcel.promised_on - datetime.timedelta(days=days_before), parcel.placed_on)

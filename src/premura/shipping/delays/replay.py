@@ -13,11 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from premura.shipping.delays.detector import Detector, assess, calibrate
+from premura.shipping.delays.detector import Detector, assess, fit_detector
 from premura.shipping.delays.evaluation import Trace, by_month, figures, naive_trace, recall_at_false_alarms
-from premura.shipping.delays.model import HazardModel, train
 from premura.shipping.delays.parcels import Parcel
-from premura.shipping.delays.stalled import learn_norms
 
 logger = logging.getLogger(__name__)
 
@@ -129,15 +127,12 @@ def replay(
         return ReplayResult([], [])
     last_run = max(p.delivered_on for p in reported)
     detector: Detector | None = None
-    previous: HazardModel | None = None
     run = split
     while run < last_run:
         if detector is None or (run - split).days % RETRAIN_DAYS == 0:
             known = [p.known_at(run) for p in parcels if p.placed_on <= run]
-            previous = train(known, previous=previous)
-            detector = Detector(
-                previous, learn_norms(known, country=country), calibrate(previous, known, day=run)
-            )
+            previous = detector.model if detector else None
+            detector = fit_detector(known, day=run, country=country, previous=previous)
             if progress:
                 progress(run, detector)
         for parcel in reported:

@@ -15,10 +15,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from premura.core import bulk, clock
-from premura.shipping.delays.detector import Assessment, Detector, Thresholds, assess, calibrate
+from premura.shipping.delays.ahead import AheadModel
+from premura.shipping.delays.detector import Assessment, Detector, Thresholds, assess, fit_detector
 from premura.shipping.delays.model import HazardModel, train
 from premura.shipping.delays.parcels import Parcel
-from premura.shipping.delays.stalled import StallNorms, learn_norms
+from premura.shipping.delays.stalled import StallNorms
 from premura.shipping.models import (
     DelayLevel,
     DelayModel,
@@ -76,15 +77,17 @@ def _parcels(shipments: Iterable[Shipment]) -> list[Parcel]:
 
 def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
     """Train on every shipment ordered by the end of `day` (today), as known then; store it as the
-    next version. Recalibrates the thresholds on the latest resolved shipments."""
+    next version with its ahead classifier. Recalibrates the thresholds on the latest resolved
+    shipments."""
     day = day or timezone.localdate(clock.now())
     shipments = Shipment.objects.select_related("carrier", "order").filter(
         order__placed_at__date__lte=day, promised_delivery_date__isnull=False
     )
     views = [parcel.known_at(day) for parcel in _parcels(shipments)]
     previous = current_detector()
-    model = train(views, previous=previous.model if previous else None)
-    thresholds = calibrate(model, views, day=day)
+    detector = fit_detector(
+        views, day=day, country=HOLIDAY_COUNTRY, previous=previous.model if previous else None
+    )
     with transaction.atomic():
         version = (DelayModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
         return DelayModel.objects.create(
@@ -94,10 +97,11 @@ def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
             data_until=day,
             shipments=len(views),
             delivered=sum(v.delivered_on is not None for v in views),
-            threshold=thresholds.eve,
-            ahead_threshold=thresholds.ahead,
-            parameters=model.as_dict(),
-            norms=learn_norms(views, country=HOLIDAY_COUNTRY).as_dict(),
+            threshold=detector.thresholds.eve,
+            ahead_threshold=detector.thresholds.ahead,
+            parameters=detector.model.as_dict(),
+            ahead_parameters=detector.ahead.as_dict() if detector.ahead else {},
+            norms=detector.norms.as_dict(),
         )
 
 
@@ -110,6 +114,7 @@ def current_detector() -> Detector | None:
         HazardModel.from_dict(row.parameters),
         StallNorms.from_dict(row.norms),
         Thresholds(ahead=row.ahead_threshold, eve=row.threshold),
+        AheadModel.from_dict(row.ahead_parameters) if row.ahead_parameters else None,
     )
 
 

@@ -10,8 +10,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         row = services.train_delay_model()
+        scored_by = "the ahead classifier" if row.ahead_parameters else "the hazard model: too little history"
         self.stdout.write(
             f"delay model v{row.version}: {row.shipments} shipments ({row.delivered} delivered) "
             f"from {row.data_from} to {row.data_until}, "
-            f"thresholds {row.ahead_threshold:.3f} ahead, {row.threshold:.3f} eve"
+            f"thresholds {row.ahead_threshold:.3f} ahead "
+            f"({scored_by}), "
+            f"{row.threshold:.3f} eve"
         )
