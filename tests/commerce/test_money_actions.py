@@ -280,8 +280,8 @@ def test_an_outage_that_lasts_gives_up_after_the_last_attempt(
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        (Decimal("60"), "The refund of 60.00 is not between 0.01 and the 54.90 left to refund."),
-        (Decimal("0"), "The refund of 0.00 is not between 0.01 and the 54.90 left to refund."),
+        (Decimal("60"), "The refund of €60.00 is not between €0.01 and the €54.90 left to refund."),
+        (Decimal("0"), "The refund of €0.00 is not between €0.01 and the €54.90 left to refund."),
     ],
 )
 def test_a_refused_refund_leaves_no_row_and_makes_no_call(

@@ -37,6 +37,7 @@ from premura.commerce.models import (
 )
 from premura.core import clock, text
 from premura.core.audit import record_event
+from premura.core.money import format_money
 from premura.customers.models import Customer
 
 CENT = Decimal("0.01")
@@ -331,8 +332,12 @@ def request_refund(
     left = payment.amount - (given or Decimal("0"))
     if not CENT <= amount <= left:
         raise RefundError(
-            _("The refund of %(amount)s is not between 0.01 and the %(left)s left to refund.")
-            % {"amount": amount, "left": left}
+            _("The refund of %(amount)s is not between %(least)s and the %(left)s left to refund.")
+            % {
+                "amount": format_money(amount, payment.currency),
+                "least": format_money(CENT, payment.currency),
+                "left": format_money(left, payment.currency),
+            }
         )
     now = clock.now()
     to_platform = (

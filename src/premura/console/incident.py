@@ -24,6 +24,7 @@ from premura.console.views import _case_context, _refused
 from premura.conversations.models import Case
 from premura.conversations.queries import access_case
 from premura.core.exceptions import DomainError
+from premura.core.money import format_money
 
 
 class CarrierRequestForm(forms.Form):
@@ -108,9 +109,8 @@ def incident_refund(request: HttpRequest, agent: Agent, case_id: int) -> HttpRes
             raise Http404
         if decision == "approve":
             grant = parcel.approve_refund(grant, agent)
-            return _("Refund of %(amount)s %(currency)s requested.") % {
-                "amount": grant.refund.amount,
-                "currency": grant.refund.currency,
+            return _("Refund of %(amount)s requested.") % {
+                "amount": format_money(grant.refund.amount, grant.refund.currency)
             }
         if decision == "decline":
             parcel.decline_refund(grant, agent)

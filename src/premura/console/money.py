@@ -123,7 +123,11 @@ def case_refund_decision(request: HttpRequest, agent: Agent, case_id: int, refun
     refund = Refund.objects.filter(pk=refund_id, order=order).first()
     if refund is None:
         raise Http404
-    decide = money.approve_refund if request.POST.get("decision") == "approve" else money.reject_refund
+    decisions = {"approve": money.approve_refund, "reject": money.reject_refund}
+    decide = decisions.get(request.POST.get("decision", ""))
+    if decide is None:  # never read a missing or unknown answer as a refusal
+        messages.error(request, _("Approve or decline the refund."))
+        return redirect("console:case", case_id=case_id)
     try:
         messages.success(request, decide(refund, agent=agent))
     except OrderError as error:
