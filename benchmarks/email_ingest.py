@@ -569,7 +569,7 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
             profiler.enable()
         with connection.execute_wrapper(count_queries):
             q0 = queries[0]
-            for kind, raw, _thread, sender in arrived:
+            for _kind, raw, _thread, sender in arrived:
                 raw_bytes += len(raw)
                 t0 = time.perf_counter()
                 row, created = accept_inbound(
@@ -588,9 +588,7 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
         process_t.extend([batch_t[-1] / len(arrived)] * len(arrived))
         # Bookkeeping for later replies, not timed.
         states = dict(
-            InboundEmail.objects.filter(pk__in=[row.pk for row, _created in rows]).values_list(
-                "pk", "state"
-            )
+            InboundEmail.objects.filter(pk__in=[row.pk for row, _created in rows]).values_list("pk", "state")
         )
         for n, ((kind, _raw, thread, _sender), (row, created)) in enumerate(zip(arrived, rows, strict=True)):
             if not created or states[row.pk] != "processed":
@@ -603,9 +601,9 @@ def run(args: argparse.Namespace, temp_dir: Path) -> dict:
                     .first()
                 )
                 gen.filed(kind, thread, case_id, ack)
-        if done // 1000 != (done + len(arrived)) // 1000:
-            log(f"  {done + len(arrived):,} messages, {(done + len(arrived)) / (sum(store_t) + sum(batch_t)):.0f}/s")
         done += len(arrived)
+        if (done - len(arrived)) // 1000 != done // 1000:
+            log(f"  {done:,} messages, {done / (sum(store_t) + sum(batch_t)):.0f}/s")
     wall = time.perf_counter() - wall0
     total_t = [s + p for s, p in zip(store_t, process_t, strict=True)]
 
