@@ -61,7 +61,7 @@ from premura.customers.services import (
     clear_identity_failing,
     create_customer,
     find_customer,
-    find_customers,
+    find_identities,
     mark_identity_failing,
     normalise_email,
 )
@@ -399,9 +399,11 @@ def _file_one(row: InboundEmail, parsed: ParsedEmail, now: datetime.datetime, kn
 
 class _Known:
     """What a batch reads once for all its messages (decision 0025): the case messages already
-    filed under the batch's Message-IDs and the customers known by its senders' addresses. Kept
-    true as the batch goes on: what a message files or creates is added once its savepoint is
-    released (`filed_ok`), and dropped if it is rolled back (`forget`)."""
+    filed under the batch's Message-IDs, and its senders' identities (their customers, and which
+    addresses are failing). Kept true as the batch goes on: what a message files or creates is
+    added once its savepoint is released (`filed_ok`), and dropped if it is rolled back
+    (`forget`); an address a bounce of the batch marks failing is added at once (a failing
+    address costs only the UPDATE that clears it)."""
 
     def __init__(self, parsed: Sequence[ParsedEmail]):
         message_ids = {p.message_id for p in parsed if p.message_id}
@@ -412,9 +414,11 @@ class _Known:
             .exclude(external_id="")
             .select_related("case")
         }
-        self.customers: dict[str, Customer] = find_customers(
-            IdentityKind.EMAIL, [p.from_address for p in parsed if p.from_address]
-        )
+        identities = find_identities(IdentityKind.EMAIL, [p.from_address for p in parsed if p.from_address])
+        self.customers: dict[str, Customer] = {value: i.customer for value, i in identities.items()}
+        # Only bounces mark an address failing (_file_automatic): one of another worker's batch
+        # that commits meanwhile is as if filed after this batch.
+        self.failing = {value for value, identity in identities.items() if identity.is_failing}
         self._pending: list[tuple[dict, str, Message | Customer]] = []
 
     def filed_message(self, message_id: str) -> Message | None:
@@ -422,10 +426,14 @@ class _Known:
 
     def sender(self, parsed: ParsedEmail) -> Customer | None:
         """`sender_customer(parsed)`, from what the batch read."""
-        try:
-            return self.customers.get(normalise_email(parsed.from_address)) if parsed.from_address else None
-        except CustomerError:
-            return None
+        address = _normalised(parsed.from_address)
+        return self.customers.get(address) if address else None
+
+    def is_failing(self, address: str) -> bool:
+        return _normalised(address) in self.failing
+
+    def marked_failing(self, address: str) -> None:
+        self.failing.add(_normalised(address))
 
     def add_message(self, message: Message) -> None:
         if message.external_id:
@@ -441,6 +449,14 @@ class _Known:
 
     def forget(self) -> None:
         self._pending.clear()
+
+
+def _normalised(address: str) -> str:
+    """The stored form of an e-mail address, or "" when it is none."""
+    try:
+        return normalise_email(address) if address else ""
+    except CustomerError:
+        return ""
 
 
 def _envelope_sender(row: InboundEmail) -> str | None:
@@ -483,11 +499,12 @@ def _file(
     already = known.filed_message(parsed.message_id)
     if already is not None:
         return already.case, already
-    sender = known.sender(parsed)
     if classification.kind != GENUINE:
-        return _file_automatic(row, parsed, classification, sender), None
-    # A person wrote from this address: whatever bounced before, it works now.
-    clear_identity_failing(IdentityKind.EMAIL, parsed.from_address)
+        return _file_automatic(row, parsed, classification, known), None
+    if known.is_failing(parsed.from_address):
+        # A person wrote from this address: whatever bounced before, it works now.
+        clear_identity_failing(IdentityKind.EMAIL, parsed.from_address)
+    sender = known.sender(parsed)
     recipients = list(row.envelope_recipients or [])
     thread = find_case(parsed, row.mailbox, recipients, sender=sender)
     body = _body(parsed)
@@ -608,13 +625,12 @@ def _store_attachments(message: Message, parsed: ParsedEmail) -> None:
 
 
 def _file_automatic(
-    row: InboundEmail, parsed: ParsedEmail, classification: Classification, sender: Customer | None
+    row: InboundEmail, parsed: ParsedEmail, classification: Classification, known: _Known
 ) -> Case | None:
     """Automatic mail and bounces: an audit event on the case they thread into, never a message,
     never a reopening. A bounce belongs to the case of the message it returns, and a permanent one
     marks the address that message went to as failing; a vacation reply without threading
-    headers belongs to the case of our mail it answers (channels.vacation). `sender`: the
-    sender's customer (`sender_customer`)."""
+    headers belongs to the case of our mail it answers (channels.vacation)."""
     case = None
     ours = _bare(classification.bounced_message_id or classification.replies_to_message_id)
     if ours:
@@ -629,8 +645,11 @@ def _file_automatic(
         if outbound is not None and classification.is_permanent_failure:
             reason = " ".join(filter(None, [classification.status, classification.diagnostic]))
             mark_identity_failing(IdentityKind.EMAIL, outbound.to_address, reason=reason)
+            known.marked_failing(outbound.to_address)
     if case is None:
-        thread = find_case(parsed, row.mailbox, list(row.envelope_recipients or []), sender=sender)
+        thread = find_case(
+            parsed, row.mailbox, list(row.envelope_recipients or []), sender=known.sender(parsed)
+        )
         case = thread.case
     if case is None:
         return None
