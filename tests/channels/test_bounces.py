@@ -106,6 +106,26 @@ def test_the_customer_writing_again_from_the_address_clears_it(mailbox, case, ag
     assert events_for(case.customer).filter(action="customer.identity_recovered").count() == 1
 
 
+def test_a_bounce_and_the_customer_writing_again_in_one_batch_leave_the_address_working(mailbox, case, agent):
+    """The batch read the address as working before the bounce marked it: the genuine mail after
+    the bounce still clears it (decision 0025)."""
+    sent = queue_reply(case, agent)
+    with clock.frozen_at(AT):
+        bounce, _ = accept_inbound(mailbox, dsn_for(sent), source="lmtp", envelope_sender="")
+        accept_inbound(
+            mailbox,
+            mail(message_id="<m2@anna.example>", in_reply_to=sent.message_id_header),
+            source="lmtp",
+            envelope_sender=ANNA,
+        )
+        assert ingest.process_arrived(bounce.pk) == 2
+    assert anna_identity().failing_since is None
+    assert [e.action for e in events_for(case.customer).order_by("pk")] == [
+        "customer.identity_failing",
+        "customer.identity_recovered",
+    ]
+
+
 def test_replies_go_to_a_working_address_while_the_primary_fails(mailbox, case, agent):
     EmailIdentityFactory(customer=case.customer, value="anna.ufficio@lavoro.example", is_primary=False)
     mark_identity_failing(IdentityKind.EMAIL, ANNA, reason="5.1.1")

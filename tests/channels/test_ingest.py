@@ -299,6 +299,91 @@ def test_a_row_that_keeps_failing_is_given_up_as_unreadable(mailbox, customer, m
     assert bytes(row.raw) == mail()
 
 
+# --- batches (decision 0025) -------------------------------------------------------------------
+
+
+def test_a_batch_files_every_message_as_one_by_one_filing_would(mailbox, team):
+    """One doorbell files whatever arrived: a new sender's two topics (one customer), a reply to
+    a message of the same batch, the same Message-ID again from a second mailbox, and an
+    out-of-office: each where filing them one at a time would put it."""
+    other = Mailbox.objects.create(address="ordini@bottega.example")
+    lucia = "Lucia Bianchi <lucia@example.it>"
+    rows = [
+        store(mailbox, mail(sender=lucia, subject="Reso", message_id="<a1@lucia.example>")),
+        store(mailbox, mail(sender=lucia, subject="Fattura", message_id="<a2@lucia.example>")),
+        store(
+            mailbox,
+            mail(
+                sender=lucia,
+                subject="Re: Reso",
+                message_id="<a3@lucia.example>",
+                in_reply_to="<a1@lucia.example>",
+                body="Dimenticavo lo scontrino.",
+            ),
+        ),
+        store(other, mail(sender=lucia, subject="Fattura", message_id="<a2@lucia.example>")),
+        store(
+            mailbox,
+            mail(
+                sender=lucia,
+                subject="Risposta automatica: Reso",
+                message_id="<a4@lucia.example>",
+                in_reply_to="<a1@lucia.example>",
+                extra=("Auto-Submitted: auto-replied",),
+            ),
+        ),
+    ]
+    assert ingest.process_arrived(rows[0].pk) == len(rows)
+    for row in rows:
+        row.refresh_from_db()
+    assert [row.state for row in rows] == ["processed"] * len(rows)
+    reso, fattura, reply_row, again, automatic = rows
+    assert Customer.objects.filter(identities__value="lucia@example.it").count() == 1
+    assert reso.case != fattura.case
+    assert (reply_row.case, reply_row.case_message.body) == (reso.case, "Dimenticavo lo scontrino.")
+    assert (again.case, again.case_message) == (fattura.case, fattura.case_message)
+    assert (automatic.classification, automatic.case, automatic.case_message) == (
+        "automatic",
+        reso.case,
+        None,
+    )
+    assert Message.objects.filter(direction="inbound").count() == 3
+    acknowledged = OutboundEmail.objects.filter(kind=OutboundKind.ACKNOWLEDGEMENT)
+    assert sorted(acknowledged.values_list("case_id", flat=True)) == sorted([reso.case_id, fattura.case_id])
+    # Their doorbells find nothing left to do.
+    assert [ingest.process_arrived(row.pk) for row in rows[1:]] == [0] * (len(rows) - 1)
+
+
+def test_a_message_that_fails_in_a_batch_is_rolled_back_alone_and_retried_alone(mailbox, monkeypatch):
+    real = ingest.open_case
+
+    def fail_on_poison(*args, **kwargs):
+        if kwargs["subject"] == "Veleno":
+            raise RuntimeError("poison")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "open_case", fail_on_poison)
+    first = store(mailbox, mail(sender="a@example.it", subject="Primo", message_id="<b1@x>"))
+    poison = store(mailbox, mail(sender="new@example.it", subject="Veleno", message_id="<b2@x>"))
+    no_sender = store(
+        mailbox, b"To: assistenza@bottega.example\r\nSubject: ?\r\nMessage-ID: <b3@x>\r\n\r\nx\r\n"
+    )
+    last = store(mailbox, mail(sender="new@example.it", subject="Ultimo", message_id="<b4@x>"))
+    assert ingest.process_arrived(first.pk) == 3
+    for row in (first, poison, no_sender, last):
+        row.refresh_from_db()
+    assert [first.state, no_sender.state, last.state] == ["processed", "unreadable", "processed"]
+    assert (poison.state, poison.error, poison.case) == ("processing", "RuntimeError: poison", None)
+    # Nothing of the poisonous message stayed: not its case, not the customer it created.
+    assert list(Case.objects.order_by("pk").values_list("subject", flat=True)) == ["Primo", "Ultimo"]
+    assert last.case.customer.full_name == "new"
+    monkeypatch.setattr(ingest, "open_case", real)
+    with clock.frozen_at(clock.now() + ingest.CLAIM_TIMEOUT + datetime.timedelta(seconds=1)):
+        assert ingest.process_waiting() == 1
+    poison.refresh_from_db()
+    assert (poison.state, poison.attempts, poison.case.customer) == ("processed", 2, last.case.customer)
+
+
 # --- End to end through the LMTP listener --------------------------------------------------------
 
 

@@ -26,9 +26,10 @@ def poll_imap_task() -> int:
 
 
 @db_task()
-def process_inbound_task(inbound_id: int) -> str:
-    """The doorbell rung when an inbound message commits: parse it and file it into a case."""
-    return ingest.process_inbound(inbound_id)
+def process_inbound_task(inbound_id: int) -> int:
+    """The doorbell rung when an inbound message commits: file it into a case, with whatever else
+    arrived meanwhile (one batch: ingest.process_arrived)."""
+    return ingest.process_arrived(inbound_id)
 
 
 @db_periodic_task(crontab(minute="*"))

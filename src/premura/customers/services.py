@@ -93,8 +93,24 @@ def find_customer(kind: str, value: str) -> Customer | None:
         value = normalise_identity(kind, value)
     except CustomerError:
         return None
-    identity = CustomerIdentity.objects.filter(kind=kind, value=value).select_related("customer").first()
+    identity = find_identities(kind, [value]).get(value)
     return identity.customer if identity is not None else None
+
+
+def find_identities(kind: str, values: Iterable[str]) -> dict[str, CustomerIdentity]:
+    """The identities of many addresses in one query, each with its customer, by the stored form of
+    each address (`normalise_identity`). Addresses nobody has, and values that are not valid
+    addresses of that kind, are absent."""
+    normalised = set()
+    for value in values:
+        try:
+            normalised.add(normalise_identity(kind, value))
+        except CustomerError:
+            continue
+    if not normalised:
+        return {}
+    identities = CustomerIdentity.objects.filter(kind=kind, value__in=normalised).select_related("customer")
+    return {identity.value: identity for identity in identities}
 
 
 def _check_time_zone(name: str) -> None:

@@ -9,11 +9,13 @@ that moved. It derives everything from the case and its messages, so calling it 
 nothing: that is what the recompute after a policy edit does to every open case.
 """
 
+import contextlib
 import dataclasses
 import datetime
 import logging
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import Max, Min
@@ -230,12 +232,18 @@ class ActivePolicy:
 # version (one indexed read, and a random value, so a rolled-back change never matches) says
 # whether this process's copy still holds.
 _active: tuple[object, tuple[ActivePolicy, ...]] = (object(), ())
+# The copy one unit of work (a batch of inbound mail) reads throughout: `pinned_policies`.
+_pinned: ContextVar[tuple[ActivePolicy, ...] | None] = ContextVar("premura_pinned_policies", default=None)
 
 
 def active_policies() -> tuple[ActivePolicy, ...]:
-    """The active policies in the order they are tried. Every configuration change goes through
-    `configuration_changed` or `request_recompute`, which make a new version."""
+    """The active policies in the order they are tried: the pinned copy inside `pinned_policies`.
+    Every configuration change goes through `configuration_changed` or `request_recompute`, which
+    make a new version."""
     global _active
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     version = DeadlineRecompute.objects.order_by("-pk").values_list("version", flat=True).first()
     cached_version, policies = _active
     if version == cached_version:
@@ -253,6 +261,18 @@ def active_policies() -> tuple[ActivePolicy, ...]:
     )
     _active = (version, policies)
     return policies
+
+
+@contextlib.contextmanager
+def pinned_policies() -> Iterator[tuple[ActivePolicy, ...]]:
+    """Inside the block, `active_policies()` is the list current at its start: one unit of work
+    that changes many cases (a batch of inbound mail, channels.ingest) reads the version once and
+    chooses every case's policy from one configuration, as if it had run a moment earlier."""
+    reset = _pinned.set(active_policies())
+    try:
+        yield _pinned.get()
+    finally:
+        _pinned.reset(reset)
 
 
 def choose_policy(
