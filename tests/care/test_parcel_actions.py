@@ -140,6 +140,16 @@ def test_marking_the_task_done_records_who_did_it(marco, incident, agent):
     assert CarrierTask.objects.filter(action=CarrierAction.REDELIVERY).count() == 2
 
 
+def test_the_incidents_page_lists_the_requests_still_to_make_until_they_are_done(marco, incident):
+    ask(marco, incident, action="pickup_point", pickup_point="Tabaccheria Rossi, Via Po 3")
+    task = CarrierTask.objects.get()
+    page = marco.get(reverse("care:incidents")).content.decode()
+    assert f'data-carrier-task="{task.pk}"' in page and "Tabaccheria Rossi, Via Po 3" in page
+    assert "Richieste ai corrieri ancora da fare" in page
+    marco.post(reverse("console:incident_task_done", args=[incident.case_id, task.pk]))
+    assert "data-carrier-task" not in marco.get(reverse("care:incidents")).content.decode()
+
+
 def test_a_closed_incident_takes_no_more_requests(marco, incident, shipment):
     with frozen_at(MORNING + datetime.timedelta(days=6)):
         signal(shipment, "", None, status="delivered", delivered_at=MORNING + datetime.timedelta(days=6))

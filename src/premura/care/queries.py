@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
-from premura.care.models import Approval, Compensation, Grant, Incident, Notice
+from premura.care.models import Approval, CarrierTask, Compensation, Grant, Incident, Notice
 from premura.care.parcel import new_date_range
 from premura.channels.models import OutboundStatus
 from premura.conversations.models import Case
@@ -53,6 +53,16 @@ def todays_incidents(
         incidents = incidents.filter(shipment__carrier_id=carrier_id)
     return incidents.select_related("shipment__carrier", "shipment__order", "case__owner").order_by(
         F("shipment__promised_delivery_date").asc(nulls_last=True), "pk"
+    )
+
+
+def open_carrier_tasks(*, limit: int) -> list[CarrierTask]:
+    """The requests to carriers that agents still have to make (decision 0028), oldest first:
+    the desk's to-do list on the incidents page."""
+    return list(
+        CarrierTask.objects.filter(done_at__isnull=True)
+        .select_related("incident__shipment__carrier", "incident__shipment__order", "requested_by")
+        .order_by("created_at", "pk")[:limit]
     )
 
 

@@ -15,7 +15,7 @@ from premura.agents.access import agent_required
 from premura.agents.models import Agent
 from premura.care.display import shop_today
 from premura.care.models import Compensation, Situation
-from premura.care.queries import care_report, incident_counts, todays_incidents
+from premura.care.queries import care_report, incident_counts, open_carrier_tasks, todays_incidents
 from premura.core.text import is_ascii_number
 from premura.shipping.models import Carrier
 
@@ -42,6 +42,7 @@ def incidents(request: HttpRequest, agent: Agent) -> HttpResponse:
         {
             "agent": agent,
             "incidents": rows[:MAX_ROWS],
+            "carrier_tasks": open_carrier_tasks(limit=MAX_ROWS),
             "by_situation": [(value, Situation(value).label, count) for value, count in by_situation],
             "by_carrier": by_carrier,
             "situation": situation,
