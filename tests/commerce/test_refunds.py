@@ -76,7 +76,7 @@ def test_the_same_key_returns_the_first_refund_and_another_use_of_it_is_refused(
 
 def test_no_more_than_what_is_left_can_be_refunded(order):
     request_refund(order, amount=Decimal("50"), idempotency_key="k-4")
-    with pytest.raises(RefundError, match="between 0.01 and the 4.90 left"):
+    with pytest.raises(RefundError, match="between €0.01 and the €4.90 left"):
         request_refund(order, amount=Decimal("5"), idempotency_key="k-5")
     assert Refund.objects.count() == 1
 
