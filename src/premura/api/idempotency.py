@@ -96,9 +96,32 @@ def _declare(operation: Operation) -> None:
     _apply_decorators((_remember_operation,), operation)
 
 
+class RequiredIdempotencyHeaders(IdempotencyHeaders):
+    idempotency_key: str = Field(
+        ...,
+        alias=HEADER,
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description=(
+            "Required: a key the client makes for this action (a UUID, say). Sent again with the same "
+            "body, the first response comes back and the action is done once; with another body, 422."
+        ),
+    )
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Make a create handler honour the Idempotency-Key header. Put it under ``@router.post``."""
+    return _idempotent(view, IdempotencyHeaders)
 
+
+def idempotency_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """`idempotent`, with the header required (a 422 without it): for actions that move money,
+    whose handler also passes the key on to the action (read it with `request.headers[HEADER]`)."""
+    return _idempotent(view, RequiredIdempotencyHeaders)
+
+
+def _idempotent(view: Callable[..., Any], headers_schema: type[IdempotencyHeaders]) -> Callable[..., Any]:
     @wraps(view)
     def idempotent_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         headers: IdempotencyHeaders | None = kwargs.pop("idempotency", None)
@@ -122,7 +145,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         IdempotentRequest.objects.filter(pk=claimed.pk, response_status__isnull=True).delete()
         return response
 
-    contribute_operation_args(idempotent_view, "idempotency", IdempotencyHeaders, Header(...))
+    contribute_operation_args(idempotent_view, "idempotency", headers_schema, Header(...))
     contribute_operation_callback(idempotent_view, _declare)
     return idempotent_view
 

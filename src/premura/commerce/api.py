@@ -1,6 +1,7 @@
-"""Orders in the REST API: /api/v1/orders; shops' webhooks: /api/v1/shop/webhooks/<platform>/<slug>
-(docs/architecture.md, "Shops and money actions")."""
+"""Orders in the REST API: /api/v1/orders, their refunds and cancellation; shops' webhooks:
+/api/v1/shop/webhooks/<platform>/<slug> (docs/architecture.md, "Shops and money actions")."""
 
+import hashlib
 import logging
 
 from django.conf import settings
@@ -13,13 +14,27 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
-from premura.api.idempotency import idempotent
+from premura.api.idempotency import HEADER, idempotency_required, idempotent
 from premura.api.pagination import LimitOffset
+from premura.care import money
 from premura.commerce import ingest, services
 from premura.commerce.connectors.base import SignatureInvalid
-from premura.commerce.models import Order, ShopConnection
-from premura.commerce.schemas import OrderDetailOut, OrderFilters, OrderIn, OrderOut, ShopWebhookAccepted
+from premura.commerce.exceptions import OrderError
+from premura.commerce.models import Cancellation, Order, Refund, ShopConnection
+from premura.commerce.schemas import (
+    CancelIn,
+    CancellationOut,
+    OrderDetailOut,
+    OrderFilters,
+    OrderIn,
+    OrderOut,
+    RefundActionOut,
+    RefundIn,
+    RefundOut,
+    ShopWebhookAccepted,
+)
 from premura.core.encryption import CannotDecrypt
 from premura.core.signing import SIGNATURE_HEADERS
 from premura.core.text import is_ascii_number
@@ -81,6 +96,92 @@ def import_order(request: HttpRequest, payload: OrderIn):
         actor=request.user,
     )
     return Status(201, get_object_or_404(_orders_with_details(), pk=order.pk))
+
+
+def _order_by_number(number: str) -> Order:
+    return get_object_or_404(Order, number=number.strip().upper())
+
+
+def _action_key(request: HttpRequest) -> str:
+    """The money action's idempotency key (unique among all actions, 64 characters at most) from
+    the client's Idempotency-Key, which is theirs alone (decision 0007): the same key from the same
+    user is the same action, from another user another one."""
+    digest = hashlib.sha256(request.headers[HEADER].encode()).hexdigest()[:40]
+    return f"api:{request.user.pk}:{digest}"
+
+
+def _acting_case(order: Order):
+    """The case the action is made from, as in the console: the order's latest case. Its page is
+    where an administrator approves a refund over the limit, and its customer is told in their
+    language once the shop has done it; an order with no case is refused (nothing written)."""
+    case = order.cases.order_by("-pk").first()
+    if case is None:
+        raise OrderError(
+            _(
+                "Order %(number)s has no case: open one for it (POST /api/v1/cases with its order_id) "
+                "so the customer is told and an approval has a place, then try again."
+            )
+            % {"number": order.number}
+        )
+    return case
+
+
+@router.get("/orders/{number}/refunds", response={200: list[RefundOut], **errors(401, 403, 404, 422)})
+def list_refunds(request: HttpRequest, number: str):
+    """The refunds of an order (by its shop number, case-insensitive), oldest first, with their state."""
+    return _order_by_number(number).refunds.order_by("created_at", "pk")
+
+
+@router.post(
+    "/orders/{number}/refunds",
+    response={200: RefundActionOut, 201: RefundActionOut, **errors(401, 403, 404, 422)},
+)
+@idempotency_required
+def refund_order(request: HttpRequest, number: str, payload: RefundIn):
+    """Refund part or all of an order's captured payment, to the card or as store credit, as the
+    token's agent would from the case page: the shop is asked, and the customer told once it is
+    done. Over the agent's refund limit the refund waits for an administrator (status
+    `awaiting_approval`) and nothing reaches the shop. The `Idempotency-Key` header is required and
+    is the refund's key: the same request again refunds nothing more. 201 with the refund; 200 when
+    the key's refund was already made; 422, with nothing written, when the refund cannot be made
+    (an amount not refundable, no reason, a shop Premura cannot act on, an order with no case).
+    """
+    order = _order_by_number(number)
+    key = _action_key(request)
+    made_before = Refund.objects.filter(idempotency_key=key).exists()
+    refund, text = money.refund_order(
+        _acting_case(order),
+        order,
+        amount=payload.amount,
+        to=payload.to,
+        idempotency_key=key,
+        agent=current_agent(request),
+        reason=payload.reason,
+    )
+    refund.message = text
+    return Status(200 if made_before else 201, refund)
+
+
+@router.post(
+    "/orders/{number}/cancel",
+    response={200: CancellationOut, 201: CancellationOut, **errors(401, 403, 404, 422)},
+)
+@idempotency_required
+def cancel_order(request: HttpRequest, number: str, payload: CancelIn):
+    """Cancel an order not yet shipped, as the token's agent would from the case page: an authorised
+    card is voided at once, a captured payment refunded once the shop has cancelled, and the
+    customer told. The `Idempotency-Key` header is required and is the cancellation's key. 201 with
+    the cancellation; 200 when the key's cancellation was already made; 422, with nothing written,
+    when the order cannot be cancelled (shipped, already cancelled or being cancelled, no reason, a
+    shop Premura cannot act on, no case)."""
+    order = _order_by_number(number)
+    key = _action_key(request)
+    made_before = Cancellation.objects.filter(idempotency_key=key).exists()
+    cancellation, text = money.cancel_order(
+        _acting_case(order), order, idempotency_key=key, agent=current_agent(request), reason=payload.reason
+    )
+    cancellation.message = text
+    return Status(200 if made_before else 201, cancellation)
 
 
 # Shops' webhooks: no API token; each request is signed with the shop connection's secret.

@@ -6,7 +6,7 @@ from decimal import Decimal
 from ninja import Field, Schema
 
 from premura.api.schemas import Id, InputSchema, Money, PastMoment, QueryId, QuerySchema, StrictInt, Text
-from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
+from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState, RefundDestination
 
 # More of one product in one order is a typing mistake, not a sale.
 MAX_QUANTITY = 100_000
@@ -93,10 +93,19 @@ class RefundOut(Schema):
     payment_id: int | None
     amount: Decimal
     currency: str
-    status: str
+    destination: str = Field(..., description="card (the original payment) or store_credit.")
+    status: str = Field(
+        ...,
+        description=(
+            "awaiting_approval (over the requester's limit: an administrator decides on the case page), "
+            "rejected, requested (the shop is being asked), submitted (the bank has it), completed, failed."
+        ),
+    )
     reason: str
     created_at: datetime.datetime
-    expected_arrival_at: datetime.datetime | None
+    expected_arrival_at: datetime.datetime | None = Field(
+        ..., description="When the money should reach the customer's bank; known once submitted."
+    )
     completed_at: datetime.datetime | None
 
 
@@ -151,3 +160,37 @@ class ShopWebhookAccepted(Schema):
     )
     status: str = Field(..., description="received, processed or failed (the body is kept either way).")
     error: str = Field(..., description="Why it could not be applied, when it failed.")
+
+
+class RefundIn(InputSchema):
+    amount: Money = Field(..., description="In the order's currency, at most what is left to refund.")
+    to: RefundDestination = Field(
+        ..., description="card: back to the original payment; store_credit: a single-use discount code."
+    )
+    reason: str = Text(200, min_length=1, description="Why; kept in the audit log.")
+
+
+class CancelIn(InputSchema):
+    reason: str = Text(200, min_length=1, description="Why; kept in the audit log.")
+
+
+class RefundActionOut(RefundOut):
+    message: str = Field(..., description="What happened, in the request's language, as the console says it.")
+
+
+class CancellationOut(Schema):
+    id: int
+    status: str = Field(..., description="requested (the shop is being asked), done or failed.")
+    outcome: str = Field(
+        ...,
+        description=(
+            "What happens to the money: void (the card authorisation is released at once), refund "
+            "(the captured payment is refunded) or nothing (nothing was paid)."
+        ),
+    )
+    amount: Decimal
+    currency: str
+    reason: str
+    created_at: datetime.datetime
+    completed_at: datetime.datetime | None
+    message: str = Field(..., description="What happened, in the request's language, as the console says it.")
