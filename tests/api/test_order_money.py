@@ -11,6 +11,7 @@ import pytest
 from premura.agents.models import Notification, NotificationKind, RefundLimit, Role
 from premura.api.idempotency import IDEMPOTENCY_KEY_TTL
 from premura.api.models import IdempotentRequest
+from premura.channels.models import OutboundEmail, OutboundKind
 from premura.commerce import submission
 from premura.commerce.models import (
     Cancellation,
@@ -34,7 +35,8 @@ REFUND = {"amount": "20.00", "to": "card", "reason": "Caffettiera arrivata graff
 def post(api, path, body, key="k-1", **headers):
     if key is not None:
         headers["HTTP_IDEMPOTENCY_KEY"] = key
-    return api.client.post(path, json.dumps(body), content_type="application/json", **api.headers, **headers)
+    headers = {**api.headers, **headers}
+    return api.client.post(path, json.dumps(body), content_type="application/json", **headers)
 
 
 def refunds_path(order) -> str:
@@ -84,6 +86,9 @@ def test_a_refund_reaches_the_shop_once_when_the_request_is_sent_twice(
     submission.submit_refund(refund.pk)
     assert Refund.objects.count() == 1
     assert len(shopify.posts("refunds.json")) == 1
+    # The customer is told once, in their language, as from the console.
+    (mail,) = OutboundEmail.objects.filter(kind=OutboundKind.NOTICE)
+    assert "abbiamo rimborsato 20,00 €" in mail.body_text.replace("\xa0", " ")
     listed = agent_api.get(refunds_path(order).lower())
     assert listed.status_code == 200
     (listed_refund,) = listed.json()
@@ -231,6 +236,9 @@ def test_an_unconnected_shop_s_order_and_an_order_without_a_case_are_refused(
     response = post(agent_api, f"/api/v1/orders/{lonely.number}/cancel", {"reason": "Doppio"}, key="k-lonely")
     assert response.status_code == 422
     assert f"Order {lonely.number} has no case" in response.json()["detail"]
+    path = f"/api/v1/orders/{lonely.number}/cancel"
+    response = post(agent_api, path, {"reason": "Doppio"}, key="k-it", HTTP_ACCEPT_LANGUAGE="it")
+    assert f"L'ordine {lonely.number} non ha una pratica" in response.json()["detail"]
     assert Refund.objects.count() == 0 and Cancellation.objects.count() == 0 and shopify.requests == []
 
 
