@@ -291,6 +291,10 @@ class ShopConnection(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    # In clear for the code, encrypted in the column.
+    access_token = encryption.encrypted_text("access_token_encrypted", purpose=CONNECTION_SECRET_PURPOSE)
+    webhook_secret = encryption.encrypted_text("webhook_secret_encrypted", purpose=CONNECTION_SECRET_PURPOSE)
+
     class Meta:
         verbose_name = _("shop connection")
         verbose_name_plural = _("shop connections")
@@ -298,22 +302,6 @@ class ShopConnection(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def access_token(self) -> str:
-        return encryption.decrypt(self.access_token_encrypted, purpose=CONNECTION_SECRET_PURPOSE)
-
-    @access_token.setter
-    def access_token(self, value: str) -> None:
-        self.access_token_encrypted = encryption.encrypt(value, purpose=CONNECTION_SECRET_PURPOSE)
-
-    @property
-    def webhook_secret(self) -> str:
-        return encryption.decrypt(self.webhook_secret_encrypted, purpose=CONNECTION_SECRET_PURPOSE)
-
-    @webhook_secret.setter
-    def webhook_secret(self, value: str) -> None:
-        self.webhook_secret_encrypted = encryption.encrypt(value, purpose=CONNECTION_SECRET_PURPOSE)
 
 
 class WebhookStatus(models.TextChoices):

@@ -50,6 +50,20 @@ def decrypt(token: str, *, purpose: bytes) -> str:
         raise CannotDecrypt from None
 
 
+def encrypted_text(column: str, *, purpose: bytes) -> property:
+    """A model attribute read and written in clear and stored encrypted in the text field
+    `column` under `purpose`; reading raises CannotDecrypt when no configured key opens it. A
+    property, so the model's constructor takes it as a keyword like a field."""
+
+    def read(instance: models.Model) -> str:
+        return decrypt(getattr(instance, column), purpose=purpose)
+
+    def write(instance: models.Model, value: str) -> None:
+        setattr(instance, column, encrypt(value, purpose=purpose))
+
+    return property(read, write)
+
+
 def rotate(token: str, *, purpose: bytes) -> str:
     """`token` encrypted again under the current SECRET_KEY ("" for ""), so the key it was stored
     under can leave SECRET_KEY_FALLBACKS. Raises CannotDecrypt when no configured key opens it."""

@@ -397,6 +397,9 @@ class TrackingSource(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    # In clear for the code, encrypted in the column.
+    secret = encryption.encrypted_text("secret_encrypted", purpose=SECRET_PURPOSE)
+
     class Meta:
         verbose_name = _("tracking source")
         verbose_name_plural = _("tracking sources")
@@ -404,14 +407,6 @@ class TrackingSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def secret(self) -> str:
-        return encryption.decrypt(self.secret_encrypted, purpose=SECRET_PURPOSE)
-
-    @secret.setter
-    def secret(self, value: str) -> None:
-        self.secret_encrypted = encryption.encrypt(value, purpose=SECRET_PURPOSE)
 
 
 class DeliveryStatus(models.TextChoices):
