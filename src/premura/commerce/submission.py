@@ -11,6 +11,7 @@ next attempt asks the platform first (the connectors' idempotency), so it never 
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -89,6 +90,22 @@ def _record_error(action: Refund | Cancellation, error: TransientError | Permane
     transaction.on_commit(lambda: task.schedule((action.pk,), delay=delay.total_seconds()))
 
 
+def _ask_platform(action: Refund | Cancellation, call: Callable[[], str]) -> tuple[bool, str]:
+    """Make the platform call (outside any transaction): (True, its answer), or (False, "") after
+    recording its error on the action (retried with backoff, or failed)."""
+    try:
+        return True, call()
+    except (TransientError, PermanentError) as error:
+        failure = error
+    except Exception as error:
+        # Our bug or the database's: retried with backoff like an outage, never forever.
+        logger.exception("%s %s could not be submitted", action._meta.model_name, action.pk)
+        failure = TransientError(f"{error.__class__.__name__}: {error}")
+    with transaction.atomic():
+        _record_error(action, failure)
+    return False, ""
+
+
 def submit_refund(refund_id: int) -> Refund:
     """Ask the platform for a requested refund (to the card, or store credit as a single-use
     discount code) and record its answer. Returns the row; does nothing unless it is due and
@@ -96,29 +113,23 @@ def submit_refund(refund_id: int) -> Refund:
     if not _claim(Refund, refund_id):
         return Refund.objects.get(pk=refund_id)
     refund = Refund.objects.select_related("order").get(pk=refund_id)
-    try:
+
+    def call() -> str:
         connector = _connector(refund)
         if refund.destination == RefundDestination.STORE_CREDIT:
-            external_id = connector.create_discount_code(
+            return connector.create_discount_code(
                 key=refund.idempotency_key, amount=refund.amount, currency=refund.currency
             )
-        else:
-            external_id = connector.refund(
-                refund.order.external_id,
-                amount=refund.amount,
-                currency=refund.currency,
-                key=refund.idempotency_key,
-                note=refund.reason,
-            )
-    except (TransientError, PermanentError) as error:
-        with transaction.atomic():
-            _record_error(refund, error)
-        return Refund.objects.get(pk=refund_id)
-    except Exception as error:
-        # Our bug or the database's: retried with backoff like an outage, never forever.
-        logger.exception("refund %s could not be submitted", refund_id)
-        with transaction.atomic():
-            _record_error(refund, TransientError(f"{error.__class__.__name__}: {error}"))
+        return connector.refund(
+            refund.order.external_id,
+            amount=refund.amount,
+            currency=refund.currency,
+            key=refund.idempotency_key,
+            note=refund.reason,
+        )
+
+    answered, external_id = _ask_platform(refund, call)
+    if not answered:
         return Refund.objects.get(pk=refund_id)
     with transaction.atomic():
         # Store credit is usable at once; money to a card takes the bank's days.
@@ -138,20 +149,16 @@ def submit_cancellation(cancellation_id: int) -> Cancellation:
     if not _claim(Cancellation, cancellation_id):
         return Cancellation.objects.get(pk=cancellation_id)
     cancellation = Cancellation.objects.select_related("order").get(pk=cancellation_id)
-    void_id = ""
-    try:
+
+    def call() -> str:
         connector = _connector(cancellation)
         connector.cancel_order(cancellation.order.external_id, reason="customer")
         if cancellation.outcome == CancellationOutcome.VOID:
-            void_id = connector.void_authorization(cancellation.order.external_id)
-    except (TransientError, PermanentError) as error:
-        with transaction.atomic():
-            _record_error(cancellation, error)
-        return Cancellation.objects.get(pk=cancellation_id)
-    except Exception as error:
-        logger.exception("cancellation %s could not be submitted", cancellation_id)
-        with transaction.atomic():
-            _record_error(cancellation, TransientError(f"{error.__class__.__name__}: {error}"))
+            return connector.void_authorization(cancellation.order.external_id)
+        return ""
+
+    answered, void_id = _ask_platform(cancellation, call)
+    if not answered:
         return Cancellation.objects.get(pk=cancellation_id)
     with transaction.atomic():
         cancellation = services.mark_cancellation_done(cancellation, void_id=void_id)

@@ -66,37 +66,44 @@ def _first_error(form: forms.Form) -> str:
     return next(f"{form.fields[name].label or name}: {errors[0]}" for name, errors in form.errors.items())
 
 
+def _act(request: HttpRequest, case_id: int, form: forms.Form, act) -> HttpResponse:
+    """Run `act(cleaned_data)` when the form is valid; its words, or the refusal's, as a flash
+    message on the case page."""
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+    else:
+        try:
+            _, text = act(form.cleaned_data)
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, text)
+    return redirect("console:case", case_id=case_id)
+
+
 @require_POST
 @agent_required
 def case_cancel_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
     case, order = _case_order(agent, case_id)
-    form = MoneyForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("console:case", case_id=case_id)
-    data = form.cleaned_data
-    try:
-        _, text = money.cancel_order(
+    return _act(
+        request,
+        case_id,
+        MoneyForm(request.POST),
+        lambda data: money.cancel_order(
             case, order, idempotency_key=data["idempotency_key"], agent=agent, reason=data["reason"]
-        )
-    except OrderError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, text)
-    return redirect("console:case", case_id=case_id)
+        ),
+    )
 
 
 @require_POST
 @agent_required
 def case_refund_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpResponse:
     case, order = _case_order(agent, case_id)
-    form = RefundForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _first_error(form))
-        return redirect("console:case", case_id=case_id)
-    data = form.cleaned_data
-    try:
-        _, text = money.refund_order(
+    return _act(
+        request,
+        case_id,
+        RefundForm(request.POST),
+        lambda data: money.refund_order(
             case,
             order,
             amount=data["amount"],
@@ -104,12 +111,8 @@ def case_refund_order(request: HttpRequest, agent: Agent, case_id: int) -> HttpR
             idempotency_key=data["idempotency_key"],
             agent=agent,
             reason=data["reason"],
-        )
-    except OrderError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, text)
-    return redirect("console:case", case_id=case_id)
+        ),
+    )
 
 
 @require_POST
