@@ -34,7 +34,7 @@ run: install
 	@echo "  Inbound mail: LMTP on $(HOST):$(LMTP_PORT); IMAP mailboxes are watched with IDLE (premura imap_idle)."
 	@echo "  Stop with Ctrl-C."
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	  $(RUN_ENV) $(BIN)/premura run_huey & \
 	  $(RUN_ENV) $(BIN)/premura lmtp --bind $(HOST):$(LMTP_PORT) & \
 	  $(RUN_ENV) $(BIN)/premura imap_idle & \
