@@ -15,6 +15,20 @@ from tests.factories.shipping import ShipmentFactory
 from tests.locks import wait_until_a_session_waits_for_a_lock
 
 
+def race(work, *, paused: threading.Event, release: threading.Event) -> None:
+    """Run `work` in a thread named "first" until it sets `paused` (holding its lock), then in one
+    named "second" until that one waits for the lock; release the first and let both finish."""
+    first = threading.Thread(target=work, name="first")
+    second = threading.Thread(target=work, name="second")
+    first.start()
+    assert paused.wait(timeout=30)
+    second.start()
+    wait_until_a_session_waits_for_a_lock()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="SQLite's BEGIN IMMEDIATE (decision 0002) lets no two handlings interleave",
@@ -48,15 +62,7 @@ def test_the_same_signal_twice_at_once_opens_one_incident_and_sends_one_notice(t
         finally:
             connection.close()
 
-    first = threading.Thread(target=handle, name="first")
-    second = threading.Thread(target=handle, name="second")
-    first.start()
-    assert opened.wait(timeout=30)
-    second.start()
-    wait_until_a_session_waits_for_a_lock()
-    release.set()
-    first.join(timeout=30)
-    second.join(timeout=30)
+    race(handle, paused=opened, release=release)
     assert errors == []
     assert Incident.objects.count() == 1 and Notice.objects.count() == 1
 
@@ -113,15 +119,7 @@ def test_two_agents_approving_the_refund_at_once_request_one_refund(transactiona
         finally:
             connection.close()
 
-    first = threading.Thread(target=approve, name="first")
-    second = threading.Thread(target=approve, name="second")
-    first.start()
-    assert inside.wait(timeout=30)
-    second.start()
-    wait_until_a_session_waits_for_a_lock()
-    release.set()
-    first.join(timeout=30)
-    second.join(timeout=30)
+    race(approve, paused=inside, release=release)
     assert errors == []
     assert Refund.objects.count() == 1 and Grant.objects.get().approval == Approval.APPROVED
     assert events_for(incident.case).filter(action="care.refund_approved").count() == 1
