@@ -212,6 +212,15 @@ class Grant(models.Model):
         related_name="care_grant",
         verbose_name=_("refund"),
     )
+    # A coupon or free shipping, made on the order's shop platform (commerce.Coupon).
+    coupon = models.OneToOneField(
+        "commerce.Coupon",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="care_grant",
+        verbose_name=_("coupon on the shop"),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -274,3 +283,187 @@ class CarrierTask(models.Model):
 
     def __str__(self) -> str:
         return self.get_action_display()
+
+
+class PolicyKind(models.TextChoices):
+    LOST_PARCEL = "lost_parcel", _("Parcel not received")
+    DAMAGED = "damaged", _("Item arrived damaged")
+    CANCEL_BEFORE_SHIPMENT = "cancel_unshipped", _("Cancellation before shipment")
+    CANCEL_AFTER_SHIPMENT = "cancel_shipped", _("Cancellation after shipment")
+
+
+class ResolutionPolicy(models.Model):
+    """How the shop resolves one kind of problem, as data its administrator edits (one row per
+    kind). A report is resolved on the spot when the policy is active and the customer's trust
+    score and the order's total are within its thresholds; otherwise it goes to review and the
+    customer is promised a decision within `review_business_days`."""
+
+    kind = models.CharField(_("problem"), max_length=16, choices=PolicyKind.choices, unique=True)
+    is_active = models.BooleanField(_("resolve automatically"), default=True)
+    min_trust_score = models.PositiveSmallIntegerField(
+        _("trust score from"), default=50, help_text=_("0 to 100: customers at or above it are trusted.")
+    )
+    max_order_total = models.DecimalField(
+        _("order total up to"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty: any total."),
+    )
+    offer_reship = models.BooleanField(_("offer to send it again"), default=True)
+    offer_refund = models.BooleanField(_("offer a refund"), default=True)
+    review_business_days = models.PositiveSmallIntegerField(_("decision within (business days)"), default=3)
+    keep_if_found_below = models.DecimalField(
+        _("if the parcel turns up, the customer keeps it below"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Below this order total the customer keeps a parcel that turns up late, or gives it away."
+        ),
+    )
+    require_photo = models.BooleanField(_("ask for a photo first"), default=False)
+    return_instructions = models.TextField(_("return instructions"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resolution policy")
+        verbose_name_plural = _("resolution policies")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class ReportState(models.TextChoices):
+    AWAITING_PHOTO = "awaiting_photo", _("Waiting for a photo")
+    IN_REVIEW = "in_review", _("In review")
+    AWAITING_CHOICE = "awaiting_choice", _("Waiting for the customer's choice")
+    RESOLVED = "resolved", _("Resolved")
+    DECLINED = "declined", _("Declined")
+
+
+class Remedy(models.TextChoices):
+    RESHIP = "reship", _("Send it again")
+    REFUND = "refund", _("Refund")
+
+
+class ParcelReport(models.Model):
+    """A customer's report that an order's parcel never arrived or arrived damaged, and how the
+    shop's policy resolved it: on the spot (the customer chooses the remedy), or after a review
+    promised by `decision_due_on`. One report per order and problem."""
+
+    case = models.ForeignKey(
+        "conversations.Case", on_delete=models.CASCADE, related_name="parcel_reports", verbose_name=_("case")
+    )
+    order = models.ForeignKey(
+        "commerce.Order", on_delete=models.CASCADE, related_name="parcel_reports", verbose_name=_("order")
+    )
+    problem = models.CharField(_("problem"), max_length=16, choices=PolicyKind.choices)
+    state = models.CharField(_("state"), max_length=16, choices=ReportState.choices)
+    trust_score = models.PositiveSmallIntegerField(_("trust score"))
+    # The policy's thresholds and the score's parts when it was decided, for the audit.
+    assessment = models.JSONField(_("assessment"), default=dict)
+    auto_resolved = models.BooleanField(_("resolved automatically"), default=False)
+    decision_due_on = models.DateField(_("decision due on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    remedy = models.CharField(_("remedy"), max_length=8, choices=Remedy.choices, blank=True)
+    chosen_at = models.DateTimeField(_("chosen at"), null=True, blank=True)
+    reshipment = models.OneToOneField(
+        "commerce.Reshipment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parcel_report",
+        verbose_name=_("re-shipment"),
+    )
+    refund = models.OneToOneField(
+        "commerce.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parcel_report",
+        verbose_name=_("refund"),
+    )
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("parcel report")
+        verbose_name_plural = _("parcel reports")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "problem"], name="parcel_report_one_per_problem")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_problem_display()} ({self.get_state_display()})"
+
+
+class StepKind(models.TextChoices):
+    REVIEW = "review", _("Our decision on your report")
+    CARRIER_CLAIM = "carrier_claim", _("The carrier's answer to our claim")
+    REFUND = "refund", _("Your refund reaching your account")
+    RESHIPMENT = "reshipment", _("The replacement leaving our warehouse")
+
+
+class PendingStep(models.Model):
+    """Something the customer waits on, with the date we promised it by (a kept promise). The
+    periodic check reads only the steps whose `check_at` has come (an index range): before the
+    date passes it messages the customer, escalates the case and records it."""
+
+    case = models.ForeignKey(
+        "conversations.Case", on_delete=models.CASCADE, related_name="pending_steps", verbose_name=_("case")
+    )
+    order = models.ForeignKey(
+        "commerce.Order",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pending_steps",
+        verbose_name=_("order"),
+    )
+    kind = models.CharField(_("step"), max_length=16, choices=StepKind.choices)
+    expected_by = models.DateTimeField(_("expected by"))
+    # When the periodic check looks at it: some time before `expected_by`; cleared once checked.
+    check_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("customer told of the delay at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    refund = models.ForeignKey(
+        "commerce.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pending_steps",
+        verbose_name=_("refund"),
+    )
+    report = models.ForeignKey(
+        ParcelReport,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pending_steps",
+        verbose_name=_("parcel report"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending step")
+        verbose_name_plural = _("pending steps")
+        ordering = ["expected_by", "pk"]
+        indexes = [
+            models.Index(
+                fields=["check_at"], condition=models.Q(done_at__isnull=True), name="pending_step_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.expected_by:%Y-%m-%d})"

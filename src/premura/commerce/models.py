@@ -259,8 +259,120 @@ class Cancellation(MoneyActionFields):
         return f"{self.order} ({self.get_status_display()})"
 
 
+class ActionStatus(models.TextChoices):
+    """Where a coupon, a re-shipment or an address change stands: written requested, then done or
+    failed by the platform's answer (commerce.submission)."""
+
+    REQUESTED = "requested", _("Requested")
+    DONE = "done", _("Done on the platform")
+    FAILED = "failed", _("Failed")
+
+
+class CouponKind(models.TextChoices):
+    AMOUNT = "amount", _("Amount off")
+    PERCENTAGE = "percentage", _("Percentage off")
+    FREE_SHIPPING = "free_shipping", _("Free shipping")
+
+
+class Coupon(MoneyActionFields):
+    """A single-use discount code made on the order's shop platform for the customer: an amount or
+    a percentage off (optionally only on one product category), or free shipping, until an
+    expiry date. `code` is the platform's, known once it is done."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="coupons", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CouponKind.choices)
+    # An amount in `currency`, or a percentage (1-100); 0 for free shipping.
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    category = models.CharField(_("only on the category"), max_length=100, blank=True)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
+    )
+    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="requested"), name="coupon_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code or f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class Reshipment(MoneyActionFields):
+    """The order's goods sent again, free, as a replacement order on the shop's platform (a lost
+    or damaged parcel). `lines`: [{"sku": ..., "quantity": ...}] of the original order, all of
+    them when the agent did not choose."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="reshipments", verbose_name=_("order")
+    )
+    lines = models.JSONField(_("lines"), default=list)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
+    )
+    # The replacement order's number on the platform, for the agent and the customer.
+    replacement_number = models.CharField(_("replacement order"), max_length=64, blank=True)
+    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("re-shipment")
+        verbose_name_plural = _("re-shipments")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="requested"), name="reshipment_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} → {self.replacement_number or self.get_status_display()}"
+
+
+class AddressChange(MoneyActionFields):
+    """A new delivery address for an order not yet shipped, asked of the platform; the order's
+    own address changes once the platform has it."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="address_changes", verbose_name=_("order")
+    )
+    shipping_name = models.CharField(_("ship to"), max_length=200)
+    shipping_street = models.CharField(_("street"), max_length=200)
+    shipping_postcode = models.CharField(_("postcode"), max_length=16)
+    shipping_city = models.CharField(_("city"), max_length=100)
+    shipping_province = models.CharField(_("province"), max_length=8, blank=True)
+    shipping_country = models.CharField(_("country"), max_length=2, default="IT")
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
+    )
+    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("address change")
+        verbose_name_plural = _("address changes")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="requested"),
+                name="addresschange_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.shipping_street}, {self.shipping_city}"
+
+
 class Platform(models.TextChoices):
     SHOPIFY = "shopify", "Shopify"
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+    PRESTASHOP = "prestashop", "PrestaShop"
     GENERIC = "generic", _("Custom shop (signed JSON)")
 
 
@@ -290,6 +402,9 @@ class ShopConnection(models.Model):
     webhook_secret_encrypted = models.TextField(_("webhook secret (encrypted)"), blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The reconciliation job's checkpoint: orders changed on the platform since then are read again
+    # (a webhook the platform never delivered, or a platform without webhooks).
+    reconciled_until = models.DateTimeField(_("orders read up to"), null=True, blank=True, editable=False)
 
     # In clear for the code, encrypted in the column.
     access_token = encryption.encrypted_text("access_token_encrypted", purpose=CONNECTION_SECRET_PURPOSE)
