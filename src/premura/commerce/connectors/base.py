@@ -19,17 +19,26 @@ and, when ``takes_actions`` (the shop's platform does what Premura asks):
 - ``cancel_order(external_order_id, *, reason)``
 - ``void_authorization(external_order_id) -> str`` (the void's id on the platform)
 - ``refund(external_order_id, *, amount, currency, key, note) -> str`` (the refund's id)
-- ``create_discount_code(*, key, amount, currency) -> str`` (the code, single use)
+- ``create_coupon(NewCoupon) -> str`` (the code, single use; store credit is an amount coupon)
+- ``create_replacement_order(external_order_id, *, key, lines, note) -> str`` (the replacement
+  order's number as the customer sees it; free of charge, shipped to the original address)
+- ``change_shipping_address(external_order_id, *, address)`` (before the order is shipped)
 
 Each action is idempotent on the platform for the same `key` (or order): a retried job that finds
 the platform already did it returns the same id and does it again never. They raise
-TransientError (retried later, with backoff) or PermanentError (the platform refused: its message
-is shown to the agent).
+TransientError (retried later, with backoff) or PermanentError (the platform refused, or cannot
+do this at all: its message is shown to the agent).
+
+For the reconciliation job (orders whose webhook never came, or platforms without webhooks),
+when ``lists_orders``:
+
+- ``orders_changed_since(since) -> Iterator[ShopOrder]``: every order created or changed on the
+  platform at or after `since` (all of them when None), oldest change first, page by page.
 """
 
 import datetime
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -83,6 +92,27 @@ class ShopOrder:
 
 
 @dataclass(frozen=True)
+class NewCoupon:
+    """A single-use discount code to make on the platform for one customer. `kind` is a
+    commerce.models.CouponKind value; `value` an amount in `currency` or a percentage (0 for free
+    shipping); `category` the product category it is limited to ("" for all)."""
+
+    key: str
+    kind: str
+    value: Decimal
+    currency: str
+    email: str
+    category: str = ""
+    expires_on: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class ReplacementLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class ShopRefund:
     """A refund the platform made (ours come back too: `note` carries our key)."""
 
@@ -119,6 +149,8 @@ def key_in(note: str) -> str:
 class Connector:
     platform = ""
     takes_actions = False
+    receives_webhooks = True
+    lists_orders = False
 
     def __init__(self, connection: ShopConnection):
         self.connection = connection
@@ -144,7 +176,18 @@ class Connector:
     def refund(self, external_order_id: str, *, amount: Decimal, currency: str, key: str, note: str) -> str:
         raise NotImplementedError
 
-    def create_discount_code(self, *, key: str, amount: Decimal, currency: str) -> str:
+    def create_coupon(self, coupon: NewCoupon) -> str:
+        raise NotImplementedError
+
+    def create_replacement_order(
+        self, external_order_id: str, *, key: str, lines: list[ReplacementLine], note: str
+    ) -> str:
+        raise NotImplementedError
+
+    def change_shipping_address(self, external_order_id: str, *, address: ShippingAddress) -> None:
+        raise NotImplementedError
+
+    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder]:
         raise NotImplementedError
 
 
