@@ -238,15 +238,31 @@ class CarrierAction(models.TextChoices):
     REDELIVERY = "redelivery", _("Deliver again")
     PICKUP_POINT = "pickup_point", _("Redirect to a pickup point")
     NEW_DATE = "new_date", _("Deliver on a new date")
+    CLAIM = "claim", _("Open a claim for a lost parcel")
 
 
 class CarrierTask(models.Model):
     """What an agent asked the carrier to do with one parcel. No carrier connector takes such a
     request yet, so each is a task for the agent (call or write to the carrier), done by hand
-    (decision 0028). One open task per incident and action: asking again changes it."""
+    (decision 0028). One open task per incident and action: asking again changes it. A claim for
+    a parcel the customer reported lost belongs to the report (`report`), with no incident when
+    tracking never saw a problem."""
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="carrier_tasks", verbose_name=_("incident")
+        Incident,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="carrier_tasks",
+        verbose_name=_("incident"),
+    )
+    report = models.ForeignKey(
+        "ParcelReport",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="carrier_tasks",
+        verbose_name=_("parcel report"),
     )
     action = models.CharField(_("action"), max_length=16, choices=CarrierAction.choices)
     pickup_point = models.CharField(_("pickup point"), max_length=200, blank=True)
@@ -278,11 +294,32 @@ class CarrierTask(models.Model):
                 fields=["incident", "action"],
                 condition=models.Q(done_at__isnull=True),
                 name="carrier_task_one_open",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["report", "action"],
+                condition=models.Q(done_at__isnull=True),
+                name="carrier_task_one_open_per_report",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=False) | models.Q(report__isnull=False),
+                name="carrier_task_incident_or_report",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.get_action_display()
+
+    @property
+    def case(self):
+        """The case the task is on: its incident's, or its parcel report's."""
+        return self.report.case if self.report_id else self.incident.case
+
+    @property
+    def shipment(self):
+        """The parcel the carrier is asked about (None when a reported order has no shipment)."""
+        if self.incident_id:
+            return self.incident.shipment
+        return self.report.order.shipments.order_by("-pk").first()
 
 
 class PolicyKind(models.TextChoices):

@@ -114,15 +114,15 @@ def set_expected_date(incident: Incident, day: datetime.date) -> None:
 def finish_task(task: CarrierTask, agent: Agent) -> CarrierTask:
     """The agent did what the task asked of the carrier. Done twice is done once."""
     task = (
-        CarrierTask.objects.select_for_update(of=("self",)).select_related("incident__case").get(pk=task.pk)
+        CarrierTask.objects.select_for_update(of=("self",))
+        .select_related("incident__case", "report__case")
+        .get(pk=task.pk)
     )
     if task.done_at is not None:
         return task
     task.done_at, task.done_by = clock.now(), agent
     task.save(update_fields=["done_at", "done_by"])
-    record_event(
-        task.incident.case, "care.carrier_task_done", actor=agent.user, task_id=task.pk, kind=task.action
-    )
+    record_event(task.case, "care.carrier_task_done", actor=agent.user, task_id=task.pk, kind=task.action)
     return task
 
 

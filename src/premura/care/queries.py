@@ -61,7 +61,9 @@ def open_carrier_tasks(*, limit: int) -> list[CarrierTask]:
     the desk's to-do list on the incidents page."""
     return list(
         CarrierTask.objects.filter(done_at__isnull=True)
-        .select_related("incident__shipment__carrier", "incident__shipment__order", "requested_by")
+        .select_related(
+            "incident__shipment__carrier", "incident__shipment__order", "report__order", "requested_by"
+        )
         .order_by("created_at", "pk")[:limit]
     )
 

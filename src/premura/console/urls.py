@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from premura.console import incident, money, scorecard, views
+from premura.console import incident, money, reports, scorecard, views
 
 app_name = "console"
 urlpatterns = [
@@ -25,6 +25,17 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/incident/refund/", incident.incident_refund, name="incident_refund"),
     path("cases/<int:case_id>/order/cancel/", money.case_cancel_order, name="case_cancel_order"),
+    path("cases/<int:case_id>/order/report/", reports.report_parcel, name="case_report_parcel"),
+    path(
+        "cases/<int:case_id>/reports/<int:report_id>/decision/",
+        reports.decide_report,
+        name="case_report_decision",
+    ),
+    path(
+        "cases/<int:case_id>/reports/<int:report_id>/remedy/",
+        reports.choose_remedy,
+        name="case_report_remedy",
+    ),
     path("cases/<int:case_id>/order/refund/", money.case_refund_order, name="case_refund_order"),
     path(
         "cases/<int:case_id>/order/refunds/<int:refund_id>/decision/",

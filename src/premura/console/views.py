@@ -24,6 +24,7 @@ from premura.channels.senders import add_sender_identity, sender_offers
 from premura.commerce.queries import lifetime_value
 from premura.console.forms import NewCaseForm, NoteForm, ReplyForm, parse_id, parse_page
 from premura.console.money import money_panel
+from premura.console.reports import reports_panel
 from premura.conversations import services
 from premura.conversations.attachments import (
     ATTACHMENT_TYPES,
@@ -159,6 +160,7 @@ def _case_context(case, agent: Agent) -> dict:
         "orders": customer_orders(case.customer),
         "order": (order := order_with_details(case.order_id) if case.order_id else None),
         "money": money_panel(case, agent, order),
+        "reports": reports_panel(case),
         "incident": incident_for_case(case),
         "grants": customer_grants(case.customer),
         "agents": Agent.objects.order_by("display_name"),

@@ -8,7 +8,8 @@ looked up *through* that order, so an id changed in the URL reaches nothing else
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from premura.commerce.models import Order
+from premura.care.resolution import REPORTED_PROBLEMS
+from premura.commerce.models import Order, OrderStatus
 from premura.conversations.models import Attachment, Case, Direction, Message
 from premura.portal.links import InvalidLink, read_token
 from premura.portal.sessions import remembered_token
@@ -88,3 +89,18 @@ def access_attachment(case: Case, attachment_id: int) -> Attachment:
         )
     except Attachment.DoesNotExist:
         raise Http404 from None
+
+
+def order_actions(order: Order) -> dict:
+    """What the order page offers beyond reading: the parcel reports made, the problems that can
+    still be reported (once the parcel has left; care.resolution), and whether the customer may
+    ask to cancel (until it is delivered, and only once)."""
+    reports = list(order.parcel_reports.order_by("created_at"))
+    reported = {report.problem for report in reports}
+    sent = order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+    return {
+        "reports": reports,
+        "can_report": [problem for problem in REPORTED_PROBLEMS if sent and problem not in reported],
+        "can_ask_to_cancel": order.status in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED)
+        and not order.cancellations.exists(),
+    }

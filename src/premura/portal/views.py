@@ -38,6 +38,7 @@ from premura.portal.queries import (
     access_order,
     access_session_order,
     customer_messages,
+    order_actions,
     order_cases,
 )
 from premura.portal.services import open_case_from_portal
@@ -156,7 +157,7 @@ def _throttle_post(request: HttpRequest, order: Order) -> int | None:
 @require_GET
 @portal_view
 def order_page(request: HttpRequest, order: Order) -> HttpResponse:
-    context = {"order": order, "cases": order_cases(order)}
+    context = {"order": order, "cases": order_cases(order), **order_actions(order)}
     return render(request, "portal/order.html", context)
 
 

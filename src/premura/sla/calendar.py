@@ -190,3 +190,25 @@ def business_time_before(
         closed_days = 0 if intervals else closed_days + 1
         day -= _ONE_DAY
     return None
+
+
+def close_of_business_day(schedule: Schedule, start: datetime.datetime, days: int) -> datetime.datetime:
+    """The close of the `days`-th open day after the local day of `start` (that day itself does
+    not count): "a decision within 3 business days" asked on a Friday, with a Monday to Friday
+    week, is Wednesday at closing time. With `days` 0: the close of the first open day from
+    `start` on, `start`'s own if it is still open. Raises CalendarNeverOpen as the walk above."""
+    _check_aware(start)
+    day = schedule.local_date(start) + (_ONE_DAY if days > 0 else _ZERO)
+    remaining, closed_in_a_row = max(days, 1), 0
+    while True:
+        intervals = list(schedule.intervals_on(day))
+        if intervals and intervals[-1][1] > start:
+            closed_in_a_row = 0
+            remaining -= 1
+            if remaining == 0:
+                return intervals[-1][1]
+        else:
+            closed_in_a_row += 1
+            if closed_in_a_row > MAX_CLOSED_DAYS:
+                raise CalendarNeverOpen(schedule.local_date(start))
+        day += _ONE_DAY

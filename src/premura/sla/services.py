@@ -27,7 +27,7 @@ from premura.core import clock
 from premura.core.audit import record_event
 from premura.shop.queries import shop_settings
 from premura.sla import escalation
-from premura.sla.calendar import Schedule, add_business_time, business_time_between
+from premura.sla.calendar import Schedule, add_business_time, business_time_between, close_of_business_day
 from premura.sla.exceptions import CalendarNeverOpen, SlaError
 from premura.sla.models import (
     BusinessCalendar,
@@ -40,6 +40,7 @@ from premura.sla.models import (
     OpeningHours,
     Policy,
     Target,
+    italian_holidays,
 )
 
 logger = logging.getLogger(__name__)
@@ -516,6 +517,34 @@ class Promise:
 
     due_at: datetime.datetime
     time_zone: zoneinfo.ZoneInfo
+
+
+# The week a promise in business days counts when the shop has no business calendar yet.
+_STANDARD_WEEK = (((datetime.time(9), datetime.time(18)),),) * 5 + ((), ())
+
+
+def case_schedule(case: Case) -> Schedule:
+    """The business calendar the case's SLA runs on; without one, the first active policy's; with
+    no policy at all, Monday to Friday 9 to 18 in the shop's time zone, closed on Italian holidays."""
+    clock_row = CaseClock.objects.filter(case=case).select_related("policy__calendar").first()
+    if clock_row is not None and clock_row.policy is not None:
+        return clock_row.policy.calendar.schedule()
+    policies = active_policies()
+    if policies:
+        return policies[0].schedule
+    return Schedule(
+        time_zone=zoneinfo.ZoneInfo(shop_settings().time_zone),
+        weekly=_STANDARD_WEEK,
+        is_holiday=italian_holidays().__contains__,
+    )
+
+
+def business_days_later(
+    case: Case, days: int, *, start: datetime.datetime | None = None
+) -> datetime.datetime:
+    """The close of the `days`-th business day after `start` (now) on the case's calendar: the
+    date a promise "within N business days" is kept by (care's decisions on a report)."""
+    return close_of_business_day(case_schedule(case), start or clock.now(), days)
 
 
 def promised_time(case: Case) -> Promise | None:
