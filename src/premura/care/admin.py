@@ -2,10 +2,19 @@ import io
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from premura.care.export import write_grants_csv
-from premura.care.models import CarrierTask, CompensationRule, Grant, Incident, Notice
+from premura.care.models import (
+    CarrierTask,
+    CompensationRule,
+    Grant,
+    Incident,
+    Notice,
+    ParcelReport,
+    ResolutionPolicy,
+)
 
 
 @admin.register(CompensationRule)
@@ -26,6 +35,47 @@ class CompensationRuleAdmin(admin.ModelAdmin):
     list_display_links = ["name"]
     list_editable = ["position", "is_active"]
     ordering = ["position", "pk"]
+
+
+@admin.register(ResolutionPolicy)
+class ResolutionPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "kind",
+        "is_active",
+        "min_trust_score",
+        "max_order_total",
+        "offer_reship",
+        "offer_refund",
+        "review_business_days",
+        "keep_if_found_below",
+        "require_photo",
+    ]
+    list_editable = ["is_active"]
+    readonly_fields = ["updated_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ParcelReport)
+class ParcelReportAdmin(admin.ModelAdmin):
+    list_display = [
+        "order",
+        "problem",
+        "state",
+        "trust_score",
+        "auto_resolved",
+        "decision_due_on",
+        "remedy",
+        "created_at",
+    ]
+    list_filter = ["problem", "state", "auto_resolved", "remedy"]
+    search_fields = ["order__number"]
+    readonly_fields = [field.name for field in ParcelReport._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.action(description=_("Export the codes as CSV"))

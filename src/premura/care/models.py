@@ -373,6 +373,30 @@ class ResolutionPolicy(models.Model):
     def __str__(self) -> str:
         return self.get_kind_display()
 
+    def clean(self) -> None:
+        errors = {}
+        if self.min_trust_score > 100:
+            errors["min_trust_score"] = _("The trust score goes from 0 to 100.")
+        for name in ("max_order_total", "keep_if_found_below"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                errors[name] = _("An amount above 0, or empty.")
+        reported = self.kind in (PolicyKind.LOST_PARCEL, PolicyKind.DAMAGED)
+        if reported and self.is_active and not (self.offer_reship or self.offer_refund):
+            errors["offer_refund"] = _("To resolve reports on its own, the policy must offer a remedy.")
+        if self.review_business_days > 30:
+            errors["review_business_days"] = _(
+                "A decision promised more than 30 business days away is no promise."
+            )
+        if (
+            self.kind == PolicyKind.CANCEL_AFTER_SHIPMENT
+            and self.is_active
+            and not self.return_instructions.strip()
+        ):
+            errors["return_instructions"] = _("Write the return instructions the customer is sent.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class ReportState(models.TextChoices):
     AWAITING_PHOTO = "awaiting_photo", _("Waiting for a photo")

@@ -128,6 +128,18 @@ def policy_for(kind: str) -> ResolutionPolicy:
     return policy if policy is not None else ResolutionPolicy(kind=kind, is_active=False)
 
 
+def set_policy(kind: str, **fields: Any) -> ResolutionPolicy:
+    """Create or change the shop's policy for `kind` (what the admin does, for the demo and the
+    command line). Raises django's ValidationError, writing nothing, for values `clean` refuses."""
+    policy = ResolutionPolicy.objects.filter(kind=kind).first() or ResolutionPolicy(kind=kind)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.updated_at = clock.now()
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
 def remedies(policy: ResolutionPolicy, order: Order) -> list[str]:
     """What the customer may choose under `policy` for `order`: sending it again when the shop's
     platform takes actions from Premura, a refund while any of the payment is left to give back."""

@@ -78,6 +78,28 @@ DEMO_POLICIES = [
     _policy("E-mail e modulo web", 480, 2400),
 ]
 
+# The shop's resolution policies (issue 15; care.resolution): a parcel reported lost is resolved
+# on the spot for a customer the shop trusts (50 of 100) on orders up to 150 euros, their choice of
+# sending it again or a refund, and below 60 euros a parcel that turns up later is theirs to keep;
+# anyone else waits for a decision within 3 business days. A damaged item needs a photo first.
+# Before shipment a cancellation is done at once; after it the customer gets the return steps.
+DEMO_RESOLUTION_POLICIES = {
+    "lost_parcel": {
+        "min_trust_score": 50,
+        "max_order_total": Decimal("150"),
+        "keep_if_found_below": Decimal("60"),
+        "review_business_days": 3,
+    },
+    "damaged": {"min_trust_score": 40, "max_order_total": Decimal("150"), "require_photo": True},
+    "cancel_unshipped": {},
+    "cancel_shipped": {
+        "return_instructions": (
+            "Stampa l'etichetta di reso dalla pagina del tuo ordine, chiudi il pacco e consegnalo in "
+            "un punto BRT entro 14 giorni: il reso è gratuito."
+        ),
+    },
+}
+
 # The shop's compensation table (issue 14), tried in this order, first match wins: a lost or
 # returned parcel is for an agent to resolve (re-ship or refund); a delivery a week late on an
 # order from 200 euros earns a 10 euro partial refund an agent approves; three days late, 10% off the

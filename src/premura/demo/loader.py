@@ -20,7 +20,8 @@ from django.utils import timezone
 from premura.agents.models import Agent, Role, Team
 from premura.agents.services import create_agent, create_team, set_team_lead
 from premura.care.compensation import add_rule
-from premura.care.models import CompensationRule
+from premura.care.models import CompensationRule, ResolutionPolicy
+from premura.care.resolution import set_policy
 from premura.channels.mailboxes import add_mailbox
 from premura.channels.models import Mailbox
 from premura.commerce.models import Order, Refund
@@ -49,6 +50,7 @@ from premura.demo.corpus import (
     DEMO_EMAIL_DOMAINS,
     DEMO_PASSWORD,
     DEMO_POLICIES,
+    DEMO_RESOLUTION_POLICIES,
     DEMO_SHOP,
     DEMO_SOURCE,
     TEAMS,
@@ -190,6 +192,7 @@ def load_demo(
                 configure_carrier(code=code, name=name, tracking_url_template=template)
             ensure_service_levels()
             ensure_compensation_table()
+            ensure_resolution_policies()
         customer_of = {id(person): _create_customer(person) for person in people}
         order_of = {
             id(plan): _import_order(plan, customer_of[id(plan.person)], agents) for plan in order_plans
@@ -273,6 +276,13 @@ def ensure_compensation_table() -> None:
         return
     for position, rule in enumerate(DEMO_COMPENSATION, start=1):
         add_rule(position=position * 10, **rule)
+
+
+def ensure_resolution_policies() -> None:
+    """The shop's resolution policies (issue 15): the ones it has are left alone."""
+    for kind, fields in DEMO_RESOLUTION_POLICIES.items():
+        if not ResolutionPolicy.objects.filter(kind=kind).exists():
+            set_policy(kind, **fields)
 
 
 def _ensure_mailbox(teams: dict[str, Team]) -> None:
