@@ -84,7 +84,6 @@ from premura.commerce.connectors.base import (
     ShopRefund,
     SignatureInvalid,
     TransientError,
-    header,
     key_marker,
     load_json,
 )
@@ -112,6 +111,13 @@ CLOSED_STATUSES = frozenset({"completed", "refunded"})
 META_KEY = "premura_key"
 
 
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """A header by its name in any case: the stored webhook's headers are a plain dict, written as
+    Django spelled them ("X-Wc-Webhook-Topic")."""
+    wanted = name.lower()
+    return next((str(value).strip() for key, value in headers.items() if key.lower() == wanted), "")
+
+
 def sign(body: bytes, secret: str) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
@@ -120,8 +126,8 @@ def is_ping(body: bytes, headers: Mapping[str, str]) -> bool:
     """WooCommerce's unsigned ping when a webhook is saved: no signature, no topic, only
     ``webhook_id=<n>``. Answered 200 and never stored: it says nothing."""
     return (
-        not header(headers, SIGNATURE_HEADER)
-        and not header(headers, TOPIC_HEADER)
+        not _header(headers, SIGNATURE_HEADER)
+        and not _header(headers, TOPIC_HEADER)
         and bool(PING.fullmatch(body.strip()))
     )
 
@@ -135,7 +141,7 @@ def credentials_problem(token: str) -> str:
 
 def _money(value: Any, *, field: str) -> Decimal:
     try:
-        amount = Decimal(str(value if value not in (None, "") else "0"))
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise PayloadInvalid(f"{field}: {value!r} is not an amount") from None
     if not amount.is_finite():
@@ -191,10 +197,10 @@ def _lines(order: dict) -> list[NewOrderLine]:
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
             raise PayloadInvalid(f"{path}.quantity: {quantity!r} is not a positive whole number")
         gross = _money(item.get("subtotal"), field=f"{path}.subtotal") + _money(
-            item.get("subtotal_tax"), field=f"{path}.subtotal_tax"
+            item.get("subtotal_tax") or "0", field=f"{path}.subtotal_tax"
         )
         total = _money(item.get("total"), field=f"{path}.total") + _money(
-            item.get("total_tax"), field=f"{path}.total_tax"
+            item.get("total_tax") or "0", field=f"{path}.total_tax"
         )
         lines.append(
             NewOrderLine(
@@ -208,7 +214,7 @@ def _lines(order: dict) -> list[NewOrderLine]:
     for index, fee in enumerate(_objects(order, "fee_lines")):
         path = f"fee_lines.{index}"
         amount = _money(fee.get("total"), field=f"{path}.total") + _money(
-            fee.get("total_tax"), field=f"{path}.total_tax"
+            fee.get("total_tax") or "0", field=f"{path}.total_tax"
         )
         if amount < 0:
             raise PayloadInvalid(f"{path}: a negative fee (a discount as a fee) cannot be imported")
@@ -303,8 +309,8 @@ def parse_order(order: Any) -> tuple[ShopOrder, list[ShopRefund]]:
         raise PayloadInvalid("order.date_created_gmt is missing")
     name, address = _address(order)
     billing = order.get("billing") or {}
-    shipping = _money(order.get("shipping_total"), field="order.shipping_total") + _money(
-        order.get("shipping_tax"), field="order.shipping_tax"
+    shipping = _money(order.get("shipping_total") or "0", field="order.shipping_total") + _money(
+        order.get("shipping_tax") or "0", field="order.shipping_tax"
     )
     shop_order = ShopOrder(
         external_id=external_id,
@@ -336,7 +342,7 @@ class WooCommerceConnector(Connector):
     # --- webhooks ---------------------------------------------------------------------------
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], *, now: datetime.datetime) -> None:
-        given, secret = header(headers, SIGNATURE_HEADER), self.connection.webhook_secret
+        given, secret = _header(headers, SIGNATURE_HEADER), self.connection.webhook_secret
         if not given or not secret:
             raise SignatureInvalid
         if not hmac.compare_digest(given.encode(), sign(body, secret).encode()):
@@ -346,7 +352,7 @@ class WooCommerceConnector(Connector):
         return f"sha256:{hashlib.sha256(body).hexdigest()}"
 
     def topic(self, body: bytes, headers: Mapping[str, str]) -> str:
-        return header(headers, TOPIC_HEADER)[:64]
+        return _header(headers, TOPIC_HEADER)[:64]
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ShopEvent:
         topic = self.topic(body, headers)
@@ -548,7 +554,9 @@ class WooCommerceConnector(Connector):
     def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder]:
         query: dict[str, Any] = {"orderby": "modified", "order": "asc", "per_page": PAGE_SIZE}
         if since is not None:
-            query["modified_after"] = since.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            # WooCommerce's "after" is strict and to the second: one second earlier reads "at or after".
+            earlier = since.astimezone(datetime.UTC) - datetime.timedelta(seconds=1)
+            query["modified_after"] = earlier.strftime("%Y-%m-%dT%H:%M:%S")
             query["dates_are_gmt"] = "true"
         page = 1
         while True:
