@@ -103,7 +103,7 @@ def _apply(connection: ShopConnection, event: ShopEvent) -> None:
     if event.kind in ("order", "cancelled"):
         order = Order.objects.filter(source=connection.slug, external_id=event.external_order_id).first()
         if order is None:
-            order = _import(connection, event.order, before_refunds=bool(event.refunds))
+            order = import_shop_order(connection, event.order, before_refunds=bool(event.refunds))
             if not event.refunds:
                 return
         # Refunds the order lists (WooCommerce's): recorded first, each once, while the payment
@@ -124,9 +124,11 @@ def _record_refunds(order: Order, refunds: list[ShopRefund]) -> None:
         )
 
 
-def _import(connection: ShopConnection, order: ShopOrder, *, before_refunds: bool = False) -> Order:
-    """Import a new order; `before_refunds`: with its payment as captured, the refunds the event
-    lists being recorded next (each moves the payment to what the platform reports)."""
+def import_shop_order(connection: ShopConnection, order: ShopOrder, *, before_refunds: bool = False) -> Order:
+    """Import a shop's new order, its customer found by e-mail or created (webhooks, the CSV
+    import). `before_refunds`: with its payment as captured, the refunds the event lists being
+    recorded next (each moves the payment to what the platform reports). Raises OrderError or
+    CustomerError when it cannot be imported (DuplicateOrder for a number already imported)."""
     if not order.email:
         raise OrderError("The order has no e-mail address: its customer cannot be found or created")
     customer = find_customer(IdentityKind.EMAIL, order.email)
