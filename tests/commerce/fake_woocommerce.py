@@ -226,6 +226,7 @@ class FakeWooCommerce:
                 **{
                     key: body[key]
                     for key in ("parent_id", "billing", "shipping", "meta_data", "customer_note")
+                    if key in body
                 },
                 "status": body.get("status", "pending"),
                 "line_items": [

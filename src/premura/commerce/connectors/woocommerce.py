@@ -92,7 +92,6 @@ from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 TOPIC_HEADER = "X-WC-Webhook-Topic"
-DELIVERY_HEADER = "X-WC-Webhook-Delivery-ID"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 PING = re.compile(rb"webhook_id=\d{1,20}")
 PING_MAX_BYTES = 64
@@ -523,8 +522,8 @@ class WooCommerceConnector(Connector):
                 "billing": original.get("billing") or {},
                 "shipping": original.get("shipping") or {},
                 "line_items": line_items,
-                "meta_data": [{"key": META_KEY, "value": key}],
-                "customer_note": note,
+                # Custom fields, seen by the shop's staff, not by the customer (a customer_note is).
+                "meta_data": [{"key": META_KEY, "value": key}, {"key": "premura_note", "value": note}],
             },
         )
         if not answer.get("id"):
