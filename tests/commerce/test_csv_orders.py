@@ -67,7 +67,7 @@ def run(path: Path, *options: str) -> tuple[str, str]:
 
 
 def test_orders_are_imported_grouped_by_number_and_a_second_run_skips_them(tmp_path, shop):
-    path = write(tmp_path, HEADER, MOKA, FILTERS, COFFEE)
+    path = write(tmp_path, HEADER, MOKA, FILTERS, COFFEE, ",,,,,,,,,,,,,,,,,,,,")
     out, err = run(path)
     assert out == "Imported 2 orders (0 already imported), 0 bad orders, from 3 rows.\n" and err == ""
     order = Order.objects.get(number="B2B-1001")

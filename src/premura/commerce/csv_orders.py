@@ -175,6 +175,10 @@ def _group(reader: csv.DictReader, summary: Summary) -> dict[str, list[tuple[int
             orders.setdefault(number, []).append((line, None, "more values than columns"))
             continue
         values = {key: value for key, value in row.items() if value is not None and value.strip()}
+        if not values:
+            # A row of empty cells (spreadsheets add them at the end): not a row at all.
+            summary.rows -= 1
+            continue
         orders.setdefault(number, []).append((line, values, ""))
     return orders
 
@@ -253,11 +257,14 @@ def import_file(
     reader = _reader(_text(path))
     summary = Summary(ignored_columns=[name for name in reader.fieldnames if name not in COLUMNS])
     orders = _group(reader, summary)
-    known = set(
-        Order.objects.filter(source=connection.slug, external_id__in=list(orders)).values_list(
-            "external_id", flat=True
+    numbers, known = list(orders), set()
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        known.update(
+            Order.objects.filter(source=connection.slug, external_id__in=chunk).values_list(
+                "external_id", flat=True
+            )
         )
-    )
     for done, (number, rows) in enumerate(orders.items(), start=1):
         if number and number in known:
             summary.skipped += 1
