@@ -4,11 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from premura.commerce import ingest
+from premura.commerce.connectors import woocommerce
 from premura.commerce.models import (
     Cancellation,
     Order,
     OrderLine,
     Payment,
+    Platform,
     Refund,
     ShopConnection,
     ShopWebhook,
@@ -63,7 +65,10 @@ class ShopConnectionForm(forms.ModelForm):
         strip=True,
         max_length=255,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Shopify: the Admin API access token (shpat_...). Leave empty to keep the stored one."),
+        help_text=_(
+            "Shopify: the Admin API access token (shpat_...). WooCommerce: the REST API consumer key "
+            "and secret as ck_...:cs_... Leave empty to keep the stored one."
+        ),
     )
     new_webhook_secret = forms.CharField(
         label=_("Webhook secret"),
@@ -71,7 +76,10 @@ class ShopConnectionForm(forms.ModelForm):
         strip=True,
         max_length=255,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Shopify: the app's client secret. Leave empty to keep the stored one."),
+        help_text=_(
+            "Shopify: the app's client secret. WooCommerce: the webhooks' secret. Leave empty to keep "
+            "the stored one."
+        ),
     )
 
     api_url = forms.URLField(
@@ -93,7 +101,23 @@ class ShopConnectionForm(forms.ModelForm):
                 "new_webhook_secret",
                 _("A shop needs a webhook secret: without one nothing it sends is accepted."),
             )
+        if cleaned.get("platform") == Platform.WOOCOMMERCE:
+            self._check_woocommerce(cleaned)
         return cleaned
+
+    def _check_woocommerce(self, cleaned: dict) -> None:
+        """WooCommerce takes its consumer key and secret (kept together as the access token) only
+        over HTTPS, as HTTP Basic credentials."""
+        token = cleaned.get("new_access_token")
+        if token and woocommerce.credentials_problem(token):
+            self.add_error(
+                "new_access_token",
+                _("Enter the consumer key and the consumer secret as one value: ck_...:cs_..."),
+            )
+        if cleaned.get("api_url", "").startswith("http://"):
+            self.add_error(
+                "api_url", _("WooCommerce accepts its consumer key and secret only over https://.")
+            )
 
     def save(self, commit: bool = True) -> ShopConnection:
         if self.cleaned_data.get("new_access_token"):

@@ -20,6 +20,7 @@ from premura.api.idempotency import HEADER, idempotency_required, idempotent
 from premura.api.pagination import LimitOffset
 from premura.care import money
 from premura.commerce import ingest, services
+from premura.commerce.connectors import woocommerce
 from premura.commerce.connectors.base import SignatureInvalid
 from premura.commerce.exceptions import OrderError
 from premura.commerce.models import Cancellation, Order, Refund, ShopConnection
@@ -248,6 +249,29 @@ def shopify_webhook(request: HttpRequest, slug: str):
     repeated `X-Shopify-Webhook-Id` (nothing changes then); 401 and nothing stored when the
     signature is missing or wrong."""
     return _receive(request, "shopify", slug)
+
+
+@webhooks_router.post(
+    "/shop/webhooks/woocommerce/{slug}",
+    response=SHOP_WEBHOOK_RESPONSES,
+    openapi_extra=_header_doc(
+        {
+            woocommerce.SIGNATURE_HEADER: "Base64 HMAC-SHA256 of the raw body under the webhook's secret.",
+            woocommerce.TOPIC_HEADER: "order.created, order.updated, order.deleted, ...",
+        }
+    ),
+)
+def woocommerce_webhook(request: HttpRequest, slug: str):
+    """WooCommerce webhook (orders, with their refunds). 200 once the body is stored, also for a
+    body already received (nothing changes then); 401 and nothing stored when the signature is
+    missing or wrong. WooCommerce's unsigned ping (`webhook_id=<n>`, sent when a webhook is saved)
+    answers 200 with status `ping` and is not stored."""
+    get_object_or_404(ShopConnection, platform="woocommerce", slug=slug, is_active=True)
+    length = request.headers.get("Content-Length", "")
+    small = is_ascii_number(length) and int(length) <= woocommerce.PING_MAX_BYTES
+    if small and woocommerce.is_ping(request.body, request.headers):
+        return Status(200, {"webhook_id": None, "duplicate": False, "status": "ping", "error": ""})
+    return _receive(request, "woocommerce", slug)
 
 
 @webhooks_router.post(

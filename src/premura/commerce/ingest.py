@@ -4,6 +4,7 @@ then applied through commerce.services: a new order imported (its customer found
 created), a known one moved along the transition tables, a refund recorded once.
 """
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -11,9 +12,16 @@ from django.db import IntegrityError, transaction
 
 from premura.commerce import services
 from premura.commerce.connectors import connector_for
-from premura.commerce.connectors.base import PayloadInvalid, ShopEvent, ShopOrder, key_in
+from premura.commerce.connectors.base import PayloadInvalid, ShopEvent, ShopOrder, ShopRefund, key_in
 from premura.commerce.exceptions import OrderError
-from premura.commerce.models import Order, OrderStatus, ShopConnection, ShopWebhook, WebhookStatus
+from premura.commerce.models import (
+    Order,
+    OrderStatus,
+    PaymentState,
+    ShopConnection,
+    ShopWebhook,
+    WebhookStatus,
+)
 from premura.core import clock
 from premura.customers.models import IdentityKind, Language
 from premura.customers.services import CustomerError, NewIdentity, create_customer, find_customer
@@ -21,6 +29,7 @@ from premura.customers.services import CustomerError, NewIdentity, create_custom
 logger = logging.getLogger(__name__)
 # Headers never kept with a webhook: credentials of ours, not the sender's.
 UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
+REFUNDED_STATES = frozenset({PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED})
 
 
 def receive_webhook(
@@ -94,21 +103,32 @@ def _apply(connection: ShopConnection, event: ShopEvent) -> None:
     if event.kind in ("order", "cancelled"):
         order = Order.objects.filter(source=connection.slug, external_id=event.external_order_id).first()
         if order is None:
-            _import(connection, event.order)
-            return
+            order = import_shop_order(connection, event.order, before_refunds=bool(event.refunds))
+            if not event.refunds:
+                return
+        # Refunds the order lists (WooCommerce's): recorded first, each once, while the payment
+        # they come out of is still refundable; then the states the platform reports now.
+        _record_refunds(order, event.refunds)
         status = OrderStatus.CANCELLED if event.kind == "cancelled" else event.order.status
         services.sync_order_state(order, status=status, payment_state=event.payment_state)
     elif event.kind == "fulfilled":
         services.sync_order_state(_order(connection, event.external_order_id), status=OrderStatus.SHIPPED)
     elif event.kind == "refund":
-        order = _order(connection, event.external_order_id)
-        for refund in event.refunds:
-            services.record_platform_refund(
-                order, external_id=refund.external_id, amount=refund.amount, key=key_in(refund.note)
-            )
+        _record_refunds(_order(connection, event.external_order_id), event.refunds)
 
 
-def _import(connection: ShopConnection, order: ShopOrder) -> Order:
+def _record_refunds(order: Order, refunds: list[ShopRefund]) -> None:
+    for refund in refunds:
+        services.record_platform_refund(
+            order, external_id=refund.external_id, amount=refund.amount, key=key_in(refund.note)
+        )
+
+
+def import_shop_order(connection: ShopConnection, order: ShopOrder, *, before_refunds: bool = False) -> Order:
+    """Import a shop's new order, its customer found by e-mail or created (webhooks, the CSV
+    import). `before_refunds`: with its payment as captured, the refunds the event lists being
+    recorded next (each moves the payment to what the platform reports). Raises OrderError or
+    CustomerError when it cannot be imported (DuplicateOrder for a number already imported)."""
     if not order.email:
         raise OrderError("The order has no e-mail address: its customer cannot be found or created")
     customer = find_customer(IdentityKind.EMAIL, order.email)
@@ -118,6 +138,9 @@ def _import(connection: ShopConnection, order: ShopOrder) -> Order:
             identities=[NewIdentity(kind=IdentityKind.EMAIL, value=order.email, is_primary=True)],
             language=order.language if order.language in Language.values else Language.ITALIAN,
         )
+    payment = order.payment
+    if before_refunds and payment is not None and payment.state in REFUNDED_STATES:
+        payment = dataclasses.replace(payment, state=PaymentState.CAPTURED)
     return services.import_order(
         number=order.number,
         customer=customer,
@@ -125,7 +148,7 @@ def _import(connection: ShopConnection, order: ShopOrder) -> Order:
         shipping_total=order.shipping_total,
         total=order.total,
         address=order.address,
-        payment=order.payment,
+        payment=payment,
         email=order.email,
         currency=order.currency,
         status=order.status,

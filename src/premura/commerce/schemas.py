@@ -154,11 +154,15 @@ class OrderFilters(QuerySchema):
 
 
 class ShopWebhookAccepted(Schema):
-    webhook_id: int
+    webhook_id: int | None = Field(
+        ..., description="The stored delivery; null for WooCommerce's ping, which is never stored."
+    )
     duplicate: bool = Field(
         ..., description="True when this delivery id was already received: nothing changed."
     )
-    status: str = Field(..., description="received, processed or failed (the body is kept either way).")
+    status: str = Field(
+        ..., description="received, processed or failed (the body is kept either way); ping for a ping."
+    )
     error: str = Field(..., description="Why it could not be applied, when it failed.")
 
 

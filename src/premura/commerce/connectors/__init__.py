@@ -8,6 +8,7 @@ from premura.commerce.models import ShopConnection
 
 CONNECTORS = {
     "shopify": "premura.commerce.connectors.shopify.ShopifyConnector",
+    "woocommerce": "premura.commerce.connectors.woocommerce.WooCommerceConnector",
     "generic": "premura.commerce.connectors.generic.GenericConnector",
 }
 

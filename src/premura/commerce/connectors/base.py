@@ -124,7 +124,9 @@ class ShopRefund:
 @dataclass(frozen=True)
 class ShopEvent:
     """What one webhook says. `kind`: "order" (created or updated: `order` is set), "cancelled",
-    "fulfilled", "refund" (`refunds` set) or "ignored" (a topic Premura does not follow)."""
+    "fulfilled", "refund" (`refunds` set) or "ignored" (a topic Premura does not follow). An
+    "order" or "cancelled" event may list the order's refunds too (WooCommerce sends them with the
+    order): commerce.ingest records them before it moves the states."""
 
     kind: str
     external_order_id: str

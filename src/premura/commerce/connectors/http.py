@@ -22,14 +22,19 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if 0 <= seconds <= 3600 else None
 
 
+def _data(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _message(status: int, body: bytes) -> str:
     """The platform's own words: Shopify's {"errors": ...} (text, list or {field: [text]}), or
-    {"error": text}; else the HTTP status."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    errors = data.get("errors", data.get("error")) if isinstance(data, dict) else None
+    {"error": text}, or WordPress's {"code": ..., "message": text} (WooCommerce); else the HTTP
+    status."""
+    data = _data(body)
+    errors = data.get("errors", data.get("error", data.get("message"))) if isinstance(data, dict) else None
     if isinstance(errors, dict):
         parts = []
         for name, value in errors.items():
@@ -44,10 +49,19 @@ def _message(status: int, body: bytes) -> str:
     return f"HTTP {status}"
 
 
-def call(method: str, url: str, *, headers: dict[str, str], payload: Any = None) -> Any:
+def call(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    payload: Any = None,
+    refusals: frozenset[str] = frozenset(),
+) -> Any:
     """Send `payload` as JSON and return the JSON answer ({} for an empty one). Raises
     TransientError for no answer, 5xx and the statuses worth retrying (429 with its Retry-After),
-    PermanentError for any other refusal (its message from the body)."""
+    PermanentError for any other refusal (its message from the body), and for an answer whose
+    {"code": ...} is one of `refusals` whatever its status (WooCommerce says a gateway refused a
+    refund with a 500)."""
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(
         url,
@@ -61,7 +75,10 @@ def call(method: str, url: str, *, headers: dict[str, str], payload: Any = None)
     except urllib.error.HTTPError as error:
         status, body = error.code, error.read()
         message = _message(status, body)
-        if status >= 500 or status in RETRIED_STATUSES:
+        answer = _data(body)
+        code = answer.get("code") if isinstance(answer, dict) else None
+        refused = isinstance(code, str) and code in refusals
+        if (status >= 500 or status in RETRIED_STATUSES) and not refused:
             raise TransientError(
                 message, retry_after=_retry_after(error.headers.get("Retry-After"))
             ) from None
