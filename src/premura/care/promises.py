@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from premura.agents.models import NotificationKind
 from premura.care.display import date_phrase
 from premura.care.exceptions import CareError
-from premura.care.models import CareActor, PendingStep, StepKind
+from premura.care.models import CareActor, ParcelReport, PendingStep, StepKind
 from premura.care.services import quiet_hours_end
 from premura.channels import services as channels
 from premura.channels.acknowledgements import language_of
@@ -80,7 +80,7 @@ def promise(
     *,
     order: Order | None = None,
     refund: Refund | None = None,
-    report=None,
+    report: ParcelReport | None = None,
 ) -> PendingStep:
     """Record that the customer of `case` waits on `kind` (a StepKind) until `expected_by`, and
     when it will be checked. Idempotent: the open step of this kind for this case and this refund
@@ -111,19 +111,8 @@ def promise(
             case, "care.promise_moved", actor_label=CareActor.CARE, old=old.isoformat(), **_data(step)
         )
         return step
-    order_id = next(
-        (
-            pk
-            for pk in (
-                order.pk if order else None,
-                refund.order_id if refund else None,
-                report.order_id if report else None,
-                case.order_id,
-            )
-            if pk
-        ),
-        None,
-    )
+    # The order the step is about: the one given, else its refund's or report's, else the case's.
+    order_id = order.pk if order else (refund or report or case).order_id
     step = PendingStep.objects.create(
         case=case,
         order_id=order_id,
@@ -188,8 +177,12 @@ def on_money_action_settled(sender, *, action, **kwargs) -> None:
 
 def on_refund_completed(sender, *, refund: Refund, **kwargs) -> None:
     """commerce.signals.refund_completed (connected in apps.py): the money arrived, the promise of
-    its date is kept. Should this fail, the check finds the refund completed and keeps it then."""
-    keep(PendingStep.objects.filter(refund=refund, done_at__isnull=True))
+    its date is kept. Logged, never raised (the money's arrival is recorded already): the check
+    finds the refund completed and keeps the step then."""
+    try:
+        keep(PendingStep.objects.filter(refund=refund, done_at__isnull=True))
+    except Exception:
+        logger.exception("care: the promise of refund %s was not kept; the check will", refund.pk)
 
 
 def check_due_steps(*, now: datetime.datetime | None = None, batch: int = BATCH) -> int:
