@@ -350,3 +350,26 @@ def test_two_checks_at_once_tell_the_customer_once(transactional_db, monkeypatch
     assert counts == {"first": 1, "second": 0}
     assert len(promise_mails()) == 1
     assert events_for(case).filter(action="care.promise_late").count() == 1
+
+
+def test_an_agent_confirming_the_money_arrived_completes_the_refund_and_keeps_the_promise(
+    client, case, agent, django_capture_on_commit_callbacks
+):
+    refund = refund_sent(case)
+    step = PendingStep.objects.get()
+    client.force_login(agent.user)
+    url = reverse("care:step_done", args=[case.pk, step.pk])
+    assert "Il denaro è arrivato" in text(client.get(reverse("console:case", args=[case.pk])))
+    assert client.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == reverse("console:case", args=[case.pk])
+    refund.refresh_from_db()
+    step.refresh_from_db()
+    assert refund.status == RefundStatus.COMPLETED and step.done_at is not None
+    assert events_for(case).get(action="care.promise_kept").actor == agent.user
+    assert client.post(url).status_code == 302  # a double click changes nothing
+    assert events_for(case).filter(action="care.promise_kept").count() == 1
+    assert 'id="pending-steps"' not in text(client.get(reverse("console:case", args=[case.pk])))
+    other = make_case(case.customer, order=case.order)
+    assert client.post(reverse("care:step_done", args=[other.pk, step.pk])).status_code == 404

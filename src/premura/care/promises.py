@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from premura.agents.models import NotificationKind
+from premura.agents.models import Agent, NotificationKind
 from premura.care.display import date_phrase
 from premura.care.exceptions import CareError
 from premura.care.models import CareActor, ParcelReport, PendingStep, StepKind
@@ -34,6 +34,7 @@ from premura.channels import services as channels
 from premura.channels.acknowledgements import language_of
 from premura.channels.exceptions import NoRecipient
 from premura.channels.models import OutboundKind
+from premura.commerce import services as commerce
 from premura.commerce.models import Order, Refund, RefundDestination, RefundStatus
 from premura.conversations.models import OPEN_STATUSES, Case, CaseStatus
 from premura.conversations.services import change_status, open_case
@@ -154,6 +155,17 @@ def keep(steps: PendingStep | Iterable[PendingStep], *, actor: Any = None) -> in
 
 # The name the lost-parcel resolution (care.resolution) reads best with: the same call.
 fulfil = keep
+
+
+@transaction.atomic
+def confirm_done(step: PendingStep, *, agent: Agent) -> None:
+    """An agent says the step happened (the customer confirmed their refund arrived, the carrier
+    answered on the phone): it is kept. A refund's money arriving is the refund's completion, so
+    the refund reads "credited" on the order too (commerce)."""
+    refund = step.refund if step.refund_id else None
+    if refund is not None and refund.status == RefundStatus.SUBMITTED:
+        commerce.mark_refund_completed(refund, actor=agent.user)
+    keep(step, actor=agent.user)
 
 
 def on_money_action_settled(sender, *, action, **kwargs) -> None:
