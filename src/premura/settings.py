@@ -297,6 +297,12 @@ SHOP_WEBHOOK_MAX_BYTES = envint("SHOP_WEBHOOK_MAX_BYTES", 1024 * 1024)
 # A refund to a card is promised to reach the customer's bank within this many calendar days of
 # the platform's acceptance (commerce.submission); store credit is usable at once.
 REFUND_ARRIVAL_DAYS = envint("REFUND_ARRIVAL_DAYS", 10)
+# Kept promises (care.promises, decision 0032): a step the customer waits on is checked this long
+# before its expected-by date (never sooner than halfway there), so the customer hears from us
+# before the date passes. A refund is checked once its promised day (shop's calendar) is over,
+# plus this grace for the banks' overnight postings: only then do we know it is late.
+PROMISE_WARNING_LEAD = datetime.timedelta(hours=envint("PROMISE_WARNING_LEAD_HOURS", 24))
+PROMISE_REFUND_GRACE = datetime.timedelta(hours=envint("PROMISE_REFUND_GRACE_HOURS", 9))
 # Django's own caps once the body is read: form fields and JSON bodies held in memory (a JSON
 # body over this is a 400), and the size above which an uploaded file is spooled to var/ on disk.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)

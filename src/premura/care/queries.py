@@ -1,5 +1,5 @@
 """The read side of care: the incident panel on the case page, the customer's grants, the
-incidents of the day and the report's measures."""
+incidents of the day, the report's measures and the steps the customer waits on."""
 
 import dataclasses
 import datetime
@@ -9,9 +9,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
-from premura.care.models import Approval, CarrierTask, Compensation, Grant, Incident, Notice
+from premura.care.models import Approval, CarrierTask, Compensation, Grant, Incident, Notice, PendingStep
 from premura.care.parcel import new_date_range
 from premura.channels.models import OutboundStatus
+from premura.commerce.models import Order
 from premura.conversations.models import Case
 from premura.customers.models import Customer
 
@@ -169,3 +170,15 @@ def care_report(first: datetime.date, last: datetime.date) -> Report:
             for kind, value, currency, count, total in grants
         ],
     )
+
+
+def open_steps(case: Case) -> QuerySet[PendingStep]:
+    """The steps the case's customer still waits on (care.promises), soonest promised first."""
+    return PendingStep.objects.filter(case=case, done_at__isnull=True).select_related("refund")
+
+
+def steps_for_order(order: Order) -> QuerySet[PendingStep]:
+    """The steps the order's customer still waits on, across their cases about the order."""
+    return PendingStep.objects.filter(
+        order=order, case__customer_id=order.customer_id, done_at__isnull=True
+    ).select_related("refund")

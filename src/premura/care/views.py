@@ -1,21 +1,23 @@
 """Care's pages in the console (mounted under /console/care/): the incidents of the day, by kind,
-carrier and promised date, and the report of care's measures over a period. Agents only, like
-the console."""
+carrier and promised date, the report of care's measures over a period, and the agent's "done"
+on a step the customer waits on. Agents only, like the console."""
 
 import datetime
 import zoneinfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from premura.agents.access import agent_required
 from premura.agents.models import Agent
+from premura.care import promises
 from premura.care.display import shop_today
-from premura.care.models import Compensation, Situation
+from premura.care.models import Compensation, PendingStep, Situation
 from premura.care.queries import care_report, incident_counts, open_carrier_tasks, todays_incidents
+from premura.conversations.queries import access_case
 from premura.core.text import is_ascii_number
 from premura.shipping.models import Carrier
 
@@ -98,3 +100,12 @@ def report(request: HttpRequest, agent: Agent) -> HttpResponse:
         },
         status=400 if error else 200,
     )
+
+
+@require_POST
+@agent_required
+def step_done(request: HttpRequest, agent: Agent, case_id: int, step_id: int) -> HttpResponse:
+    """The agent says a step of the case happened (promises.confirm_done); back to the case."""
+    case = access_case(agent, case_id)
+    promises.confirm_done(get_object_or_404(PendingStep, pk=step_id, case=case), agent=agent)
+    return redirect("console:case", case_id=case.pk)

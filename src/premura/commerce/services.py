@@ -35,6 +35,7 @@ from premura.commerce.models import (
     RefundStatus,
     ShopConnection,
 )
+from premura.commerce.signals import refund_completed
 from premura.core import clock, text
 from premura.core.audit import record_event
 from premura.core.money import format_money
@@ -631,13 +632,15 @@ def mark_refund_submitted(
 
 @transaction.atomic
 def mark_refund_completed(refund: Refund, *, actor: Any = None) -> Refund:
-    """The money reached the customer: the refund becomes completed, stamped now. Raises
-    RefundError unless it was submitted; nothing is written then.
+    """The money reached the customer: the refund becomes completed, stamped now, and
+    `refund_completed` is sent on commit. Raises RefundError unless it was submitted; nothing is
+    written then.
     """
     refund = _move_refund(refund, RefundStatus.COMPLETED)
     refund.status, refund.completed_at = RefundStatus.COMPLETED, clock.now()
     refund.save(update_fields=["status", "completed_at"])
     record_event(refund.order, "refund.completed", actor=actor, refund_id=refund.pk)
+    transaction.on_commit(lambda: refund_completed.send(sender=Refund, refund=refund))
     return refund
 
 

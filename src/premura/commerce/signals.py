@@ -3,8 +3,12 @@
 `money_action_settled(sender=Refund or Cancellation, action)`: sent on commit when the shop's
 platform has done a money action (a refund submitted, an order cancelled) or refused it for
 good (`action.status` failed, `action.error` the platform's words). care tells the customer.
+
+`refund_completed(sender=Refund, refund)`: sent on commit when a refund's money reached the
+customer (`services.mark_refund_completed`). care keeps its promise of the refund's date.
 """
 
 from django.dispatch import Signal
 
 money_action_settled = Signal()
+refund_completed = Signal()

@@ -182,13 +182,30 @@ def _breach(
     return row
 
 
+def raise_priority(case: Case) -> bool:
+    """One step of priority up (urgent stays urgent); whether it changed."""
+    if case.priority not in NEXT_PRIORITY:
+        return False
+    case_services.change_priority(case, NEXT_PRIORITY[case.priority])
+    return True
+
+
+def escalate_case(case: Case, *, kind: str, data: dict) -> list[Agent]:
+    """What a missed deadline does to a case, for a caller outside the SLA (care's kept promises,
+    decision 0032): its owner and its team's lead (else the administrators) are notified (`kind`,
+    `data`) and its priority rises one step. The caller holds the case's row lock, with its owner
+    and team's lead loaded. Returns who was told."""
+    told = _told_about(case, owner_first=False)
+    notify(told, kind=kind, case_id=case.pk, data=data)
+    raise_priority(case)
+    return told
+
+
 def _escalate_breached(case: Case, policy: Policy, breach: TargetOutcome) -> bool:
     """One step of priority per visit, however many targets it found breached; then, if the
     policy says so, another available agent of the team takes the case. Whether either changed
     the case."""
-    changed = case.priority in NEXT_PRIORITY
-    if changed:
-        case_services.change_priority(case, NEXT_PRIORITY[case.priority])
+    changed = raise_priority(case)
     if not policy.reassign_on_breach or case.team_id is None:
         return changed
     agent = routing.least_loaded(case.team, excluding=case.owner_id)
