@@ -254,7 +254,7 @@ def test_keeping_twice_keeps_once(case):
     with frozen_at(MONDAY):
         step = promises.promise(case, StepKind.CARRIER_CLAIM, ARRIVAL)
     assert promises.keep(step) == 1
-    assert promises.fulfil([step]) == 0
+    assert promises.keep([step]) == 0
     assert actions(case) == ["care.promise_made", "care.promise_kept"]
     with frozen_at(MONDAY):  # a new promise of the same kind once the first is kept
         assert promises.promise(case, StepKind.CARRIER_CLAIM, ARRIVAL).pk != step.pk

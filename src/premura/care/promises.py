@@ -153,10 +153,6 @@ def keep(steps: PendingStep | Iterable[PendingStep], *, actor: Any = None) -> in
     return kept
 
 
-# The name the lost-parcel resolution (care.resolution) reads best with: the same call.
-fulfil = keep
-
-
 @transaction.atomic
 def confirm_done(step: PendingStep, *, agent: Agent) -> None:
     """An agent says the step happened (the customer confirmed their refund arrived, the carrier

@@ -331,7 +331,7 @@ def decide(report: ParcelReport, *, approve: bool, agent: Agent, note: str = "")
         raise CareError(_("Say why the report is declined: the customer is told."))
     report.decided_by, report.decided_at = agent, clock.now()
     report.save(update_fields=["decided_by", "decided_at"])
-    promises.fulfil(report.pending_steps.filter(kind=StepKind.REVIEW, done_at__isnull=True))
+    promises.keep(report.pending_steps.filter(kind=StepKind.REVIEW, done_at__isnull=True))
     record_event(
         report.case,
         "care.report_decided",
