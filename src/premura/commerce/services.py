@@ -722,6 +722,51 @@ def _audited(value: Any) -> Any:
 MAX_COUPON_DAYS = 365
 
 
+def _coupon_value(kind: str, value: Decimal | int | str) -> Decimal:
+    if kind not in CouponKind.values:
+        raise OrderError(_("Unknown coupon kind: %(kind)s") % {"kind": kind})
+    try:
+        amount = _money(value)
+    except (ArithmeticError, ValueError, TypeError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise OrderError(_("The coupon's value is not a number."))
+    return amount
+
+
+def check_coupon(
+    order: Order,
+    *,
+    kind: str,
+    value: Decimal | int | str,
+    category: str = "",
+    expires_on: datetime.date | None = None,
+) -> None:
+    """Raises OrderError unless a coupon of this kind and value, category and expiry can be made
+    for the order (see `create_coupon`)."""
+    value = _coupon_value(kind, value)
+    if kind == CouponKind.PERCENTAGE and not Decimal("1") <= value <= Decimal("100"):
+        raise OrderError(_("A percentage coupon takes a percentage from 1 to 100."))
+    if kind == CouponKind.AMOUNT and value < CENT:
+        raise OrderError(
+            _("An amount coupon takes an amount of at least %(least)s.")
+            % {"least": format_money(CENT, order.currency)}
+        )
+    if kind == CouponKind.FREE_SHIPPING and value:
+        raise OrderError(_("A free shipping coupon takes no value: leave it at 0."))
+    category = " ".join(category.split())
+    if category and not order.lines.filter(category=category).exists():
+        raise OrderError(
+            _("The order has no product in the category %(category)s: choose one of its categories.")
+            % {"category": category}
+        )
+    today = timezone.localdate(clock.now())
+    if expires_on is not None and not today < expires_on <= today + datetime.timedelta(days=MAX_COUPON_DAYS):
+        raise OrderError(
+            _("A coupon must expire after today and within %(days)d days.") % {"days": MAX_COUPON_DAYS}
+        )
+
+
 @transaction.atomic
 def create_coupon(
     order: Order,
@@ -746,38 +791,13 @@ def create_coupon(
     OrderError (nothing written, no platform call) for a value, category or date out of bounds,
     or a shop that takes no actions from Premura."""
     key = _checked_key(idempotency_key)
-    if kind not in CouponKind.values:
-        raise OrderError(_("Unknown coupon kind: %(kind)s") % {"kind": kind})
-    try:
-        value = _money(value)
-    except (ArithmeticError, ValueError, TypeError):
-        value = None
-    if value is None or not value.is_finite():
-        raise OrderError(_("The coupon's value is not a number."))
+    value = _coupon_value(kind, value)
     category = " ".join(category.split())
     existing = _existing_action(Coupon, key, order, {"kind": kind, "value": value, "category": category})
     if existing is not None:
         return existing
     _platform_connection(order)
-    if kind == CouponKind.PERCENTAGE and not Decimal("1") <= value <= Decimal("100"):
-        raise OrderError(_("A percentage coupon takes a percentage from 1 to 100."))
-    if kind == CouponKind.AMOUNT and value < CENT:
-        raise OrderError(
-            _("An amount coupon takes an amount of at least %(least)s.")
-            % {"least": format_money(CENT, order.currency)}
-        )
-    if kind == CouponKind.FREE_SHIPPING and value:
-        raise OrderError(_("A free shipping coupon takes no value: leave it at 0."))
-    if category and not order.lines.filter(category=category).exists():
-        raise OrderError(
-            _("The order has no product in the category %(category)s: choose one of its categories.")
-            % {"category": category}
-        )
-    today = timezone.localdate(clock.now())
-    if expires_on is not None and not today < expires_on <= today + datetime.timedelta(days=MAX_COUPON_DAYS):
-        raise OrderError(
-            _("A coupon must expire after today and within %(days)d days.") % {"days": MAX_COUPON_DAYS}
-        )
+    check_coupon(order, kind=kind, value=value, category=category, expires_on=expires_on)
     return _new_action(
         Coupon,
         order,
