@@ -168,12 +168,19 @@ def coupon_value(coupon: Coupon) -> str:
 
 
 def reship_order(
-    case: Case, order: Order, *, idempotency_key: str, agent: Agent, reason: str
+    case: Case,
+    order: Order,
+    *,
+    idempotency_key: str,
+    agent: Agent,
+    reason: str,
+    lines: list[dict] | None = None,
 ) -> tuple[Reshipment, str]:
-    """Send the case's order again, every line, free (commerce.reship). Returns the row and what
-    to tell the agent; raises commerce's OrderError, nothing written, when it cannot be."""
+    """Send the case's order again, free: its `lines` ([{sku, quantity}]), every one when None
+    (commerce.reship). Returns the row and what to tell the agent; raises commerce's OrderError,
+    nothing written, when it cannot be."""
     reshipment = commerce.reship(
-        order, idempotency_key=idempotency_key, actor=agent.user, reason=reason, case=case
+        order, idempotency_key=idempotency_key, actor=agent.user, reason=reason, case=case, lines=lines
     )
     return reshipment, _(
         "Order %(number)s is being sent again: the customer is told the new order's number once the "

@@ -26,6 +26,9 @@ urlpatterns = [
     path("cases/<int:case_id>/incident/refund/", incident.incident_refund, name="incident_refund"),
     path("cases/<int:case_id>/order/cancel/", money.case_cancel_order, name="case_cancel_order"),
     path("cases/<int:case_id>/order/refund/", money.case_refund_order, name="case_refund_order"),
+    path("cases/<int:case_id>/order/coupon/", money.case_coupon, name="case_coupon"),
+    path("cases/<int:case_id>/order/reship/", money.case_reship, name="case_reship"),
+    path("cases/<int:case_id>/order/address/", money.case_change_address, name="case_change_address"),
     path(
         "cases/<int:case_id>/order/refunds/<int:refund_id>/decision/",
         money.case_refund_decision,
