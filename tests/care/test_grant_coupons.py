@@ -49,7 +49,7 @@ def test_a_coupon_grant_is_made_on_the_shop_and_its_code_sent_once(
     notice, confirmation = mails()
     assert "10% di sconto sul tuo prossimo ordine in Cucina" in notice.body_text
     assert "ti invieremo il codice per e-mail" in notice.body_text
-    assert confirmation.subject == f"Il tuo coupon per l'ordine {shipment.order.number}"
+    assert confirmation.subject.startswith(f"Il tuo coupon per l'ordine {shipment.order.number}")
     assert coupon.code in confirmation.body_text and "Cucina" in confirmation.body_text
     assert confirmation.case == grant.incident.case
 
