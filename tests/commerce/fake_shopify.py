@@ -1,7 +1,9 @@
 """A fake Shopify shop for the tests, on 127.0.0.1: the Admin REST API calls the Shopify connector
 makes, with the request and response formats shopify.dev documents (the resources wrapped in their
 names, `errors` on a refusal, 201 on creation, 303 from discount_codes/lookup, 429 with
-Retry-After), and what it holds after them, so a test can count what the platform really did.
+Retry-After): orders (read, cancel, update of the shipping address), transactions, refunds,
+price rules and their discount codes, custom collections, draft orders and their completion into
+orders; and what it holds after them, so a test can count what the platform really did.
 
 `fail_next(method, path_end, status, ...)` makes the next matching request fail as Shopify does
 when it is down (5xx), throttling (429) or refusing (422), before anything is done.
@@ -34,6 +36,9 @@ class FakeShopify:
     orders: dict[str, dict] = field(default_factory=dict)
     price_rules: list[dict] = field(default_factory=list)
     discount_codes: list[dict] = field(default_factory=list)
+    collections: list[dict] = field(default_factory=list)
+    draft_orders: list[dict] = field(default_factory=list)
+    order_names: itertools.count = field(default_factory=lambda: itertools.count(1001))
     requests: list[tuple[str, str, dict | None]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(900_000_001))
@@ -41,9 +46,16 @@ class FakeShopify:
     url: str = ""
 
     def add_order(
-        self, order_id: str, *, amount: str, captured: bool, gateway: str = "shopify_payments"
+        self,
+        order_id: str,
+        *,
+        amount: str,
+        captured: bool,
+        gateway: str = "shopify_payments",
+        skus: tuple[str, ...] = (),
     ) -> None:
-        """An order paid by card: authorised only, or captured (a sale)."""
+        """An order paid by card: authorised only, or captured (a sale); one line per SKU, each a
+        product variant of its own."""
         kind = "sale" if captured else "authorization"
         transaction = {
             "id": next(self.ids),
@@ -56,10 +68,41 @@ class FakeShopify:
         }
         self.orders[order_id] = {
             "id": int(order_id),
+            "name": f"#{next(self.order_names)}",
+            "email": "anna.bianchi@example.it",
             "cancelled_at": None,
+            "fulfillment_status": None,
+            "customer": {"id": 207119551, "email": "anna.bianchi@example.it"},
+            "shipping_address": {
+                "first_name": "Anna",
+                "last_name": "Bianchi",
+                "name": "Anna Bianchi",
+                "address1": "Via Roma 1",
+                "zip": "20121",
+                "city": "Milano",
+                "province_code": "MI",
+                "country_code": "IT",
+            },
+            "line_items": [
+                {
+                    "id": next(self.ids),
+                    "sku": sku,
+                    "variant_id": next(self.ids),
+                    "quantity": 1,
+                    "price": amount,
+                }
+                for sku in skus
+            ],
+            "note": None,
+            "tags": "",
             "transactions": [transaction],
             "refunds": [],
         }
+
+    def add_collection(self, title: str) -> int:
+        collection = {"id": next(self.ids), "title": title}
+        self.collections.append(collection)
+        return collection["id"]
 
     def fail_next(
         self, method: str, path_end: str, status: int, *, body: dict | None = None, headers=None
@@ -68,8 +111,12 @@ class FakeShopify:
             Failure(method, path_end, status, body or {"errors": "Internal Server Error"}, headers or {})
         )
 
-    def posts(self, path_end: str) -> list[dict]:
-        return [body for method, path, body in self.requests if method == "POST" and path.endswith(path_end)]
+    def posts(self, path_end: str, method: str = "POST") -> list[dict]:
+        return [body for verb, path, body in self.requests if verb == method and path.endswith(path_end)]
+
+    def made_orders(self) -> list[dict]:
+        """The orders made from draft orders (replacements)."""
+        return [order for order in self.orders.values() if order.get("source_name") == "shopify_draft_order"]
 
     # --- the API ------------------------------------------------------------------------------
 
@@ -79,8 +126,8 @@ class FakeShopify:
                 self.failures.remove(failure)
                 return failure.status, failure.body, failure.headers
         parts = path.removesuffix(".json").split("/")
-        if parts[0] == "orders" and parts[1] in self.orders:
-            return self._order(method, self.orders[parts[1]], parts[2:], body)
+        if parts[0] == "orders" and len(parts) > 1 and parts[1] in self.orders:
+            return self._order(method, self.orders[parts[1]], parts[2:], query, body)
         if parts[0] == "orders":
             return 404, {"errors": "Not Found"}, {}
         if parts == ["discount_codes", "lookup"]:
@@ -94,9 +141,7 @@ class FakeShopify:
         if parts == ["price_rules"]:
             if method == "GET":
                 return 200, {"price_rules": self.price_rules}, {}
-            rule = {**body["price_rule"], "id": next(self.ids)}
-            self.price_rules.append(rule)
-            return 201, {"price_rule": rule}, {}
+            return self._price_rule(body["price_rule"])
         if len(parts) >= 3 and parts[0] == "price_rules" and parts[2] == "discount_codes":
             if method == "GET":
                 found = next(item for item in self.discount_codes if str(item["id"]) == parts[3])
@@ -107,11 +152,108 @@ class FakeShopify:
             created = {"id": next(self.ids), "price_rule_id": int(parts[1]), "code": code, "usage_count": 0}
             self.discount_codes.append(created)
             return 201, {"discount_code": created}, {}
+        if parts == ["custom_collections"] and method == "GET":
+            title = (query.get("title") or [None])[0]
+            found = [item for item in self.collections if title is None or item["title"] == title]
+            return 200, {"custom_collections": found}, {}
+        if parts[0] == "draft_orders":
+            return self._draft_orders(method, parts[1:], query, body)
         return 404, {"errors": "Not Found"}, {}
 
-    def _order(self, method: str, order: dict, rest: list[str], body: dict | None) -> tuple[int, dict, dict]:
+    def _price_rule(self, wanted: dict) -> tuple[int, dict, dict]:
+        errors = {}
+        if wanted.get("value_type") not in ("fixed_amount", "percentage"):
+            errors["value_type"] = ["is not included in the list"]
+        if wanted.get("target_type") not in ("line_item", "shipping_line"):
+            errors["target_type"] = ["is not included in the list"]
+        value = Decimal(str(wanted.get("value", "0")))
+        if value >= 0 or (wanted.get("value_type") == "percentage" and value < -100):
+            errors["value"] = ["must be less than 0"]
+        if wanted.get("target_selection") == "entitled":
+            known = {item["id"] for item in self.collections}
+            if (
+                not wanted.get("entitled_collection_ids")
+                or not set(wanted["entitled_collection_ids"]) <= known
+            ):
+                errors["entitled_collection_ids"] = ["must exist"]
+        if not wanted.get("starts_at"):
+            errors["starts_at"] = ["can't be blank"]
+        if errors:
+            return 422, {"errors": errors}, {}
+        rule = {**wanted, "id": next(self.ids)}
+        self.price_rules.append(rule)
+        return 201, {"price_rule": rule}, {}
+
+    def _draft_orders(
+        self, method: str, rest: list[str], query: dict, body: dict | None
+    ) -> tuple[int, dict, dict]:
         if not rest and method == "GET":
-            return 200, {"order": {"id": order["id"], "cancelled_at": order["cancelled_at"]}}, {}
+            status = (query.get("status") or ["open"])[0]
+            found = [item for item in self.draft_orders if item["status"] == status]
+            return 200, {"draft_orders": found}, {}
+        if not rest and method == "POST":
+            wanted = body["draft_order"]
+            variants = {
+                item["variant_id"] for order in self.orders.values() for item in order.get("line_items", [])
+            }
+            items = wanted.get("line_items") or []
+            if not items:
+                return 422, {"errors": {"line_items": ["can't be blank"]}}, {}
+            if any(item.get("variant_id") not in variants for item in items):
+                return 422, {"errors": {"line_items": ["variant does not exist"]}}, {}
+            draft = {
+                **wanted,
+                "id": next(self.ids),
+                "name": f"#D{len(self.draft_orders) + 1}",
+                "status": "open",
+                "order_id": None,
+            }
+            self.draft_orders.append(draft)
+            return 201, {"draft_order": draft}, {}
+        draft = next((item for item in self.draft_orders if str(item["id"]) == rest[0]), None)
+        if draft is None:
+            return 404, {"errors": "Not Found"}, {}
+        if rest[1:] == ["complete"] and method == "PUT":
+            if draft["status"] == "completed":
+                return 422, {"errors": {"base": ["This order has already been paid"]}}, {}
+            order_id = str(next(self.ids))
+            self.orders[order_id] = {
+                "id": int(order_id),
+                "name": f"#{next(self.order_names)}",
+                "email": draft.get("email"),
+                "cancelled_at": None,
+                "fulfillment_status": None,
+                "customer": draft.get("customer"),
+                "shipping_address": draft.get("shipping_address"),
+                "line_items": draft["line_items"],
+                "note": draft.get("note"),
+                "tags": draft.get("tags", ""),
+                "financial_status": "paid" if query.get("payment_pending") == ["false"] else "pending",
+                "source_name": "shopify_draft_order",
+                "transactions": [],
+                "refunds": [],
+            }
+            draft.update(status="completed", order_id=int(order_id))
+            return 200, {"draft_order": draft}, {}
+        return 404, {"errors": "Not Found"}, {}
+
+    def _order(
+        self, method: str, order: dict, rest: list[str], query: dict, body: dict | None
+    ) -> tuple[int, dict, dict]:
+        if not rest and method == "GET":
+            shown = {key: value for key, value in order.items() if key not in ("transactions", "refunds")}
+            fields = (query.get("fields") or [""])[0]
+            if fields:
+                shown = {key: value for key, value in shown.items() if key in fields.split(",")}
+            return 200, {"order": shown}, {}
+        if not rest and method == "PUT":
+            wanted = body["order"]
+            address = wanted.get("shipping_address")
+            if address is not None:
+                if not address.get("address1") or not address.get("city"):
+                    return 422, {"errors": {"shipping_address": ["is invalid"]}}, {}
+                order["shipping_address"] = {**(order.get("shipping_address") or {}), **address}
+            return 200, {"order": {"id": order["id"], "shipping_address": order["shipping_address"]}}, {}
         if rest == ["cancel"] and method == "POST":
             if order["cancelled_at"]:
                 return 422, {"errors": {"base": ["Order has already been cancelled"]}}, {}
@@ -208,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = _serve
+    do_GET = do_POST = do_PUT = _serve
 
 
 def start(shop: FakeShopify) -> ThreadingHTTPServer:

@@ -43,7 +43,9 @@ def shop_order(
     """An order of 54.90 € from the Shopify shop, paid by card (authorised or captured), known to
     both sides."""
     order = OrderFactory(customer=customer, source="bottega", external_id=external_id, status=status)
-    OrderLineFactory(order=order)
+    line = OrderLineFactory(order=order)
     PaymentFactory(order=order, state=state, amount=Decimal("54.90"))
-    shopify.add_order(external_id, amount="54.90", captured=state != PaymentState.AUTHORIZED)
+    shopify.add_order(
+        external_id, amount="54.90", captured=state != PaymentState.AUTHORIZED, skus=(line.sku,)
+    )
     return order

@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from premura.care.models import CODED, Approval, Compensation, CompensationRule, Grant, Incident
+from premura.commerce import services as commerce
+from premura.commerce.exceptions import OrderError
+from premura.commerce.models import Coupon, CouponKind
 from premura.core import clock
 
 # Codes customers type: no 0/O, 1/I/L, 5/S, 2/Z, 8/B. 12 of 26 symbols: about 56 bits.
@@ -70,7 +74,11 @@ def delayed_category(incident: Incident) -> str:
 
 def grant_for(incident: Incident) -> Grant | None:
     """Record what the shop's table grants for `incident`, once; return it (None when no rule
-    matches). A second call returns the grant already recorded."""
+    matches). A second call returns the grant already recorded.
+
+    A coupon or free shipping is made on the order's shop when it takes actions from Premura
+    (`coupon_on_platform`: its code comes from there, and the customer gets it in a confirmation
+    once it is made); otherwise it gets a code of ours, which the shop loads (`export_grants`)."""
     existing = Grant.objects.filter(incident=incident).first()
     if existing is not None:
         return existing
@@ -97,13 +105,72 @@ def grant_for(incident: Incident) -> Grant | None:
         approval=Approval.AWAITING if rule.compensation == Compensation.PARTIAL_REFUND else "",
         created_at=clock.now(),
     )
+    on_platform = takes_coupons(grant)
     while True:
-        grant.code = new_code() if rule.compensation in CODED else ""
+        grant.code = new_code() if rule.compensation in CODED and not on_platform else ""
         try:
             with transaction.atomic():
                 grant.save()
-            return grant
+            break
         except IntegrityError:
             if Grant.objects.filter(incident=incident).exists():
                 return Grant.objects.get(incident=incident)
             # The one-in-2^56 clash with another code: draw again.
+    if on_platform:
+        coupon_on_platform(grant)
+    return grant
+
+
+def takes_coupons(grant: Grant) -> bool:
+    """Whether the grant is a coupon the order's shop makes itself: a coded compensation, a shop
+    that takes actions from Premura, and a coupon its bounds allow (else our own code, as
+    before, rather than no compensation)."""
+    order = grant.incident.shipment.order
+    if grant.compensation not in CODED or not order.external_id or commerce.shop_connection(order) is None:
+        return False
+    try:
+        commerce.check_coupon(
+            order,
+            kind=COUPON_KINDS[grant.compensation],
+            value=grant.value,
+            category=grant.category,
+            expires_on=grant.expires_on,
+        )
+    except OrderError:
+        return False
+    return True
+
+
+# A coded compensation as a coupon on the shop's platform.
+COUPON_KINDS = {
+    Compensation.COUPON_PERCENT: CouponKind.PERCENTAGE,
+    Compensation.COUPON_AMOUNT: CouponKind.AMOUNT,
+    Compensation.FREE_SHIPPING: CouponKind.FREE_SHIPPING,
+}
+
+
+def coupon_key(grant: Grant) -> str:
+    """The coupon's idempotency key: one grant, one coupon on the shop (as `parcel.refund_key`)."""
+    return f"care-grant-coupon-{grant.pk}"
+
+
+def coupon_on_platform(grant: Grant) -> Coupon:
+    """Ask the order's shop for the grant's coupon (commerce.create_coupon, keyed by the grant, for
+    the incident's case, whose customer is told its code once it is made) and link it to the
+    grant. Asked already: the same coupon."""
+    incident = grant.incident
+    order = incident.shipment.order
+    coupon = commerce.create_coupon(
+        order,
+        kind=COUPON_KINDS[grant.compensation],
+        value=grant.value,
+        idempotency_key=coupon_key(grant),
+        reason=_("Apology for the delivery of order %(number)s") % {"number": order.number},
+        case=incident.case,
+        category=grant.category,
+        expires_on=grant.expires_on,
+    )
+    if grant.coupon_id != coupon.pk:
+        grant.coupon = coupon
+        grant.save(update_fields=["coupon"])
+    return coupon

@@ -233,6 +233,13 @@ class Grant(models.Model):
     def __str__(self) -> str:
         return f"{self.get_compensation_display()} {self.code}".strip()
 
+    @property
+    def redeem_code(self) -> str:
+        """The code the customer types: ours, or the one the shop's platform made (once made)."""
+        if self.code or self.coupon is None:
+            return self.code
+        return self.coupon.code if self.coupon.status == "done" else ""
+
 
 class CarrierAction(models.TextChoices):
     REDELIVERY = "redelivery", _("Deliver again")

@@ -27,7 +27,7 @@ def incident_for_case(case: Case) -> Incident | None:
     )
     if incident is not None:
         incident.granted = (
-            Grant.objects.filter(incident=incident).select_related("decided_by", "refund").first()
+            Grant.objects.filter(incident=incident).select_related("decided_by", "refund", "coupon").first()
         )
         incident.new_date_range = new_date_range()  # the date field's min and max
     return incident
@@ -37,7 +37,7 @@ def customer_grants(customer: Customer, *, limit: int = 20) -> list[Grant]:
     """What the shop gave the customer for its incidents, newest first (the customer card)."""
     return list(
         Grant.objects.filter(incident__shipment__order__customer=customer)
-        .select_related("incident__shipment__order")
+        .select_related("incident__shipment__order", "coupon")
         .order_by("-created_at", "-pk")[:limit]
     )
 

@@ -191,7 +191,6 @@ def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime
         customer_wrote_first=existing is not None,
         opened_at=now,
     )
-    compensation.grant_for(incident)
     case = existing
     if case is None:
         with override(order.customer.language):
@@ -208,6 +207,8 @@ def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime
         change_status(case, CaseStatus.WAITING_ON_CARRIER, actor_label=CareActor.CARE)
     incident.case = case
     incident.save(update_fields=["case"])
+    # After the case: a coupon made on the shop's platform is confirmed to its customer.
+    compensation.grant_for(incident)
     record_event(
         case,
         "care.incident_opened",

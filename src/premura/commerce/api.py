@@ -1,8 +1,10 @@
-"""Orders in the REST API: /api/v1/orders, their refunds and cancellation; shops' webhooks:
+"""Orders in the REST API: /api/v1/orders, their refunds, cancellation, coupons, re-shipments and
+address changes; shops' webhooks:
 /api/v1/shop/webhooks/<platform>/<slug> (docs/architecture.md, "Shops and money actions")."""
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -14,6 +16,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from premura.agents.models import Agent
 from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import HEADER, idempotency_required, idempotent
@@ -23,10 +26,24 @@ from premura.commerce import ingest, services
 from premura.commerce.connectors import woocommerce
 from premura.commerce.connectors.base import SignatureInvalid
 from premura.commerce.exceptions import OrderError
-from premura.commerce.models import Cancellation, Order, Refund, ShopConnection
+from premura.commerce.models import (
+    AddressChange,
+    Cancellation,
+    Coupon,
+    Order,
+    Refund,
+    Reshipment,
+    ShopConnection,
+)
 from premura.commerce.schemas import (
+    AddressChangeActionOut,
+    AddressChangeIn,
+    AddressChangeOut,
     CancelIn,
     CancellationOut,
+    CouponActionOut,
+    CouponIn,
+    CouponOut,
     OrderDetailOut,
     OrderFilters,
     OrderIn,
@@ -34,8 +51,13 @@ from premura.commerce.schemas import (
     RefundActionOut,
     RefundIn,
     RefundOut,
+    ReshipIn,
+    ReshipmentActionOut,
+    ReshipmentOut,
     ShopWebhookAccepted,
 )
+from premura.commerce.services import OrderAction
+from premura.conversations.models import Case
 from premura.core.encryption import CannotDecrypt
 from premura.core.signing import SIGNATURE_HEADERS
 from premura.core.text import is_ascii_number
@@ -127,6 +149,26 @@ def _acting_case(order: Order):
     return case
 
 
+def _act(
+    request: HttpRequest,
+    number: str,
+    model: type[OrderAction],
+    act: Callable[[Case, Order, str, Agent], tuple[OrderAction, str]],
+):
+    """A money action on the order (by its number) as the token's agent would from its case page
+    (`act(case, order, key, agent)`, care.money): 201 with the row and what happened, 200 when the
+    request's Idempotency-Key made it before (nothing more is done)."""
+    order = _order_by_number(number)
+    key = _action_key(request)
+    made_before = model.objects.filter(idempotency_key=key).exists()
+    row, text = act(_acting_case(order), order, key, current_agent(request))
+    row.message = text
+    return Status(200 if made_before else 201, row)
+
+
+MONEY_RESPONSES = errors(401, 403, 404, 422)
+
+
 @router.get("/orders/{number}/refunds", response={200: list[RefundOut], **errors(401, 403, 404, 422)})
 def list_refunds(request: HttpRequest, number: str):
     """The refunds of an order (by its shop number, case-insensitive), oldest first, with their state."""
@@ -135,7 +177,7 @@ def list_refunds(request: HttpRequest, number: str):
 
 @router.post(
     "/orders/{number}/refunds",
-    response={200: RefundActionOut, 201: RefundActionOut, **errors(401, 403, 404, 422)},
+    response={200: RefundActionOut, 201: RefundActionOut, **MONEY_RESPONSES},
 )
 @idempotency_required
 def refund_order(request: HttpRequest, number: str, payload: RefundIn):
@@ -147,25 +189,25 @@ def refund_order(request: HttpRequest, number: str, payload: RefundIn):
     the key's refund was already made; 422, with nothing written, when the refund cannot be made
     (an amount not refundable, no reason, a shop Premura cannot act on, an order with no case).
     """
-    order = _order_by_number(number)
-    key = _action_key(request)
-    made_before = Refund.objects.filter(idempotency_key=key).exists()
-    refund, text = money.refund_order(
-        _acting_case(order),
-        order,
-        amount=payload.amount,
-        to=payload.to,
-        idempotency_key=key,
-        agent=current_agent(request),
-        reason=payload.reason,
+    return _act(
+        request,
+        number,
+        Refund,
+        lambda case, order, key, agent: money.refund_order(
+            case,
+            order,
+            amount=payload.amount,
+            to=payload.to,
+            idempotency_key=key,
+            agent=agent,
+            reason=payload.reason,
+        ),
     )
-    refund.message = text
-    return Status(200 if made_before else 201, refund)
 
 
 @router.post(
     "/orders/{number}/cancel",
-    response={200: CancellationOut, 201: CancellationOut, **errors(401, 403, 404, 422)},
+    response={200: CancellationOut, 201: CancellationOut, **MONEY_RESPONSES},
 )
 @idempotency_required
 def cancel_order(request: HttpRequest, number: str, payload: CancelIn):
@@ -175,14 +217,106 @@ def cancel_order(request: HttpRequest, number: str, payload: CancelIn):
     the cancellation; 200 when the key's cancellation was already made; 422, with nothing written,
     when the order cannot be cancelled (shipped, already cancelled or being cancelled, no reason, a
     shop Premura cannot act on, no case)."""
-    order = _order_by_number(number)
-    key = _action_key(request)
-    made_before = Cancellation.objects.filter(idempotency_key=key).exists()
-    cancellation, text = money.cancel_order(
-        _acting_case(order), order, idempotency_key=key, agent=current_agent(request), reason=payload.reason
+    return _act(
+        request,
+        number,
+        Cancellation,
+        lambda case, order, key, agent: money.cancel_order(
+            case, order, idempotency_key=key, agent=agent, reason=payload.reason
+        ),
     )
-    cancellation.message = text
-    return Status(200 if made_before else 201, cancellation)
+
+
+@router.get("/orders/{number}/coupons", response={200: list[CouponOut], **MONEY_RESPONSES})
+def list_coupons(request: HttpRequest, number: str):
+    """The coupons given on an order (by its shop number), oldest first, with their state and code."""
+    return _order_by_number(number).coupons.order_by("created_at", "pk")
+
+
+@router.post(
+    "/orders/{number}/coupons", response={200: CouponActionOut, 201: CouponActionOut, **MONEY_RESPONSES}
+)
+@idempotency_required
+def give_coupon(request: HttpRequest, number: str, payload: CouponIn):
+    """Give the order's customer a single-use coupon made on the order's shop, as the token's agent
+    would from the case page: an amount or a percentage off (optionally only on one of the order's
+    categories), or free shipping; the customer gets its code once the shop made it. An amount
+    over the agent's refund limit is refused. The `Idempotency-Key` header is required and is the
+    coupon's key. 201 with the coupon; 200 when the key's coupon was already asked; 422, with
+    nothing written, when it cannot be given (a value out of bounds, another category, an expiry
+    past or more than a year ahead, over the limit, a shop Premura cannot act on, no case)."""
+    return _act(
+        request,
+        number,
+        Coupon,
+        lambda case, order, key, agent: money.grant_coupon(
+            case,
+            order,
+            kind=payload.kind,
+            value=payload.value,
+            category=payload.category,
+            expires_on=payload.expires_on,
+            idempotency_key=key,
+            agent=agent,
+            reason=payload.reason,
+        ),
+    )
+
+
+@router.get("/orders/{number}/reshipments", response={200: list[ReshipmentOut], **MONEY_RESPONSES})
+def list_reshipments(request: HttpRequest, number: str):
+    """The re-shipments of an order (by its shop number), oldest first, with their replacement order."""
+    return _order_by_number(number).reshipments.order_by("created_at", "pk")
+
+
+@router.post(
+    "/orders/{number}/reshipments",
+    response={200: ReshipmentActionOut, 201: ReshipmentActionOut, **MONEY_RESPONSES},
+)
+@idempotency_required
+def reship_order(request: HttpRequest, number: str, payload: ReshipIn):
+    """Send the order's goods again, free, as a replacement order on its shop (the lines given, at
+    most as many as ordered, or all of them); the customer is told the replacement's number. The
+    `Idempotency-Key` header is required and is the re-shipment's key. 201; 200 when the key's
+    re-shipment was already asked; 422, with nothing written, when it cannot be (lines not in the
+    order, an order cancelled, refunded or already sent again, a shop Premura cannot act on, no case)."""
+    lines = [line.model_dump() for line in payload.lines] if payload.lines is not None else None
+    return _act(
+        request,
+        number,
+        Reshipment,
+        lambda case, order, key, agent: money.reship_order(
+            case, order, idempotency_key=key, agent=agent, reason=payload.reason, lines=lines
+        ),
+    )
+
+
+@router.get("/orders/{number}/address", response={200: list[AddressChangeOut], **MONEY_RESPONSES})
+def list_address_changes(request: HttpRequest, number: str):
+    """The delivery address changes of an order (by its shop number), oldest first, with their state."""
+    return _order_by_number(number).address_changes.order_by("created_at", "pk")
+
+
+@router.post(
+    "/orders/{number}/address",
+    response={200: AddressChangeActionOut, 201: AddressChangeActionOut, **MONEY_RESPONSES},
+)
+@idempotency_required
+def change_address(request: HttpRequest, number: str, payload: AddressChangeIn):
+    """Deliver an order not yet shipped to another address, on its shop; the order's address changes
+    once the shop has it, and the customer is told. The `Idempotency-Key` header is required and
+    is the change's key. 201; 200 when the key's change was already asked; 422, with nothing
+    written, once the order is shipped, delivered, cancelled or refunded, while another change is
+    under way, or for a shop Premura cannot act on, or no case."""
+    address = services.ShippingAddress(**payload.address.model_dump())
+    return _act(
+        request,
+        number,
+        AddressChange,
+        lambda case, order, key, agent: money.change_address(
+            case, order, address=address, idempotency_key=key, agent=agent, reason=payload.reason
+        ),
+    )
 
 
 # Shops' webhooks: no API token; each request is signed with the shop connection's secret.

@@ -5,8 +5,18 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from premura.api.schemas import Id, InputSchema, Money, PastMoment, QueryId, QuerySchema, StrictInt, Text
-from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState, RefundDestination
+from premura.api.schemas import (
+    Id,
+    InputSchema,
+    Money,
+    PastMoment,
+    PlannedDate,
+    QueryId,
+    QuerySchema,
+    StrictInt,
+    Text,
+)
+from premura.commerce.models import CouponKind, OrderStatus, PaymentMethod, PaymentState, RefundDestination
 
 # More of one product in one order is a typing mistake, not a sale.
 MAX_QUANTITY = 100_000
@@ -197,4 +207,95 @@ class CancellationOut(Schema):
     reason: str
     created_at: datetime.datetime
     completed_at: datetime.datetime | None
+    message: str = Field(..., description="What happened, in the request's language, as the console says it.")
+
+
+class CouponIn(InputSchema):
+    kind: CouponKind = Field(
+        ..., description="amount (value in the order's currency), percentage (1 to 100) or free_shipping (0)."
+    )
+    value: Money = Field(..., description="An amount counts against the agent's refund limit.")
+    category: str = Field(
+        "", max_length=100, description="One of the order's product categories; empty: all."
+    )
+    expires_on: PlannedDate | None = Field(
+        None, description="The last day it is valid (at most a year ahead)."
+    )
+    reason: str = Text(200, min_length=1, description="Why; kept in the audit log.")
+
+
+class CouponOut(Schema):
+    id: int
+    status: str = Field(..., description="requested (the shop is being asked), done or failed.")
+    kind: str
+    value: Decimal
+    currency: str
+    category: str
+    expires_on: datetime.date | None
+    code: str = Field(..., description="The shop's single-use code, once done.")
+    error: str = Field(..., description="The shop's words when it refused.")
+    reason: str
+    created_at: datetime.datetime
+    completed_at: datetime.datetime | None
+
+
+class CouponActionOut(CouponOut):
+    message: str = Field(..., description="What happened, in the request's language, as the console says it.")
+
+
+class ReshipLineIn(InputSchema):
+    sku: str = Text(64, min_length=1)
+    quantity: StrictInt(1, MAX_QUANTITY) = 1  # type: ignore[valid-type]
+
+
+class ReshipIn(InputSchema):
+    reason: str = Text(200, min_length=1, description="Why; kept in the audit log.")
+    lines: list[ReshipLineIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="The order's lines to send again; absent: all of them.",
+    )
+
+
+class ReshipmentLineOut(Schema):
+    sku: str
+    quantity: int
+
+
+class ReshipmentOut(Schema):
+    id: int
+    status: str = Field(..., description="requested (the shop is being asked), done or failed.")
+    lines: list[ReshipmentLineOut]
+    replacement_number: str = Field(..., description="The replacement order's number on the shop, once done.")
+    error: str = Field(..., description="The shop's words when it refused.")
+    reason: str
+    created_at: datetime.datetime
+    completed_at: datetime.datetime | None
+
+
+class ReshipmentActionOut(ReshipmentOut):
+    message: str = Field(..., description="What happened, in the request's language, as the console says it.")
+
+
+class AddressChangeIn(InputSchema):
+    address: AddressIn
+    reason: str = Text(200, min_length=1, description="Why; kept in the audit log.")
+
+
+class AddressChangeOut(Schema):
+    id: int
+    status: str = Field(..., description="requested (the shop is being asked), done or failed.")
+    address: AddressOut
+    error: str = Field(..., description="The shop's words when it refused.")
+    reason: str
+    created_at: datetime.datetime
+    completed_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_address(obj) -> dict[str, str]:
+        return {field: getattr(obj, f"shipping_{field}") for field in AddressOut.model_fields}
+
+
+class AddressChangeActionOut(AddressChangeOut):
     message: str = Field(..., description="What happened, in the request's language, as the console says it.")

@@ -1,14 +1,15 @@
 """Order actions: import an order from a shop, with its lines, payment and shipping address;
-the money actions (docs/architecture.md, "Money"; decision 0030): cancel and refund, each a row
-written "requested" and committed before a task asks the shop's platform (commerce.submission),
-idempotent on its key; and the states the platform's answers and webhooks move them to.
+the money actions (docs/architecture.md, "Money"; decisions 0030, 0031): cancel, refund, coupon,
+re-ship and change the delivery address, each a row written "requested" and committed before a
+task asks the shop's platform (commerce.submission), idempotent on its key; and the states the
+platform's answers and webhooks move them to.
 
 Amounts are Decimals with two places; an order is refused unless its total is the sum of its lines
 plus shipping, so every later refund and compensation starts from consistent numbers.
 """
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,9 +22,13 @@ from django.utils.translation import gettext as _
 
 from premura.commerce.exceptions import DuplicateOrder, OrderError, RefundError
 from premura.commerce.models import (
+    ActionStatus,
+    AddressChange,
     Cancellation,
     CancellationOutcome,
     CancellationStatus,
+    Coupon,
+    CouponKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -33,6 +38,7 @@ from premura.commerce.models import (
     Refund,
     RefundDestination,
     RefundStatus,
+    Reshipment,
     ShopConnection,
 )
 from premura.commerce.signals import refund_completed
@@ -382,10 +388,10 @@ def request_refund(
 
 
 def _submit_on_commit(kind: str, pk: int) -> None:
+    """Ring the worker once the row is committed (`kind`: the action's model name, "refund")."""
     from premura.commerce import tasks
 
-    task = tasks.submit_refund_task if kind == "refund" else tasks.submit_cancellation_task
-    transaction.on_commit(lambda: task(pk))
+    transaction.on_commit(lambda: tasks.submit_action_task(kind, pk))
 
 
 def refund(
@@ -644,20 +650,364 @@ def mark_refund_completed(refund: Refund, *, actor: Any = None) -> Refund:
     return refund
 
 
+# The audit log's name of each money action (its events: "<name>.requested", ".done", ".failed").
+ACTION_NAMES = {
+    Refund: "refund",
+    Cancellation: "cancellation",
+    Coupon: "coupon",
+    Reshipment: "reshipment",
+    AddressChange: "address_change",
+}
+OrderAction = Refund | Cancellation | Coupon | Reshipment | AddressChange
+
+
 @transaction.atomic
-def mark_money_action_failed(action: Refund | Cancellation, *, error: str) -> Refund | Cancellation:
-    """The platform refused a requested refund or cancellation, or it ran out of attempts: it
-    becomes failed with the platform's message, which the agent sees on the order. A refund's
-    amount can then be refunded again. Idempotent: one no longer requested is returned as it is."""
+def mark_money_action_failed(action: OrderAction, *, error: str) -> OrderAction:
+    """The platform refused a requested action, or it ran out of attempts: it becomes failed with
+    the platform's message, which the agent sees on the order. A refund's amount can then be
+    refunded again. Idempotent: one no longer requested is returned as it is."""
     action = type(action).objects.select_for_update().get(pk=action.pk)
-    if action.status != RefundStatus.REQUESTED:
+    if action.status != ActionStatus.REQUESTED:
         return action
-    action.status, action.error = RefundStatus.FAILED, error[:2000]
+    action.status, action.error = ActionStatus.FAILED, error[:2000]
     action.next_attempt_at = action.claimed_until = None
     action.save(update_fields=["status", "error", "next_attempt_at", "claimed_until"])
-    name = "refund" if isinstance(action, Refund) else "cancellation"
+    name = ACTION_NAMES[type(action)]
     record_event(action.order, f"{name}.failed", **{f"{name}_id": action.pk, "error": error[:2000]})
     return action
+
+
+def _existing_action(model: type[OrderAction], key: str, order: Order, same: dict[str, Any]) -> Any:
+    """The action already recorded under `key` (a double click, a retried request), or None;
+    OrderError when the key was used for another order or other values."""
+    existing = model.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.order_id != order.pk or any(getattr(existing, name) != value for name, value in same.items()):
+        raise OrderError(_("This idempotency key was used for another action."))
+    return existing
+
+
+def _new_action(
+    model: type[OrderAction], order: Order, *, key: str, actor: Any, reason: str, case: Any, **fields
+):
+    """Write the action "requested", due now, audited, and ring the worker on commit."""
+    now = clock.now()
+    action = model.objects.create(
+        order=order,
+        idempotency_key=key,
+        reason=" ".join(reason.split())[:200],
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        case=case,
+        created_at=now,
+        next_attempt_at=now,
+        **fields,
+    )
+    name = ACTION_NAMES[model]
+    audited = {field: _audited(value) for field, value in fields.items() if field != "currency"}
+    record_event(
+        order, f"{name}.requested", actor=actor, **{f"{name}_id": action.pk}, reason=action.reason, **audited
+    )
+    _submit_on_commit(model._meta.model_name, action.pk)
+    return action
+
+
+def _audited(value: Any) -> Any:
+    """A value as the audit log's JSON keeps it: amounts and dates as text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+# The longest a coupon may be valid, from today.
+MAX_COUPON_DAYS = 365
+
+
+def _coupon_value(kind: str, value: Decimal | int | str) -> Decimal:
+    if kind not in CouponKind.values:
+        raise OrderError(_("Unknown coupon kind: %(kind)s") % {"kind": kind})
+    try:
+        amount = _money(value)
+    except (ArithmeticError, ValueError, TypeError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise OrderError(_("The coupon's value is not a number."))
+    return amount
+
+
+def check_coupon(
+    order: Order,
+    *,
+    kind: str,
+    value: Decimal | int | str,
+    category: str = "",
+    expires_on: datetime.date | None = None,
+) -> None:
+    """Raises OrderError unless a coupon of this kind and value, category and expiry can be made
+    for the order (see `create_coupon`)."""
+    value = _coupon_value(kind, value)
+    if kind == CouponKind.PERCENTAGE and not Decimal("1") <= value <= Decimal("100"):
+        raise OrderError(_("A percentage coupon takes a percentage from 1 to 100."))
+    if kind == CouponKind.AMOUNT and value < CENT:
+        raise OrderError(
+            _("An amount coupon takes an amount of at least %(least)s.")
+            % {"least": format_money(CENT, order.currency)}
+        )
+    if kind == CouponKind.FREE_SHIPPING and value:
+        raise OrderError(_("A free shipping coupon takes no value: leave it at 0."))
+    category = " ".join(category.split())
+    if category and not order.lines.filter(category=category).exists():
+        raise OrderError(
+            _("The order has no product in the category %(category)s: choose one of its categories.")
+            % {"category": category}
+        )
+    today = timezone.localdate(clock.now())
+    if expires_on is not None and not today < expires_on <= today + datetime.timedelta(days=MAX_COUPON_DAYS):
+        raise OrderError(
+            _("A coupon must expire after today and within %(days)d days.") % {"days": MAX_COUPON_DAYS}
+        )
+
+
+@transaction.atomic
+def create_coupon(
+    order: Order,
+    *,
+    kind: str,
+    value: Decimal | int | str,
+    idempotency_key: str,
+    actor: Any = None,
+    reason: str = "",
+    case: Any = None,
+    category: str = "",
+    expires_on: datetime.date | None = None,
+) -> Coupon:
+    """A single-use coupon for the order's customer, made on the order's shop platform: `value`
+    off (an amount in the order's currency, `kind` amount; a percentage from 1 to 100,
+    percentage), or free shipping (value 0); only on one of the order's product categories when
+    `category` is given; until `expires_on` (at most MAX_COUPON_DAYS ahead; none: no end).
+
+    The row is written "requested" and committed; a task asks the platform (commerce.submission),
+    whose answer brings the code. Idempotent on `idempotency_key`: the same key for the same
+    order, kind and value returns the first row; for anything else raises OrderError. Raises
+    OrderError (nothing written, no platform call) for a value, category or date out of bounds,
+    or a shop that takes no actions from Premura."""
+    key = _checked_key(idempotency_key)
+    value = _coupon_value(kind, value)
+    category = " ".join(category.split())
+    existing = _existing_action(Coupon, key, order, {"kind": kind, "value": value, "category": category})
+    if existing is not None:
+        return existing
+    _platform_connection(order)
+    check_coupon(order, kind=kind, value=value, category=category, expires_on=expires_on)
+    return _new_action(
+        Coupon,
+        order,
+        key=key,
+        actor=actor,
+        reason=reason,
+        case=case,
+        kind=kind,
+        value=value,
+        currency=order.currency,
+        category=category,
+        expires_on=expires_on,
+    )
+
+
+# Orders whose goods may be sent again: paid (and perhaps shipped, lost or damaged on the way).
+RESHIPPABLE_STATUSES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
+
+
+def _replacement_lines(order: Order, lines: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """[{sku, quantity}] of the order's lines to send again (all of them when None), each SKU
+    once and at most as many as were ordered."""
+    ordered: dict[str, int] = {}
+    for line in order.lines.order_by("pk"):
+        ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
+    if lines is None:
+        return [{"sku": sku, "quantity": quantity} for sku, quantity in ordered.items()]
+    if not lines:
+        raise OrderError(_("Choose at least one product to send again."))
+    chosen: list[dict[str, Any]] = []
+    for line in lines:
+        sku, quantity = str(line.get("sku", "")).strip(), line.get("quantity")
+        if sku not in ordered:
+            raise OrderError(_("The order has no product %(sku)s.") % {"sku": sku})
+        if any(item["sku"] == sku for item in chosen):
+            raise OrderError(_("The product %(sku)s is listed twice.") % {"sku": sku})
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= ordered[sku]:
+            raise OrderError(
+                _("Send again from 1 to %(most)d of %(sku)s, as many as were ordered.")
+                % {"most": ordered[sku], "sku": sku}
+            )
+        chosen.append({"sku": sku, "quantity": quantity})
+    return chosen
+
+
+@transaction.atomic
+def reship(
+    order: Order,
+    *,
+    idempotency_key: str,
+    actor: Any = None,
+    reason: str = "",
+    case: Any = None,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+) -> Reshipment:
+    """Send the order's goods again, free, as a replacement order on its shop's platform: the
+    `lines` given ([{"sku", "quantity"}], at most the quantities ordered) or every line (None).
+
+    The row is written "requested" and committed; a task asks the platform (commerce.submission),
+    whose answer brings the replacement's number. Idempotent on `idempotency_key`: the same key
+    for the same order returns the first row, for another raises OrderError. Raises OrderError
+    (nothing written, no platform call) for lines not in the order, an order not paid or already
+    cancelled or refunded, an order already sent again (or being sent), or a shop that takes no
+    actions from Premura. Locks the order."""
+    key = _checked_key(idempotency_key)
+    existing = _existing_action(Reshipment, key, order, {})
+    if existing is not None:
+        return existing
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    _platform_connection(order)
+    if order.status not in RESHIPPABLE_STATUSES:
+        raise OrderError(
+            _("The order %(number)s is %(status)s: it cannot be sent again.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
+        )
+    chosen = _replacement_lines(order, lines)
+    earlier = order.reshipments.exclude(status=ActionStatus.FAILED).first()
+    if earlier is not None:
+        raise OrderError(
+            _("The order %(number)s was already sent again (%(replacement)s).")
+            % {
+                "number": order.number,
+                "replacement": earlier.replacement_number or earlier.get_status_display(),
+            }
+        )
+    return _new_action(Reshipment, order, key=key, actor=actor, reason=reason, case=case, lines=chosen)
+
+
+# What an address change may hold (the Order's own fields' lengths).
+_ADDRESS_LIMITS = {"name": 200, "street": 200, "postcode": 16, "city": 100, "province": 8}
+
+
+def _checked_address(address: ShippingAddress) -> ShippingAddress:
+    """The address trimmed, each field on one line and within its length, the country two letters."""
+    fields = {}
+    labels = {
+        "name": _("shipping name"),
+        "street": _("street"),
+        "postcode": _("postcode"),
+        "city": _("city"),
+        "province": _("province"),
+    }
+    for name, limit in _ADDRESS_LIMITS.items():
+        value = " ".join(
+            text.single_line(getattr(address, name), field=labels[name], error=OrderError).split()
+        )
+        if name != "province" and not value:
+            raise OrderError(_("The new address needs a %(field)s.") % {"field": labels[name]})
+        if len(value) > limit:
+            raise OrderError(
+                _("The %(field)s is longer than %(limit)d characters.")
+                % {"field": labels[name], "limit": limit}
+            )
+        fields[name] = value
+    country = address.country.strip().upper()
+    if len(country) != 2 or not country.isascii() or not country.isalpha():
+        raise OrderError(_("The country is a two-letter code (IT)."))
+    return ShippingAddress(**fields, country=country)
+
+
+def order_address(order: Order) -> ShippingAddress:
+    return ShippingAddress(
+        name=order.shipping_name,
+        street=order.shipping_street,
+        postcode=order.shipping_postcode,
+        city=order.shipping_city,
+        province=order.shipping_province,
+        country=order.shipping_country,
+    )
+
+
+@transaction.atomic
+def change_address(
+    order: Order,
+    *,
+    address: ShippingAddress,
+    idempotency_key: str,
+    actor: Any = None,
+    reason: str = "",
+    case: Any = None,
+) -> AddressChange:
+    """Deliver the order, not yet shipped, to another address, on its shop's platform; the order's
+    own address changes once the platform has it.
+
+    The row is written "requested" and committed; a task asks the platform (commerce.submission).
+    Idempotent on `idempotency_key`: the same key for the same order and address returns the first
+    row; otherwise raises OrderError. Raises OrderError (nothing written, no platform call) once the
+    order is shipped, delivered, cancelled or refunded, while another change is under way, for the
+    address it has already or a malformed one, or a shop that takes no actions from Premura. Locks
+    the order."""
+    key = _checked_key(idempotency_key)
+    address = _checked_address(address)
+    columns = {f"shipping_{name}": value for name, value in vars(address).items()}
+    existing = _existing_action(AddressChange, key, order, columns)
+    if existing is not None:
+        return existing
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    _platform_connection(order)
+    if order.status not in CANCELLABLE_STATUSES:
+        raise OrderError(
+            _("The order %(number)s is %(status)s: its delivery address can no longer change.")
+            % {"number": order.number, "status": order.get_status_display().lower()}
+        )
+    if order.address_changes.filter(status=ActionStatus.REQUESTED).exists():
+        raise OrderError(
+            _("The address of order %(number)s is already being changed.") % {"number": order.number}
+        )
+    if order_address(order) == address:
+        raise OrderError(_("The order is already going to that address."))
+    return _new_action(AddressChange, order, key=key, actor=actor, reason=reason, case=case, **columns)
+
+
+@transaction.atomic
+def mark_action_done(action: Coupon | Reshipment | AddressChange, *, result: str = "") -> Any:
+    """The platform did a coupon (`result`: its code), a re-shipment (the replacement's number) or
+    an address change (the order's address becomes the new one, audited). Idempotent: an action
+    no longer requested is returned as it is."""
+    action = type(action).objects.select_for_update().get(pk=action.pk)
+    if action.status != ActionStatus.REQUESTED:
+        return action
+    fields = ["status", "completed_at", "next_attempt_at", "claimed_until", "external_id"]
+    action.status, action.completed_at = ActionStatus.DONE, clock.now()
+    action.next_attempt_at = action.claimed_until = None
+    action.external_id = result[:64]
+    if isinstance(action, Coupon):
+        action.code = result[:64]
+        fields.append("code")
+    elif isinstance(action, Reshipment):
+        action.replacement_number = result[:64]
+        fields.append("replacement_number")
+    else:
+        _move_order_to(action)
+    action.save(update_fields=fields)
+    name = ACTION_NAMES[type(action)]
+    record_event(action.order, f"{name}.done", **{f"{name}_id": action.pk, "result": result[:64]})
+    return action
+
+
+def _move_order_to(change: AddressChange) -> None:
+    order = Order.objects.select_for_update().get(pk=change.order_id)
+    old = order_address(order)
+    for name in ("name", "street", "postcode", "city", "province", "country"):
+        setattr(order, f"shipping_{name}", getattr(change, f"shipping_{name}"))
+    order.save(update_fields=[f"shipping_{name}" for name in vars(old)])
+    record_event(
+        order, "order.address_changed", old=vars(old), new=vars(order_address(order)), change_id=change.pk
+    )
 
 
 # What a shop's platform may move an order and its payment to (its webhooks); a state it reports

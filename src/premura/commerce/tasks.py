@@ -1,5 +1,5 @@
 """Background entry points of commerce: one service call each (style.md §5). Huey only rings:
-the Refund and Cancellation rows are the queue, and the sweeper finds any lost task."""
+the action rows are the queue, and the sweeper finds any lost task."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
@@ -8,13 +8,9 @@ from premura.commerce import submission
 
 
 @db_task()
-def submit_refund_task(refund_id: int) -> None:
-    submission.submit_refund(refund_id)
-
-
-@db_task()
-def submit_cancellation_task(cancellation_id: int) -> None:
-    submission.submit_cancellation(cancellation_id)
+def submit_action_task(kind: str, pk: int) -> None:
+    """Ask the platform for one requested action (`kind`: a key of submission.ACTIONS)."""
+    submission.submit(kind, pk)
 
 
 @db_periodic_task(crontab(minute="*"))

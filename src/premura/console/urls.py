@@ -37,6 +37,9 @@ urlpatterns = [
         name="case_report_remedy",
     ),
     path("cases/<int:case_id>/order/refund/", money.case_refund_order, name="case_refund_order"),
+    path("cases/<int:case_id>/order/coupon/", money.case_coupon, name="case_coupon"),
+    path("cases/<int:case_id>/order/reship/", money.case_reship, name="case_reship"),
+    path("cases/<int:case_id>/order/address/", money.case_change_address, name="case_change_address"),
     path(
         "cases/<int:case_id>/order/refunds/<int:refund_id>/decision/",
         money.case_refund_decision,

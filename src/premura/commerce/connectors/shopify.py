@@ -10,25 +10,34 @@ Actions (``X-Shopify-Access-Token``; answers 429 with Retry-After and 5xx are tr
 permanent with Shopify's ``errors``): cancel ``POST orders/{id}/cancel.json``; void ``POST
 orders/{id}/transactions.json`` (kind void, parent the authorisation); refund ``POST
 orders/{id}/refunds.json`` with its transactions (kind refund, parent the capture or sale);
-store credit as a single-use discount code (``POST price_rules.json``, then
-``price_rules/{id}/discount_codes.json``). Shopify's REST API takes no idempotency key, so each
-action first reads what the order already has (its refunds' notes carry our key, its
-transactions their voids, a code its own name) and does nothing twice.
+coupons (store credit is an amount coupon) as a single-use discount code (``POST
+price_rules.json``, then ``price_rules/{id}/discount_codes.json``; a category is a custom
+collection of that title); a replacement order as a free draft order (``POST draft_orders.json``,
+then ``PUT draft_orders/{id}/complete.json``); a new shipping address (``PUT orders/{id}.json``).
+Shopify's REST API takes no idempotency key, so each action first reads what the order already
+has (its refunds' notes carry our key, its transactions their voids, a code its own name, a draft
+order our key in its note) and does nothing twice (decision 0031).
 """
 
 import base64
 import datetime
 import hashlib
 import hmac
+import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
 
 from premura.commerce.connectors import http
 from premura.commerce.connectors.base import (
     Connector,
+    NewCoupon,
     PayloadInvalid,
     PermanentError,
+    ReplacementLine,
     ShopEvent,
     ShopOrder,
     ShopRefund,
@@ -38,7 +47,7 @@ from premura.commerce.connectors.base import (
     key_marker,
     load_json,
 )
-from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
+from premura.commerce.models import CouponKind, OrderStatus, PaymentMethod, PaymentState
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
@@ -330,10 +339,13 @@ class ShopifyConnector(Connector):
             raise TransientError("Shopify's answer names no refund")
         return str(refund["id"])
 
-    def create_discount_code(self, *, key: str, amount: Decimal, currency: str) -> str:
-        code = "PREMURA-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+    def create_coupon(self, coupon: NewCoupon) -> str:
+        """A price rule and its one discount code. The code is derived from our key, so a retried
+        job finds the code (or the rule, titled with it) it made before and makes neither twice.
+        Anyone holding the code may use it, once (`usage_limit`): it is as secret as a password."""
+        code = coupon_code(coupon.key)
         try:
-            self._call("GET", f"discount_codes/lookup.json?code={code}")
+            self._call("GET", f"discount_codes/lookup.json?{urlencode({'code': code})}")
             return code
         except PermanentError:
             pass  # 404: not made yet
@@ -341,27 +353,181 @@ class ShopifyConnector(Connector):
         rule = next((item for item in rules if isinstance(item, dict) and item.get("title") == code), None)
         if rule is None:
             rule = (
-                self._call(
-                    "POST",
-                    "price_rules.json",
-                    {
-                        "price_rule": {
-                            "title": code,
-                            "target_type": "line_item",
-                            "target_selection": "all",
-                            "allocation_method": "across",
-                            "value_type": "fixed_amount",
-                            "value": str(-amount),
-                            "customer_selection": "all",
-                            "usage_limit": 1,
-                            "once_per_customer": True,
-                            "starts_at": datetime.datetime.now(datetime.UTC).isoformat(),
-                        }
-                    },
-                ).get("price_rule")
+                self._call("POST", "price_rules.json", {"price_rule": self._price_rule(coupon, code)}).get(
+                    "price_rule"
+                )
                 or {}
             )
         if not rule.get("id"):
             raise TransientError("Shopify's answer names no price rule")
         self._call("POST", f"price_rules/{rule['id']}/discount_codes.json", {"discount_code": {"code": code}})
         return code
+
+    def _price_rule(self, coupon: NewCoupon, code: str) -> dict:
+        rule: dict[str, Any] = {
+            "title": code,
+            "target_type": "line_item",
+            "target_selection": "all",
+            "allocation_method": "across",
+            "customer_selection": "all",
+            "usage_limit": 1,
+            "once_per_customer": True,
+            "starts_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        }
+        if coupon.kind == CouponKind.FREE_SHIPPING:
+            rule.update(
+                target_type="shipping_line", allocation_method="each", value_type="percentage", value="-100.0"
+            )
+        elif coupon.kind == CouponKind.PERCENTAGE:
+            rule.update(allocation_method="each", value_type="percentage", value=str(-coupon.value))
+        else:
+            rule.update(value_type="fixed_amount", value=str(-coupon.value))
+        if coupon.category:
+            rule.update(
+                target_selection="entitled", entitled_collection_ids=[self._collection(coupon.category)]
+            )
+        if coupon.expires_on is not None:
+            # The end of the expiry day in the shop's time zone.
+            end = datetime.datetime.combine(
+                coupon.expires_on, datetime.time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)
+            )
+            rule["ends_at"] = end.isoformat()
+        return rule
+
+    def _collection(self, title: str) -> int:
+        """The id of the shop's custom collection named `title` (a product category)."""
+        found = self._call(
+            "GET", f"custom_collections.json?{urlencode({'title': title, 'fields': 'id,title'})}"
+        )
+        for item in found.get("custom_collections", []):
+            if isinstance(item, dict) and item.get("title") == title and item.get("id"):
+                return item["id"]
+        raise PermanentError(
+            f"Shopify has no collection named {title!r}: create it in the shop (with the category's "
+            "products), or give the coupon without a category"
+        )
+
+    def create_replacement_order(
+        self, external_order_id: str, *, key: str, lines: list[ReplacementLine], note: str
+    ) -> str:
+        """A draft order of the lines, free (100% off, free shipping), to the original's customer
+        and address, completed as paid: the replacement order's name ("#1002"). The draft's note
+        carries our key: a retried job finds the draft it made (completed or not) and goes on
+        from there."""
+        marker = key_marker(key)
+        draft = self._draft_with(marker)
+        if draft is None:
+            original = self._call("GET", f"orders/{external_order_id}.json").get("order") or {}
+            draft = (
+                self._call(
+                    "POST",
+                    "draft_orders.json",
+                    {"draft_order": _replacement(original, lines, f"{note} {marker}")},
+                ).get("draft_order")
+                or {}
+            )
+            if not draft.get("id"):
+                raise TransientError("Shopify's answer names no draft order")
+        if not draft.get("order_id"):
+            draft = (
+                self._call("PUT", f"draft_orders/{draft['id']}/complete.json?payment_pending=false").get(
+                    "draft_order"
+                )
+                or {}
+            )
+            if not draft.get("order_id"):
+                raise TransientError("Shopify completed the draft order without naming its order")
+        order = self._call("GET", f"orders/{draft['order_id']}.json?fields=id,name").get("order") or {}
+        if not order.get("name"):
+            raise TransientError("Shopify's answer names no order")
+        return str(order["name"])
+
+    def _draft_with(self, marker: str) -> dict | None:
+        """Our draft order (open or completed), by the key in its note; retries come within hours,
+        so the drafts of the last week are read."""
+        since = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=7)).isoformat()
+        for status in ("completed", "open"):
+            query = urlencode(
+                {
+                    "status": status,
+                    "limit": 250,
+                    "updated_at_min": since,
+                    "fields": "id,name,note,status,order_id",
+                }
+            )
+            for item in self._call("GET", f"draft_orders.json?{query}").get("draft_orders", []):
+                if isinstance(item, dict) and marker in str(item.get("note") or ""):
+                    return item
+        return None
+
+    def change_shipping_address(self, external_order_id: str, *, address: ShippingAddress) -> None:
+        """Set the order's shipping address (the same address again changes nothing); refused once
+        Shopify has fulfilled it."""
+        order = (
+            self._call(
+                "GET", f"orders/{external_order_id}.json?fields=id,fulfillment_status,cancelled_at"
+            ).get("order")
+            or {}
+        )
+        if order.get("cancelled_at"):
+            raise PermanentError("The order is cancelled on Shopify")
+        if order.get("fulfillment_status") in ("fulfilled", "partial"):
+            raise PermanentError("Shopify has fulfilled the order already: the parcel has left")
+        self._call(
+            "PUT",
+            f"orders/{external_order_id}.json",
+            {"order": {"id": int(external_order_id), "shipping_address": _address(address)}},
+        )
+
+
+def coupon_code(key: str) -> str:
+    """The discount code of the coupon with idempotency key `key`: the same key, the same code."""
+    return "PREMURA-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+
+
+def _address(address: ShippingAddress) -> dict:
+    first, _, last = address.name.rpartition(" ")
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name": address.name,
+        "address1": address.street,
+        "zip": address.postcode,
+        "city": address.city,
+        "province_code": address.province,
+        "country_code": address.country,
+    }
+
+
+def _replacement(original: dict, lines: list[ReplacementLine], note: str) -> dict:
+    """The draft order of a free replacement of `lines` of the Shopify order `original`."""
+    by_sku = {
+        str(item.get("sku")): item for item in original.get("line_items") or [] if isinstance(item, dict)
+    }
+    items = []
+    for line in lines:
+        item = by_sku.get(line.sku)
+        if item is None or not item.get("variant_id"):
+            raise PermanentError(
+                f"The Shopify order has no product variant with the SKU {line.sku!r} to send again"
+            )
+        items.append({"variant_id": item["variant_id"], "quantity": line.quantity})
+    customer = original.get("customer") if isinstance(original.get("customer"), dict) else {}
+    draft: dict[str, Any] = {
+        "line_items": items,
+        "applied_discount": {
+            "title": "Replacement",
+            "description": "Sent again free of charge",
+            "value_type": "percentage",
+            "value": "100.0",
+        },
+        "shipping_line": {"title": "Replacement", "custom": True, "price": "0.00"},
+        "shipping_address": original.get("shipping_address"),
+        "email": original.get("email"),
+        "note": note.strip(),
+        "tags": "premura-replacement",
+        "use_customer_default_address": False,
+    }
+    if customer.get("id"):
+        draft["customer"] = {"id": customer["id"]}
+    return draft
