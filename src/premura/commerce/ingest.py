@@ -1,9 +1,11 @@
 """Shops' webhooks in (docs/architecture.md, "Shops and money actions"): checked over the raw body
 by the shop's connector, stored as they came (a ShopWebhook, committed first; decision 0017),
 then applied through commerce.services: a new order imported (its customer found by e-mail or
-created), a known one moved along the transition tables, a refund recorded once.
+created), a known one moved along the transition tables, a refund recorded once. The
+reconciliation job (commerce.reconcile) applies the orders it reads with the same `apply_order`.
 """
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -11,9 +13,16 @@ from django.db import IntegrityError, transaction
 
 from premura.commerce import services
 from premura.commerce.connectors import connector_for
-from premura.commerce.connectors.base import PayloadInvalid, ShopEvent, ShopOrder, key_in
-from premura.commerce.exceptions import OrderError
-from premura.commerce.models import Order, OrderStatus, ShopConnection, ShopWebhook, WebhookStatus
+from premura.commerce.connectors.base import PayloadInvalid, ShopEvent, ShopOrder, ShopRefund, key_in
+from premura.commerce.exceptions import DuplicateOrder, OrderError
+from premura.commerce.models import (
+    Order,
+    OrderStatus,
+    PaymentState,
+    ShopConnection,
+    ShopWebhook,
+    WebhookStatus,
+)
 from premura.core import clock
 from premura.customers.models import IdentityKind, Language
 from premura.customers.services import CustomerError, NewIdentity, create_customer, find_customer
@@ -21,6 +30,9 @@ from premura.customers.services import CustomerError, NewIdentity, create_custom
 logger = logging.getLogger(__name__)
 # Headers never kept with a webhook: credentials of ours, not the sender's.
 UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
+# What a platform's order can be refused for; anything else is our bug or the database's.
+APPLICATION_ERRORS = (PayloadInvalid, OrderError, CustomerError)
+REFUNDED_STATES = frozenset({PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED})
 
 
 def receive_webhook(
@@ -67,7 +79,7 @@ def apply_webhook(webhook_id: int) -> ShopWebhook:
             event = connector.parse_webhook(bytes(webhook.body), webhook.headers)
             _apply(webhook.connection, event)
             _finish(webhook, WebhookStatus.PROCESSED, "")
-    except (PayloadInvalid, OrderError, CustomerError) as failure:
+    except APPLICATION_ERRORS as failure:
         _finish(webhook, WebhookStatus.FAILED, str(failure))
     except Exception as failure:
         # Our bug or the database's: recorded on the row for an administrator, never retried forever.
@@ -92,20 +104,36 @@ def _apply(connection: ShopConnection, event: ShopEvent) -> None:
     if event.kind == "ignored":
         return
     if event.kind in ("order", "cancelled"):
-        order = Order.objects.filter(source=connection.slug, external_id=event.external_order_id).first()
-        if order is None:
-            _import(connection, event.order)
-            return
-        status = OrderStatus.CANCELLED if event.kind == "cancelled" else event.order.status
-        services.sync_order_state(order, status=status, payment_state=event.payment_state)
+        order = event.order
+        if event.kind == "cancelled":
+            order = dataclasses.replace(order, status=OrderStatus.CANCELLED)
+        apply_order(connection, order)
     elif event.kind == "fulfilled":
         services.sync_order_state(_order(connection, event.external_order_id), status=OrderStatus.SHIPPED)
     elif event.kind == "refund":
-        order = _order(connection, event.external_order_id)
-        for refund in event.refunds:
-            services.record_platform_refund(
-                order, external_id=refund.external_id, amount=refund.amount, key=key_in(refund.note)
-            )
+        _record_refunds(_order(connection, event.external_order_id), event.refunds)
+
+
+def apply_order(connection: ShopConnection, shop_order: ShopOrder) -> Order:
+    """What the platform says of one order, applied as every webhook and the reconciliation
+    (commerce.reconcile) apply it: a new order is imported (its customer found by e-mail or
+    created), a known one moved along the transition tables (never back), the refunds it lists
+    recorded once. Idempotent: the same ShopOrder again changes nothing. Run it in a transaction."""
+    order = Order.objects.filter(source=connection.slug, external_id=shop_order.external_id).first()
+    if order is None:
+        order = _import(connection, shop_order)
+    # Refunds first: they take the payment from captured to (partially) refunded themselves.
+    _record_refunds(order, shop_order.refunds)
+    payment_state = shop_order.payment.state if shop_order.payment else ""
+    services.sync_order_state(order, status=shop_order.status, payment_state=payment_state)
+    return order
+
+
+def _record_refunds(order: Order, refunds: list[ShopRefund]) -> None:
+    for refund in refunds:
+        services.record_platform_refund(
+            order, external_id=refund.external_id, amount=refund.amount, key=key_in(refund.note)
+        )
 
 
 def _import(connection: ShopConnection, order: ShopOrder) -> Order:
@@ -118,18 +146,29 @@ def _import(connection: ShopConnection, order: ShopOrder) -> Order:
             identities=[NewIdentity(kind=IdentityKind.EMAIL, value=order.email, is_primary=True)],
             language=order.language if order.language in Language.values else Language.ITALIAN,
         )
-    return services.import_order(
-        number=order.number,
-        customer=customer,
-        lines=order.lines,
-        shipping_total=order.shipping_total,
-        total=order.total,
-        address=order.address,
-        payment=order.payment,
-        email=order.email,
-        currency=order.currency,
-        status=order.status,
-        placed_at=order.placed_at,
-        source=connection.slug,
-        external_id=order.external_id,
-    )
+    payment = order.payment
+    if payment is not None and order.refunds and payment.state in REFUNDED_STATES:
+        # Imported as captured: the refunds it lists, recorded next, refund it as they did.
+        payment = dataclasses.replace(payment, state=PaymentState.CAPTURED)
+    try:
+        return services.import_order(
+            number=order.number,
+            customer=customer,
+            lines=order.lines,
+            shipping_total=order.shipping_total,
+            total=order.total,
+            address=order.address,
+            payment=payment,
+            email=order.email,
+            currency=order.currency,
+            status=order.status,
+            placed_at=order.placed_at,
+            source=connection.slug,
+            external_id=order.external_id,
+        )
+    except DuplicateOrder:
+        # A webhook and the reconciliation importing the same order at once: the other one won.
+        known = Order.objects.filter(source=connection.slug, external_id=order.external_id).first()
+        if known is None:
+            raise
+        return known

@@ -33,7 +33,8 @@ For the reconciliation job (orders whose webhook never came, or platforms withou
 when ``lists_orders``:
 
 - ``orders_changed_since(since) -> Iterator[ShopOrder]``: every order created or changed on the
-  platform at or after `since` (all of them when None), oldest change first, page by page.
+  platform at or after `since` (all of them when None), oldest change first, page by page, each
+  with its ``changed_at`` (commerce.reconcile applies them as webhooks would).
 """
 
 import datetime
@@ -89,6 +90,11 @@ class ShopOrder:
     status: str
     payment: NewPayment | None
     language: str = ""
+    # When the platform last changed it (the reconciliation's checkpoint moves by it); None when
+    # the platform does not say.
+    changed_at: datetime.datetime | None = None
+    # The refunds the platform lists on the order, each recorded once.
+    refunds: list["ShopRefund"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
