@@ -119,6 +119,17 @@ def test_the_listing_pages_by_change_time_and_a_second_run_changes_nothing(
     assert again.failed == [] and Order.objects.count() == 5
 
 
+def test_an_order_that_cannot_be_read_is_reported_and_the_listing_goes_on(prestashop, connection):
+    prestashop.add_order(1, changed="2026-12-01 10:00:00")
+    prestashop.add_order(2, email="marco@example.it", changed="2026-12-01 10:05:00")
+    prestashop.add_order(3, email="anna@example.it", changed="2026-12-01 10:10:00")
+    del prestashop.tables["customers"]["42"]  # order 2's customer, deleted in the shop
+    result = reconcile.reconcile(connection)
+    assert result.failed == ["2: order 2: customers 42 is not in the shop (deleted?)"]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["1", "3"]
+    assert result.reconciled_until == datetime.datetime(2026, 12, 1, 9, 10, tzinfo=datetime.UTC)
+
+
 def test_a_state_change_and_a_back_office_refund_are_applied(prestashop, connection):
     prestashop.add_order(1, state=2, changed="2026-12-01 10:00:00")
     reconcile.reconcile(connection)

@@ -123,19 +123,28 @@ def test_refunds_listed_on_an_order_are_recorded_once_and_ours_is_recognised(sho
 def test_a_bad_order_is_reported_and_stops_neither_the_others_nor_the_checkpoint(shopify, connection):
     shopify.list_order(order_json(1001, updated="2026-12-01T10:00:00+01:00"))
     shopify.list_order(order_json(1002, updated="2026-12-01T10:05:00+01:00", total_price="999.00"))
-    shopify.list_order(order_json(1003, updated="2026-12-01T10:10:00+01:00", email="arya@example.com"))
+    unreadable = order_json(1003, updated="2026-12-01T10:07:00+01:00")
+    unreadable["line_items"][0]["quantity"] = 0
+    shopify.list_order(unreadable)
+    shopify.list_order(order_json(1004, updated="2026-12-01T10:10:00+01:00", email="arya@example.com"))
     result = reconcile.reconcile(connection)
-    assert result.read == 3
-    assert result.failed == ["1002: The total 999.00 is not the lines' sum 109.80 plus shipping 5.90."]
-    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["1001", "1003"]
+    assert result.read == 4
+    assert result.failed == [
+        "1002: The total 999.00 is not the lines' sum 109.80 plus shipping 5.90.",
+        "1003: line_items.0.quantity: 0 is not a positive whole number",
+    ]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["1001", "1004"]
     connection.refresh_from_db()
     assert connection.reconciled_until == datetime.datetime(2026, 12, 1, 9, 10, tzinfo=datetime.UTC)
-    reported = events_for(connection).get(action=reconcile.NOT_RECONCILED)
-    assert reported.data["external_id"] == "1002" and "999.00" in reported.data["error"]
+    reported = events_for(connection).filter(action=reconcile.NOT_RECONCILED).order_by("pk")
+    assert [(event.data["external_id"], event.data["number"]) for event in reported] == [
+        ("1002", "1002"),
+        ("1003", "1003"),
+    ]
     # Read again within the overlap: still failing, reported once.
     reconcile.reconcile(connection)
-    assert events_for(connection).filter(action=reconcile.NOT_RECONCILED).count() == 1
-    assert list(reconcile.problems(connection)) == [reported]
+    assert reported.count() == 2
+    assert list(reconcile.problems(connection)) == list(reported.reverse())
 
 
 def test_the_checkpoint_overlaps_never_goes_back_and_never_passes_our_clock(shopify, connection):

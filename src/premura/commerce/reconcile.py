@@ -8,7 +8,8 @@ reads from the checkpoint less an overlap (the platforms' clocks and their event
 an order changed just before the last read may have been listed only after it), applies each
 order in its own transaction with the checkpoint moved to its change time, so a run that stops
 halfway (a platform outage, a deploy) loses nothing and the next one goes on from there. An order
-that cannot be applied is reported on the connection (an audit event the admin shows) and passed:
+that cannot be read or applied is reported on the connection (an audit event the admin shows) and
+passed:
 it is read again when the platform next changes it, or with `premura reconcile_orders --since`.
 Running it twice changes nothing the second time.
 """
@@ -22,7 +23,7 @@ from django.db.models import Q, QuerySet
 
 from premura.commerce import ingest
 from premura.commerce.connectors import CONNECTORS, connector_class, connector_for
-from premura.commerce.connectors.base import ConnectorError, PermanentError, ShopOrder
+from premura.commerce.connectors.base import ConnectorError, PermanentError, ShopOrder, UnreadableOrder
 from premura.commerce.models import ShopConnection
 from premura.core import clock
 from premura.core.audit import events_for, record_event
@@ -101,21 +102,29 @@ def reconcile(
     return result
 
 
-def _apply(connection: ShopConnection, shop_order: ShopOrder, *, now: datetime.datetime) -> str:
+def _apply(
+    connection: ShopConnection, shop_order: ShopOrder | UnreadableOrder, *, now: datetime.datetime
+) -> str:
     """Apply one order with the checkpoint moved to its change time, in one transaction; "" or why
-    it could not be applied (then reported, and the checkpoint moved past it all the same)."""
+    it could not be read or applied (then reported, and the checkpoint moved past it all the
+    same)."""
     moment = min(shop_order.changed_at, now) if shop_order.changed_at else None
-    try:
-        with transaction.atomic():
-            ingest.apply_order(connection, shop_order)
-            _advance(connection, moment)
-        return ""
-    except ingest.APPLICATION_ERRORS as failure:
-        reason = str(failure)
-    except Exception as failure:
-        # Our bug or the database's: reported like a bad order, never stopping the others.
-        logger.exception("shop %s: order %s could not be applied", connection.slug, shop_order.external_id)
-        reason = f"{failure.__class__.__name__}: {failure}"
+    if isinstance(shop_order, UnreadableOrder):
+        reason = shop_order.reason
+    else:
+        try:
+            with transaction.atomic():
+                ingest.apply_order(connection, shop_order)
+                _advance(connection, moment)
+            return ""
+        except ingest.APPLICATION_ERRORS as failure:
+            reason = str(failure)
+        except Exception as failure:
+            # Our bug or the database's: reported like a bad order, never stopping the others.
+            logger.exception(
+                "shop %s: order %s could not be applied", connection.slug, shop_order.external_id
+            )
+            reason = f"{failure.__class__.__name__}: {failure}"
     with transaction.atomic():
         _report(connection, shop_order, reason[:2000])
         _advance(connection, moment)
@@ -129,7 +138,7 @@ def _advance(connection: ShopConnection, moment: datetime.datetime | None) -> No
         ).update(reconciled_until=moment)
 
 
-def _report(connection: ShopConnection, shop_order: ShopOrder, reason: str) -> None:
+def _report(connection: ShopConnection, shop_order: ShopOrder | UnreadableOrder, reason: str) -> None:
     """An audit event on the connection, once per order, change and reason (the overlap reads a
     failing order again)."""
     changed_at = shop_order.changed_at.isoformat() if shop_order.changed_at else ""

@@ -56,6 +56,7 @@ from premura.commerce.connectors.base import (
     ShopRefund,
     SignatureInvalid,
     TransientError,
+    UnreadableOrder,
 )
 from premura.commerce.models import CouponKind, OrderStatus, PaymentMethod, PaymentState
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
@@ -229,7 +230,7 @@ class PrestaShopConnector(Connector):
     def _one(self, resource: str, row_id: Any, *, of: str) -> dict:
         row = self._rows_by_id(resource, {str(row_id)}).get(str(row_id))
         if row is None:
-            raise PayloadInvalid(f"{of}: {resource} {row_id!r} is not in the shop")
+            raise PayloadInvalid(f"{of}: {resource} {row_id} is not in the shop (deleted?)")
         return row
 
     def _order_states(self) -> dict[str, State]:
@@ -262,7 +263,7 @@ class PrestaShopConnector(Connector):
 
     # --- reconciliation ---------------------------------------------------------------------
 
-    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder]:
+    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder | UnreadableOrder]:
         states = self._order_states()
         cursor = self._local(since) if since else "1970-01-01 00:00:00"
         until = self._local(clock.now() + datetime.timedelta(days=1))
@@ -279,7 +280,7 @@ class PrestaShopConnector(Connector):
             slips = self._related(page)
             for row in page:
                 if str(row.get("id")) not in seen:
-                    yield self._order(row, states, slips.get(str(row.get("id")), []))
+                    yield self._readable(row, states, slips.get(str(row.get("id")), []))
             if len(page) < PAGE_SIZE:
                 return
             last = str(page[-1].get("date_upd"))
@@ -304,6 +305,23 @@ class PrestaShopConnector(Connector):
             for slip in self._list("order_slip", display="full", **{"filter[id_order]": f"[{ids}]"}):
                 slips.setdefault(str(slip.get("id_order")), []).append(slip)
         return slips
+
+    def _readable(
+        self, row: dict, states: dict[str, State], slips: list[dict]
+    ) -> ShopOrder | UnreadableOrder:
+        try:
+            return self._order(row, states, slips)
+        except PayloadInvalid as error:
+            try:
+                changed_at = self._time(row.get("date_upd"), field="date_upd")
+            except PayloadInvalid:
+                changed_at = None
+            return UnreadableOrder(
+                external_id=_text(row.get("id"), 64),
+                number=_text(row.get("reference"), 32),
+                reason=str(error),
+                changed_at=changed_at,
+            )
 
     def _order(self, row: dict, states: dict[str, State], slips: list[dict]) -> ShopOrder:
         external_id = _text(row.get("id"), 64)

@@ -39,6 +39,7 @@ from premura.commerce.connectors.base import (
     ShopRefund,
     SignatureInvalid,
     TransientError,
+    UnreadableOrder,
     header,
     key_marker,
     load_json,
@@ -163,6 +164,13 @@ def _refund(refund: dict, *, path: str = "refund") -> ShopRefund:
     )
 
 
+def _changed_at(order: dict) -> datetime.datetime | None:
+    try:
+        return _time(order["updated_at"], field="order.updated_at") if order.get("updated_at") else None
+    except PayloadInvalid:
+        return None
+
+
 def parse_order(order: dict) -> ShopOrder:
     """A Shopify Order resource in our terms."""
     external_id = _text(order.get("id"), 64)
@@ -203,7 +211,7 @@ def parse_order(order: dict) -> ShopOrder:
         status=_order_status(order),
         payment=_payment(order, total),
         language=_text(order.get("customer_locale"), 8)[:2].lower(),
-        changed_at=_time(order["updated_at"], field="order.updated_at") if order.get("updated_at") else None,
+        changed_at=_changed_at(order),
         refunds=[
             refund
             for index, item in enumerate(_list(order, "refunds", path="order"))
@@ -260,7 +268,7 @@ class ShopifyConnector(Connector):
             raise PermanentError("The shop connection has no API address")
         return f"{base}/admin/api/{self.connection.api_version}/{path}"
 
-    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder]:
+    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder | UnreadableOrder]:
         """``GET orders.json`` (any status, oldest change first, 250 a page), page after page by
         the cursor in the ``Link`` header (rel="next", its page_info)."""
         query = {"status": "any", "order": "updated_at asc", "limit": str(PAGE_SIZE)}
@@ -276,7 +284,15 @@ class ShopifyConnector(Connector):
             for order in answer["orders"]:
                 if not isinstance(order, dict):
                     raise TransientError("Shopify listed an order that is not a JSON object")
-                yield parse_order(order)
+                try:
+                    yield parse_order(order)
+                except PayloadInvalid as error:
+                    yield UnreadableOrder(
+                        external_id=_text(order.get("id"), 64),
+                        number=_text(order.get("name"), 32).lstrip("#"),
+                        reason=str(error),
+                        changed_at=_changed_at(order),
+                    )
             url = self._next_page(headers.get("Link") or "")
 
     def _next_page(self, link: str) -> str:
