@@ -134,18 +134,16 @@ class ShopConnectionAdmin(admin.ModelAdmin):
             return "-"
         rows = [
             (
-                event.created_at,
-                event.data.get("external_id") or _("the listing"),
-                event.data.get("number", ""),
+                localize(event.created_at),
+                " ".join(filter(None, [event.data.get("external_id"), event.data.get("number")]))
+                or _("the listing"),
                 event.data.get("error", ""),
             )
             for event in reconcile.problems(connection)
         ]
         if not rows:
             return _("none")
-        return format_html_join(
-            mark_safe("<br>"), "{} &middot; {} {}: {}", ((localize(when), *rest) for when, *rest in rows)
-        )
+        return format_html_join(mark_safe("<br>"), "{} &middot; {}: {}", rows)
 
 
 @admin.register(ShopWebhook)

@@ -456,7 +456,8 @@ class PrestaShopConnector(Connector):
             else now + datetime.timedelta(days=365)
         )
         fields = {
-            "id_customer": self._id_of("customers", email=coupon.email) or "0",
+            # 0: anyone (single use all the same) when the customer has no account there.
+            "id_customer": (self._id_of("customers", email=coupon.email) if coupon.email else "") or "0",
             "date_from": self._local(now),
             "date_to": self._local(ends),
             "description": f"Premura {coupon.key}"[:254],
