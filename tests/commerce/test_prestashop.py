@@ -22,6 +22,7 @@ from premura.commerce.models import (
     PaymentMethod,
     PaymentState,
     Refund,
+    RefundDestination,
     RefundStatus,
     ShopWebhook,
 )
@@ -226,6 +227,23 @@ def test_a_refund_is_refused_with_what_to_do_shown_on_the_refund(
     assert refund.status == RefundStatus.FAILED and refund.error == REFUND_REFUSED
     assert "PrestaShop back office" in refund.error
     assert not [write for write in prestashop.requests if write[0] != "GET"]
+
+
+def test_store_credit_is_a_cart_rule(prestashop, connection, customer, django_capture_on_commit_callbacks):
+    prestashop.add_order(1, email=customer.primary_email)
+    reconcile.reconcile(connection)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = services.request_refund(
+            Order.objects.get(),
+            amount=Decimal("10.00"),
+            idempotency_key="r-2",
+            reason="Late",
+            destination=RefundDestination.STORE_CREDIT,
+        )
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.COMPLETED and refund.external_id == coupon_code("r-2")
+    [(method, body)] = prestashop.writes("cart_rules")
+    assert ElementTree.fromstring(body).find("cart_rule").findtext("reduction_amount") == "10.00"
 
 
 def test_the_key_errors_outages_and_throttling(prestashop, connection):

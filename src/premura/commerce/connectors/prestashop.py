@@ -67,8 +67,8 @@ CENT = Decimal("0.01")
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 REFUND_REFUSED = (
     "PrestaShop's webservice cannot send money back: refund this order in the PrestaShop back "
-    "office (the order's page, Partial refund or Standard refund). Premura records the refund's "
-    "credit slip when it next reads the shop's orders."
+    "office (the order's page, Partial refund or Standard refund). Premura records its credit "
+    "slip once the order next changes there (a new state, for example)."
 )
 VOID_REFUSED = (
     "PrestaShop keeps no card authorisations: release it in the payment provider's dashboard "
@@ -475,6 +475,12 @@ class PrestaShopConnector(Connector):
         }
         self._write("POST", "cart_rules", _xml("cart_rule", fields, {"name": dict.fromkeys(languages, code)}))
         return code
+
+    def create_discount_code(self, *, key: str, amount: Decimal, currency: str) -> str:
+        """Store credit, as commerce.submission asks it: a single-use amount coupon."""
+        return self.create_coupon(
+            NewCoupon(key=key, kind=CouponKind.AMOUNT, value=amount, currency=currency, email="")
+        )
 
     def change_shipping_address(self, external_order_id: str, *, address: ShippingAddress) -> None:
         url = self._url(f"orders/{external_order_id}", {})
