@@ -16,6 +16,7 @@ from premura.commerce.connectors import connector_for
 from premura.commerce.connectors.base import NewCoupon, PermanentError, TransientError
 from premura.commerce.connectors.prestashop import REFUND_REFUSED, coupon_code
 from premura.commerce.models import (
+    CancellationStatus,
     CouponKind,
     Order,
     OrderStatus,
@@ -162,6 +163,22 @@ def test_cancel_posts_the_shops_canceled_state_once(prestashop, connection):
     history = ElementTree.fromstring(writes[0][1]).find("order_history")
     assert (history.findtext("id_order"), history.findtext("id_order_state")) == ("1", "6")
     assert prestashop.tables["orders"]["1"]["current_state"] == 6
+
+
+def test_cancelling_a_paid_order_cancels_it_there_and_its_refund_asks_for_the_back_office(
+    prestashop, connection, customer, agent, django_capture_on_commit_callbacks
+):
+    prestashop.add_order(1, email=customer.primary_email, state=2)
+    reconcile.reconcile(connection)
+    order = Order.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancellation = services.cancel(order, idempotency_key="c-1", actor=agent.user, reason="Ordered twice")
+    cancellation.refresh_from_db()
+    order.refresh_from_db()
+    assert cancellation.status == CancellationStatus.DONE and order.status == OrderStatus.CANCELLED
+    assert prestashop.tables["orders"]["1"]["current_state"] == 6
+    refund = Refund.objects.get(order=order)
+    assert refund.status == RefundStatus.FAILED and refund.error == REFUND_REFUSED
 
 
 def test_a_coupon_is_a_cart_rule_made_once(prestashop, connection):
