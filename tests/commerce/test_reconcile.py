@@ -204,6 +204,17 @@ def test_a_platform_outage_stops_the_run_where_it_is(shopify, connection):
     assert events_for(connection).get(action=reconcile.NOT_LISTED).data["error"] == result.stopped
 
 
+def test_a_bug_in_one_shops_listing_stops_only_that_shop(shopify, connection, monkeypatch):
+    def broken(self, since):
+        raise KeyError("updated_at")
+        yield
+
+    monkeypatch.setattr(shopify_connector.ShopifyConnector, "orders_changed_since", broken)
+    [result] = reconcile.reconcile_all()
+    assert result.stopped == "KeyError: 'updated_at'"
+    assert events_for(connection).get(action=reconcile.NOT_LISTED).data["error"] == result.stopped
+
+
 def test_the_command_and_the_task_reconcile_every_shop_that_lists_orders(shopify, connection, db):
     custom = ShopConnection(platform="generic", name="Gestionale", slug="custom", api_url="https://x.example")
     custom.save()

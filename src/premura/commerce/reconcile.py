@@ -96,7 +96,12 @@ def reconcile(
         result.stopped = str(error)
         logger.warning("shop %s: orders not listed: %s", connection.slug, error)
         if isinstance(error, PermanentError):
-            record_event(connection, NOT_LISTED, error=str(error)[:2000])
+            record_event(connection, NOT_LISTED, error=result.stopped[:2000])
+    except Exception as error:
+        # Our bug in reading a listing: this shop stops, the others still run.
+        logger.exception("shop %s: orders not listed", connection.slug)
+        result.stopped = f"{error.__class__.__name__}: {error}"
+        record_event(connection, NOT_LISTED, error=result.stopped[:2000])
     connection.refresh_from_db(fields=["reconciled_until"])
     result.reconciled_until = connection.reconciled_until
     return result
