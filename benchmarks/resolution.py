@@ -144,9 +144,6 @@ def run(pairs, shop, outage: float) -> dict:
     for i, (_case, order) in enumerate(pairs):
         if every and i % every == 0:
             shop.fail_next("POST", f"orders/{order.external_id}/refunds.json", 503)
-    if every:
-        for _ in range(len(pairs) // every):
-            shop.fail_next("POST", "draft_orders.json", 503)
     started = time.perf_counter()
     reports = [resolution.report_problem(case, order, "lost_parcel") for case, order in pairs]
     decided = time.perf_counter()
@@ -159,6 +156,10 @@ def run(pairs, shop, outage: float) -> dict:
             resolution.choose(report, remedy)
         choices += 1
     chosen = time.perf_counter()
+    from premura.commerce.models import Reshipment
+
+    for _ in range(round(Reshipment.objects.count() * outage)):
+        shop.fail_next("POST", "draft_orders.json", 503)
     with clock.frozen_at(clock.now()):
         while submission.submit_due_actions():
             pass

@@ -3,12 +3,15 @@ makes, with the request and response formats shopify.dev documents (the resource
 names, `errors` on a refusal, 201 on creation, 303 from discount_codes/lookup, 429 with
 Retry-After): orders (read, cancel, update of the shipping address), transactions, refunds,
 price rules and their discount codes, custom collections, draft orders and their completion into
-orders; and what it holds after them, so a test can count what the platform really did.
+orders, the orders listing paginated by the cursor in its Link header; and what it holds after
+them, so a test can count what the platform really did.
 
 `fail_next(method, path_end, status, ...)` makes the next matching request fail as Shopify does
 when it is down (5xx), throttling (429) or refusing (422), before anything is done.
 """
 
+import base64
+import datetime
 import itertools
 import json
 import re
@@ -39,6 +42,10 @@ class FakeShopify:
     collections: list[dict] = field(default_factory=list)
     draft_orders: list[dict] = field(default_factory=list)
     order_names: itertools.count = field(default_factory=lambda: itertools.count(1001))
+    # Full Order resources for GET orders.json (the reconciliation's listing).
+    listed_orders: list[dict] = field(default_factory=list)
+    # The query of each GET orders.json, in order.
+    listings: list[dict] = field(default_factory=list)
     requests: list[tuple[str, str, dict | None]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     ids: itertools.count = field(default_factory=lambda: itertools.count(900_000_001))
@@ -99,6 +106,10 @@ class FakeShopify:
             "refunds": [],
         }
 
+    def list_order(self, order: dict) -> None:
+        """An Order resource (as orders.json lists it, with `updated_at`) for the listing."""
+        self.listed_orders = [item for item in self.listed_orders if item["id"] != order["id"]] + [order]
+
     def add_collection(self, title: str) -> int:
         collection = {"id": next(self.ids), "title": title}
         self.collections.append(collection)
@@ -126,6 +137,8 @@ class FakeShopify:
                 self.failures.remove(failure)
                 return failure.status, failure.body, failure.headers
         parts = path.removesuffix(".json").split("/")
+        if parts == ["orders"] and method == "GET":
+            return self._listing(query)
         if parts[0] == "orders" and len(parts) > 1 and parts[1] in self.orders:
             return self._order(method, self.orders[parts[1]], parts[2:], query, body)
         if parts[0] == "orders":
@@ -159,6 +172,37 @@ class FakeShopify:
         if parts[0] == "draft_orders":
             return self._draft_orders(method, parts[1:], query, body)
         return 404, {"errors": "Not Found"}, {}
+
+    def _listing(self, query: dict) -> tuple[int, dict, dict]:
+        """GET orders.json: updated_at_min, order=updated_at asc, limit; the next page by the cursor
+        in the Link header (page_info; no other filter may come with it, as on Shopify)."""
+        self.listings.append(query)
+        limit = int((query.get("limit") or ["50"])[0])
+        if "page_info" in query:
+            if set(query) - {"page_info", "limit", "fields"}:
+                return 400, {"errors": {"page_info": ["Only limit and fields may come with page_info"]}}, {}
+            since, offset = json.loads(base64.urlsafe_b64decode(query["page_info"][0]))
+        else:
+            if (query.get("order") or [""])[0] != "updated_at asc" or (query.get("status") or [""])[
+                0
+            ] != "any":
+                return 400, {"errors": "this fake lists status=any by updated_at asc only"}, {}
+            since, offset = (query.get("updated_at_min") or [""])[0], 0
+        moments = [(datetime.datetime.fromisoformat(item["updated_at"]), item) for item in self.listed_orders]
+        low = datetime.datetime.fromisoformat(since) if since else None
+        found = [
+            item for moment, item in sorted(moments, key=lambda pair: pair[0]) if low is None or moment >= low
+        ]
+        page = found[offset : offset + limit]
+        links = []
+        base = f"{self.url}/admin/api/2025-01/orders.json?limit={limit}&page_info="
+        if offset:
+            token = base64.urlsafe_b64encode(json.dumps([since, max(offset - limit, 0)]).encode()).decode()
+            links.append(f'<{base}{token}>; rel="previous"')
+        if offset + limit < len(found):
+            token = base64.urlsafe_b64encode(json.dumps([since, offset + limit]).encode()).decode()
+            links.append(f'<{base}{token}>; rel="next"')
+        return 200, {"orders": page}, {"Link": ", ".join(links)} if links else {}
 
     def _price_rule(self, wanted: dict) -> tuple[int, dict, dict]:
         errors = {}

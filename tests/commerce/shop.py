@@ -1,11 +1,13 @@
 """Fixtures of a shop on Shopify for any test (a pytest plugin of tests/conftest.py): a fake Shopify
-shop on 127.0.0.1 (fake_shopify), its connection, and orders from it."""
+shop on 127.0.0.1 (fake_shopify), its connection, and orders from it; the same for a PrestaShop
+shop (fake_prestashop)."""
 
 from decimal import Decimal
 
 import pytest
 
 from premura.commerce.models import OrderStatus, PaymentState, ShopConnection
+from tests.commerce import fake_prestashop
 from tests.commerce.fake_shopify import FakeShopify, start
 from tests.factories.commerce import OrderFactory, OrderLineFactory, PaymentFactory
 
@@ -49,3 +51,22 @@ def shop_order(
         external_id, amount="54.90", captured=state != PaymentState.AUTHORIZED, skus=(line.sku,)
     )
     return order
+
+
+@pytest.fixture
+def prestashop():
+    shop = fake_prestashop.FakePrestaShop()
+    server = fake_prestashop.start(shop)
+    yield shop
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def prestashop_connection(db, prestashop) -> ShopConnection:
+    connection = ShopConnection(
+        platform="prestashop", name="Emporio on PrestaShop", slug="emporio", api_url=prestashop.url
+    )
+    connection.access_token = prestashop.key
+    connection.save()
+    return connection

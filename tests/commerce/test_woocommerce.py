@@ -487,8 +487,8 @@ def test_store_credit_is_a_single_use_coupon_made_once(
     assert (coupon["discount_type"], coupon["amount"], coupon["usage_limit"]) == ("fixed_cart", "10.00", 1)
     assert coupon["description"] == key_marker("r-credit")
     # A retry after a lost answer finds the coupon by its code.
-    again = connector_for(connection).create_discount_code(
-        key="r-credit", amount=Decimal("10.00"), currency="EUR"
+    again = connector_for(connection).create_coupon(
+        NewCoupon(key="r-credit", kind=CouponKind.AMOUNT, value=Decimal("10.00"), currency="EUR", email="")
     )
     assert again == coupon["code"] and len(woo.coupons) == 1
     assert woo.refunds[727] == [] and order.payments.get().state == PaymentState.CAPTURED

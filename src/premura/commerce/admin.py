@@ -1,10 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.formats import localize
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from premura.commerce import ingest
-from premura.commerce.connectors import woocommerce
+from premura.commerce import ingest, reconcile
+from premura.commerce.connectors import connector_class, woocommerce
 from premura.commerce.models import (
     Cancellation,
     Order,
@@ -67,7 +70,7 @@ class ShopConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text=_(
             "Shopify: the Admin API access token (shpat_...). WooCommerce: the REST API consumer key "
-            "and secret as ck_...:cs_... Leave empty to keep the stored one."
+            "and secret as ck_...:cs_... PrestaShop: the webservice key. Leave empty to keep the stored one."
         ),
     )
     new_webhook_secret = forms.CharField(
@@ -96,6 +99,9 @@ class ShopConnectionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        platform = cleaned.get("platform")
+        if platform and not connector_class(platform).receives_webhooks:
+            return cleaned
         if not cleaned.get("new_webhook_secret") and not self.instance.webhook_secret_encrypted:
             self.add_error(
                 "new_webhook_secret",
@@ -130,13 +136,34 @@ class ShopConnectionForm(forms.ModelForm):
 @admin.register(ShopConnection)
 class ShopConnectionAdmin(admin.ModelAdmin):
     form = ShopConnectionForm
-    list_display = ("name", "platform", "slug", "webhook_path", "is_active")
+    list_display = ("name", "platform", "slug", "webhook_path", "reconciled_until", "is_active")
     list_filter = ("platform", "is_active")
     prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("reconciled_until", "reconciliation_problems")
 
     @admin.display(description=_("webhook URL path"))
     def webhook_path(self, connection: ShopConnection) -> str:
+        if connection.platform and not connector_class(connection.platform).receives_webhooks:
+            return _("none: its orders are read every 15 minutes")
         return f"/api/v1/shop/webhooks/{connection.platform}/{connection.slug}"
+
+    @admin.display(description=_("orders not reconciled"))
+    def reconciliation_problems(self, connection: ShopConnection) -> str:
+        """What the reconciliation job could not apply or read lately (decision 0034)."""
+        if connection.pk is None:
+            return "-"
+        rows = [
+            (
+                localize(event.created_at),
+                " ".join(filter(None, [event.data.get("external_id"), event.data.get("number")]))
+                or _("the listing"),
+                event.data.get("error", ""),
+            )
+            for event in reconcile.problems(connection)
+        ]
+        if not rows:
+            return _("none")
+        return format_html_join(mark_safe("<br>"), "{} &middot; {}: {}", rows)
 
 
 @admin.register(ShopWebhook)

@@ -23,7 +23,7 @@ from premura.api.idempotency import HEADER, idempotency_required, idempotent
 from premura.api.pagination import LimitOffset
 from premura.care import money
 from premura.commerce import ingest, services
-from premura.commerce.connectors import woocommerce
+from premura.commerce.connectors import connector_for, woocommerce
 from premura.commerce.connectors.base import SignatureInvalid
 from premura.commerce.exceptions import OrderError
 from premura.commerce.models import (
@@ -325,6 +325,11 @@ webhooks_router = Router(tags=["shop webhooks"], auth=None)
 
 def _receive(request: HttpRequest, platform: str, slug: str):
     connection = get_object_or_404(ShopConnection, platform=platform, slug=slug, is_active=True)
+    if not connector_for(connection).receives_webhooks:
+        raise HttpError(
+            404,
+            _("This shop's platform sends no webhooks: Premura reads its orders every 15 minutes."),
+        )
     length = request.headers.get("Content-Length", "")
     if is_ascii_number(length) and int(length) > settings.SHOP_WEBHOOK_MAX_BYTES:
         raise HttpError(413, _("The request is too large."))
@@ -418,3 +423,10 @@ def generic_webhook(request: HttpRequest, slug: str):
     signed with `X-Premura-Signature` over the timestamp and the body; the timestamp must be within
     5 minutes of ours. A repeated `event_id` answers 200 and changes nothing."""
     return _receive(request, "generic", slug)
+
+
+@webhooks_router.post("/shop/webhooks/prestashop/{slug}", response=SHOP_WEBHOOK_RESPONSES)
+def prestashop_webhook(request: HttpRequest, slug: str):
+    """PrestaShop sends no webhooks of its own: its orders come by the reconciliation job
+    (decision 0034). Always 404 with the reason; nothing is stored."""
+    return _receive(request, "prestashop", slug)

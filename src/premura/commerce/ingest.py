@@ -1,7 +1,8 @@
 """Shops' webhooks in (docs/architecture.md, "Shops and money actions"): checked over the raw body
 by the shop's connector, stored as they came (a ShopWebhook, committed first; decision 0017),
 then applied through commerce.services: a new order imported (its customer found by e-mail or
-created), a known one moved along the transition tables, a refund recorded once.
+created), a known one moved along the transition tables, a refund recorded once. The
+reconciliation job (commerce.reconcile) applies the orders it reads with the same `apply_order`.
 """
 
 import dataclasses
@@ -13,7 +14,7 @@ from django.db import IntegrityError, transaction
 from premura.commerce import services
 from premura.commerce.connectors import connector_for
 from premura.commerce.connectors.base import PayloadInvalid, ShopEvent, ShopOrder, ShopRefund, key_in
-from premura.commerce.exceptions import OrderError
+from premura.commerce.exceptions import DuplicateOrder, OrderError
 from premura.commerce.models import (
     Order,
     OrderStatus,
@@ -29,6 +30,8 @@ from premura.customers.services import CustomerError, NewIdentity, create_custom
 logger = logging.getLogger(__name__)
 # Headers never kept with a webhook: credentials of ours, not the sender's.
 UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
+# What a platform's order can be refused for; anything else is our bug or the database's.
+APPLICATION_ERRORS = (PayloadInvalid, OrderError, CustomerError)
 REFUNDED_STATES = frozenset({PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED})
 
 
@@ -76,7 +79,7 @@ def apply_webhook(webhook_id: int) -> ShopWebhook:
             event = connector.parse_webhook(bytes(webhook.body), webhook.headers)
             _apply(webhook.connection, event)
             _finish(webhook, WebhookStatus.PROCESSED, "")
-    except (PayloadInvalid, OrderError, CustomerError) as failure:
+    except APPLICATION_ERRORS as failure:
         _finish(webhook, WebhookStatus.FAILED, str(failure))
     except Exception as failure:
         # Our bug or the database's: recorded on the row for an administrator, never retried forever.
@@ -101,20 +104,29 @@ def _apply(connection: ShopConnection, event: ShopEvent) -> None:
     if event.kind == "ignored":
         return
     if event.kind in ("order", "cancelled"):
-        order = Order.objects.filter(source=connection.slug, external_id=event.external_order_id).first()
-        if order is None:
-            order = import_shop_order(connection, event.order, before_refunds=bool(event.refunds))
-            if not event.refunds:
-                return
-        # Refunds the order lists (WooCommerce's): recorded first, each once, while the payment
-        # they come out of is still refundable; then the states the platform reports now.
-        _record_refunds(order, event.refunds)
-        status = OrderStatus.CANCELLED if event.kind == "cancelled" else event.order.status
-        services.sync_order_state(order, status=status, payment_state=event.payment_state)
+        order = event.order
+        if event.kind == "cancelled":
+            order = dataclasses.replace(order, status=OrderStatus.CANCELLED)
+        apply_order(connection, order)
     elif event.kind == "fulfilled":
         services.sync_order_state(_order(connection, event.external_order_id), status=OrderStatus.SHIPPED)
     elif event.kind == "refund":
         _record_refunds(_order(connection, event.external_order_id), event.refunds)
+
+
+def apply_order(connection: ShopConnection, shop_order: ShopOrder) -> Order:
+    """What the platform says of one order, applied as every webhook and the reconciliation
+    (commerce.reconcile) apply it: a new order is imported (its customer found by e-mail or
+    created), a known one moved along the transition tables (never back), the refunds it lists
+    recorded once. Idempotent: the same ShopOrder again changes nothing. Run it in a transaction."""
+    order = Order.objects.filter(source=connection.slug, external_id=shop_order.external_id).first()
+    if order is None:
+        order = import_shop_order(connection, shop_order)
+    # Refunds first: they take the payment from captured to (partially) refunded themselves.
+    _record_refunds(order, shop_order.refunds)
+    payment_state = shop_order.payment.state if shop_order.payment else ""
+    services.sync_order_state(order, status=shop_order.status, payment_state=payment_state)
+    return order
 
 
 def _record_refunds(order: Order, refunds: list[ShopRefund]) -> None:
@@ -124,11 +136,11 @@ def _record_refunds(order: Order, refunds: list[ShopRefund]) -> None:
         )
 
 
-def import_shop_order(connection: ShopConnection, order: ShopOrder, *, before_refunds: bool = False) -> Order:
-    """Import a shop's new order, its customer found by e-mail or created (webhooks, the CSV
-    import). `before_refunds`: with its payment as captured, the refunds the event lists being
-    recorded next (each moves the payment to what the platform reports). Raises OrderError or
-    CustomerError when it cannot be imported (DuplicateOrder for a number already imported)."""
+def import_shop_order(connection: ShopConnection, order: ShopOrder) -> Order:
+    """Import a shop's new order, its customer found by e-mail or created (webhooks, the
+    reconciliation, the CSV import); with refunds listed, its payment as captured, the refunds
+    being recorded next. Raises OrderError or CustomerError when it cannot be imported; an order
+    imported meanwhile by another path (a webhook and the reconciliation at once) is returned."""
     if not order.email:
         raise OrderError("The order has no e-mail address: its customer cannot be found or created")
     customer = find_customer(IdentityKind.EMAIL, order.email)
@@ -139,20 +151,28 @@ def import_shop_order(connection: ShopConnection, order: ShopOrder, *, before_re
             language=order.language if order.language in Language.values else Language.ITALIAN,
         )
     payment = order.payment
-    if before_refunds and payment is not None and payment.state in REFUNDED_STATES:
+    if payment is not None and order.refunds and payment.state in REFUNDED_STATES:
+        # Imported as captured: the refunds it lists, recorded next, refund it as they did.
         payment = dataclasses.replace(payment, state=PaymentState.CAPTURED)
-    return services.import_order(
-        number=order.number,
-        customer=customer,
-        lines=order.lines,
-        shipping_total=order.shipping_total,
-        total=order.total,
-        address=order.address,
-        payment=payment,
-        email=order.email,
-        currency=order.currency,
-        status=order.status,
-        placed_at=order.placed_at,
-        source=connection.slug,
-        external_id=order.external_id,
-    )
+    try:
+        return services.import_order(
+            number=order.number,
+            customer=customer,
+            lines=order.lines,
+            shipping_total=order.shipping_total,
+            total=order.total,
+            address=order.address,
+            payment=payment,
+            email=order.email,
+            currency=order.currency,
+            status=order.status,
+            placed_at=order.placed_at,
+            source=connection.slug,
+            external_id=order.external_id,
+        )
+    except DuplicateOrder:
+        # A webhook and the reconciliation importing the same order at once: the other one won.
+        known = Order.objects.filter(source=connection.slug, external_id=order.external_id).first()
+        if known is None:
+            raise
+        return known

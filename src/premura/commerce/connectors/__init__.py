@@ -10,9 +10,15 @@ CONNECTORS = {
     "shopify": "premura.commerce.connectors.shopify.ShopifyConnector",
     "woocommerce": "premura.commerce.connectors.woocommerce.WooCommerceConnector",
     "generic": "premura.commerce.connectors.generic.GenericConnector",
+    "prestashop": "premura.commerce.connectors.prestashop.PrestaShopConnector",
 }
 
 
+def connector_class(platform: str) -> type[Connector]:
+    """The connector class of a platform, imported on first use."""
+    return import_string(CONNECTORS[platform])
+
+
 def connector_for(connection: ShopConnection) -> Connector:
-    """The connector of the connection's platform, imported on first use."""
-    return import_string(CONNECTORS[connection.platform])(connection)
+    """The connector of the connection's platform."""
+    return connector_class(connection.platform)(connection)

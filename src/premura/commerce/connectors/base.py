@@ -32,8 +32,10 @@ do this at all: its message is shown to the agent).
 For the reconciliation job (orders whose webhook never came, or platforms without webhooks),
 when ``lists_orders``:
 
-- ``orders_changed_since(since) -> Iterator[ShopOrder]``: every order created or changed on the
-  platform at or after `since` (all of them when None), oldest change first, page by page.
+- ``orders_changed_since(since) -> Iterator[ShopOrder | UnreadableOrder]``: every order created
+  or changed on the platform at or after `since` (all of them when None), oldest change first,
+  page by page, each with its ``changed_at`` (commerce.reconcile applies them as webhooks would);
+  one that cannot be read is an UnreadableOrder, so the listing goes on past it.
 """
 
 import datetime
@@ -89,6 +91,22 @@ class ShopOrder:
     status: str
     payment: NewPayment | None
     language: str = ""
+    # When the platform last changed it (the reconciliation's checkpoint moves by it); None when
+    # the platform does not say.
+    changed_at: datetime.datetime | None = None
+    # The refunds the platform lists on the order, each recorded once.
+    refunds: list["ShopRefund"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnreadableOrder:
+    """An order a platform's listing returned that cannot be read as a ShopOrder (`reason`): the
+    listing goes on past it, and the reconciliation reports it like an order it cannot apply."""
+
+    external_id: str
+    reason: str
+    changed_at: datetime.datetime | None = None
+    number: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,8 +143,8 @@ class ShopRefund:
 class ShopEvent:
     """What one webhook says. `kind`: "order" (created or updated: `order` is set), "cancelled",
     "fulfilled", "refund" (`refunds` set) or "ignored" (a topic Premura does not follow). An
-    "order" or "cancelled" event may list the order's refunds too (WooCommerce sends them with the
-    order): commerce.ingest records them before it moves the states."""
+    order's own refunds, when the platform lists them with it (WooCommerce), are on `order.refunds`:
+    commerce.ingest records them before it moves the states."""
 
     kind: str
     external_order_id: str
@@ -189,7 +207,7 @@ class Connector:
     def change_shipping_address(self, external_order_id: str, *, address: ShippingAddress) -> None:
         raise NotImplementedError
 
-    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder]:
+    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder | UnreadableOrder]:
         raise NotImplementedError
 
 

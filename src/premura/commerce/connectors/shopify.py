@@ -6,6 +6,10 @@ retry carries the same); ``X-Shopify-Topic`` says what it is. Followed topics: o
 orders/updated, orders/paid, orders/cancelled, orders/fulfilled, fulfillments/create,
 refunds/create.
 
+Reconciliation (decision 0034): ``GET orders.json?status=any&updated_at_min=...&order=updated_at
+asc&limit=250``, then the next page's address from the ``Link`` header (cursor pagination,
+``page_info``), each Order with its ``refunds``.
+
 Actions (``X-Shopify-Access-Token``; answers 429 with Retry-After and 5xx are transient, 4xx
 permanent with Shopify's ``errors``): cancel ``POST orders/{id}/cancel.json``; void ``POST
 orders/{id}/transactions.json`` (kind void, parent the authorisation); refund ``POST
@@ -23,8 +27,9 @@ import base64
 import datetime
 import hashlib
 import hmac
+import urllib.parse
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -43,6 +48,7 @@ from premura.commerce.connectors.base import (
     ShopRefund,
     SignatureInvalid,
     TransientError,
+    UnreadableOrder,
     header,
     key_marker,
     load_json,
@@ -53,6 +59,7 @@ from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 HMAC_HEADER = "X-Shopify-Hmac-Sha256"
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 TOPIC_HEADER = "X-Shopify-Topic"
+PAGE_SIZE = 250
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/fulfilled"})
 # Shopify's financial_status → our PaymentState.
 FINANCIAL_STATES = {
@@ -150,6 +157,29 @@ def _order_status(order: dict) -> str:
     return OrderStatus.PENDING
 
 
+def _refund(refund: dict, *, path: str = "refund") -> ShopRefund:
+    """A Refund resource (a refunds/create webhook, or one of an order's `refunds`): the money its
+    successful refund transactions gave back."""
+    amount = sum(
+        (
+            _money(item.get("amount"), field=f"{path}.transactions.amount")
+            for item in _list(refund, "transactions", path=path)
+            if item.get("kind") == "refund" and item.get("status") in ("success", None)
+        ),
+        Decimal("0.00"),
+    )
+    return ShopRefund(
+        external_id=_text(refund.get("id"), 64), amount=amount, note=_text(refund.get("note"), 500)
+    )
+
+
+def _changed_at(order: dict) -> datetime.datetime | None:
+    try:
+        return _time(order["updated_at"], field="order.updated_at") if order.get("updated_at") else None
+    except PayloadInvalid:
+        return None
+
+
 def parse_order(order: dict) -> ShopOrder:
     """A Shopify Order resource in our terms."""
     external_id = _text(order.get("id"), 64)
@@ -190,12 +220,19 @@ def parse_order(order: dict) -> ShopOrder:
         status=_order_status(order),
         payment=_payment(order, total),
         language=_text(order.get("customer_locale"), 8)[:2].lower(),
+        changed_at=_changed_at(order),
+        refunds=[
+            refund
+            for index, item in enumerate(_list(order, "refunds", path="order"))
+            if (refund := _refund(item, path=f"order.refunds.{index}")).amount > 0
+        ],
     )
 
 
 class ShopifyConnector(Connector):
     platform = "shopify"
     takes_actions = True
+    lists_orders = True
 
     # --- webhooks ---------------------------------------------------------------------------
 
@@ -227,29 +264,61 @@ class ShopifyConnector(Connector):
         if topic == "fulfillments/create":
             return ShopEvent(kind="fulfilled", external_order_id=_text(data.get("order_id"), 64))
         if topic == "refunds/create":
-            amount = sum(
-                (
-                    _money(item.get("amount"), field="refund.transactions.amount")
-                    for item in _list(data, "transactions", path="refund")
-                    if item.get("kind") == "refund" and item.get("status") in ("success", None)
-                ),
-                Decimal("0.00"),
-            )
-            refund = ShopRefund(
-                external_id=_text(data.get("id"), 64), amount=amount, note=_text(data.get("note"), 500)
-            )
             return ShopEvent(
-                kind="refund", external_order_id=_text(data.get("order_id"), 64), refunds=[refund]
+                kind="refund", external_order_id=_text(data.get("order_id"), 64), refunds=[_refund(data)]
             )
         return ShopEvent(kind="ignored", external_order_id="")
 
     # --- Admin API --------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, payload: Any = None) -> dict:
+    def _url(self, path: str) -> str:
         base = self.connection.api_url.rstrip("/")
         if not base:
             raise PermanentError("The shop connection has no API address")
-        url = f"{base}/admin/api/{self.connection.api_version}/{path}"
+        return f"{base}/admin/api/{self.connection.api_version}/{path}"
+
+    def orders_changed_since(self, since: datetime.datetime | None) -> Iterator[ShopOrder | UnreadableOrder]:
+        """``GET orders.json`` (any status, oldest change first, 250 a page), page after page by
+        the cursor in the ``Link`` header (rel="next", its page_info)."""
+        query = {"status": "any", "order": "updated_at asc", "limit": str(PAGE_SIZE)}
+        if since is not None:
+            query["updated_at_min"] = since.isoformat(timespec="seconds")
+        url = self._url(f"orders.json?{urllib.parse.urlencode(query)}")
+        while url:
+            answer, headers = http.call_with_headers(
+                "GET", url, headers={"X-Shopify-Access-Token": self.connection.access_token}
+            )
+            if not isinstance(answer, dict) or not isinstance(answer.get("orders"), list):
+                raise TransientError("Shopify answered something that is not a list of orders")
+            for order in answer["orders"]:
+                if not isinstance(order, dict):
+                    raise TransientError("Shopify listed an order that is not a JSON object")
+                try:
+                    yield parse_order(order)
+                except PayloadInvalid as error:
+                    yield UnreadableOrder(
+                        external_id=_text(order.get("id"), 64),
+                        number=_text(order.get("name"), 32).lstrip("#"),
+                        reason=str(error),
+                        changed_at=_changed_at(order),
+                    )
+            url = self._next_page(headers.get("Link") or "")
+
+    def _next_page(self, link: str) -> str:
+        """The rel="next" address of a Link header, on the shop's own host (the access token goes
+        nowhere else); "" on the last page."""
+        for part in link.split(","):
+            address, _, params = part.partition(";")
+            if 'rel="next"' in params.replace(" ", ""):
+                url = address.strip().removeprefix("<").removesuffix(">")
+                own = urllib.parse.urlsplit(self.connection.api_url).netloc
+                if urllib.parse.urlsplit(url).netloc != own:
+                    raise PermanentError(f"Shopify's next page is on another host: {url}")
+                return url
+        return ""
+
+    def _call(self, method: str, path: str, payload: Any = None) -> dict:
+        url = self._url(path)
         answer = http.call(
             method, url, headers={"X-Shopify-Access-Token": self.connection.access_token}, payload=payload
         )

@@ -280,8 +280,9 @@ def _states(order: dict, total: Decimal, refunds: list[ShopRefund]) -> tuple[str
     return states
 
 
-def parse_order(order: Any) -> tuple[ShopOrder, list[ShopRefund]]:
-    """A WooCommerce order resource in our terms, with the refunds it lists."""
+def parse_order(order: Any) -> ShopOrder:
+    """A WooCommerce order resource in our terms, with the refunds it lists and when it last
+    changed."""
     if not isinstance(order, dict):
         raise PayloadInvalid("The order is not a JSON object")
     external_id = _text(order.get("id"), 64)
@@ -324,8 +325,10 @@ def parse_order(order: Any) -> tuple[ShopOrder, list[ShopRefund]]:
         placed_at=placed_at,
         status=status,
         payment=payment,
+        changed_at=_gmt(order.get("date_modified_gmt"), field="order.date_modified_gmt"),
+        refunds=refunds,
     )
-    return shop_order, refunds
+    return shop_order
 
 
 def coupon_code(key: str) -> str:
@@ -357,13 +360,12 @@ class WooCommerceConnector(Connector):
         topic = self.topic(body, headers)
         if topic not in ORDER_TOPICS:
             return ShopEvent(kind="ignored", external_order_id="")
-        order, refunds = parse_order(load_json(body))
+        order = parse_order(load_json(body))
         return ShopEvent(
             kind="cancelled" if order.status == OrderStatus.CANCELLED else "order",
             external_order_id=order.external_id,
             order=order,
             payment_state=order.payment.state if order.payment else "",
-            refunds=refunds,
         )
 
     # --- REST API v3 ------------------------------------------------------------------------
@@ -437,12 +439,6 @@ class WooCommerceConnector(Connector):
         if not answer.get("id"):
             raise TransientError("WooCommerce's answer names no refund")
         return str(answer["id"])
-
-    def create_discount_code(self, *, key: str, amount: Decimal, currency: str) -> str:
-        """Store credit: a single-use coupon for `amount` (commerce.submission's call for it)."""
-        return self.create_coupon(
-            NewCoupon(key=key, kind=CouponKind.AMOUNT, value=amount, currency=currency, email="")
-        )
 
     def create_coupon(self, coupon: NewCoupon) -> str:
         code = coupon_code(coupon.key)
@@ -561,7 +557,7 @@ class WooCommerceConnector(Connector):
         while True:
             items = self._list("orders", {**query, "page": page})
             for item in items:
-                yield parse_order(item)[0]
+                yield parse_order(item)
             if len(items) < PAGE_SIZE:
                 return
             page += 1
