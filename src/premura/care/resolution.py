@@ -151,9 +151,9 @@ def remedies(policy: ResolutionPolicy, order: Order) -> list[str]:
     return offered
 
 
-def within_policy(policy: ResolutionPolicy, order: Order, trust: Trust) -> list[str]:
-    """Why the report cannot be resolved on the spot (the policy's words, for the agent); empty
-    when it can."""
+def within_policy(policy: ResolutionPolicy, order: Order, trust: Trust, offered: list[str]) -> list[str]:
+    """Why the report cannot be resolved on the spot (the policy's words, for the agent), given the
+    remedies `offered`; empty when it can."""
     reasons = []
     if not policy.is_active:
         reasons.append("policy_not_automatic")
@@ -161,7 +161,7 @@ def within_policy(policy: ResolutionPolicy, order: Order, trust: Trust) -> list[
         reasons.append("trust_below_threshold")
     if policy.max_order_total is not None and order.total > policy.max_order_total:
         reasons.append("order_total_above_threshold")
-    if not remedies(policy, order):
+    if not offered:
         reasons.append("no_remedy_available")
     return reasons
 
@@ -222,7 +222,8 @@ def report_problem(case: Case, order: Order, problem: str, *, actor: Any = None)
 def _assess(report: ParcelReport, policy: ResolutionPolicy, trust: Trust, *, actor: Any) -> ParcelReport:
     """Resolve on the spot, or send to review with a promised decision date."""
     order = report.order
-    reasons = within_policy(policy, order, trust)
+    offered = remedies(policy, order)
+    reasons = within_policy(policy, order, trust, offered)
     report.assessment = {
         **report.assessment,
         "policy": {
@@ -237,7 +238,7 @@ def _assess(report: ParcelReport, policy: ResolutionPolicy, trust: Trust, *, act
     if not reasons:
         report.auto_resolved = True
         report.save(update_fields=["assessment", "auto_resolved"])
-        return _offer(report, policy, actor=actor)
+        return _offer(report, offered, actor=actor)
     decision_by = business_days_later(report.case, policy.review_business_days)
     report.decision_due_on = timezone.localtime(decision_by).date()
     report.state = ReportState.IN_REVIEW
@@ -255,15 +256,14 @@ def _assess(report: ParcelReport, policy: ResolutionPolicy, trust: Trust, *, act
     return report
 
 
-def _offer(report: ParcelReport, policy: ResolutionPolicy, *, actor: Any) -> ParcelReport:
-    """The report may be resolved: one remedy offered is applied at once, two are the customer's
-    choice (told by message, chosen there or in the portal)."""
-    offered = remedies(policy, report.order)
+def _offer(report: ParcelReport, offered: list[str], *, actor: Any) -> ParcelReport:
+    """The report may be resolved with the remedies `offered`: one is applied at once, two are the
+    customer's choice (told by message, chosen there or in the portal)."""
     _move(report, ReportState.AWAITING_CHOICE)
     if len(offered) == 1:
         return choose(report, offered[0], actor=actor)
     record_event(report.case, "care.remedy_offered", actor_label=CareActor.CARE, report_id=report.pk)
-    _tell(report, "choice")
+    _tell(report, "choice", offered=offered)
     return report
 
 
@@ -341,12 +341,12 @@ def decide(report: ParcelReport, *, approve: bool, agent: Agent, note: str = "")
         note=note[:500],
     )
     if approve:
-        policy = policy_for(report.problem)
-        if not remedies(policy, report.order):
+        offered = remedies(policy_for(report.problem), report.order)
+        if not offered:
             raise CareError(
                 _("The policy offers no remedy for this order: refund or re-ship it from the order.")
             )
-        return _offer(report, policy, actor=agent.user)
+        return _offer(report, offered, actor=agent.user)
     _move(report, ReportState.DECLINED)
     _tell(report, "declined", note=note)
     return report
@@ -465,9 +465,9 @@ def _move(report: ParcelReport, state: str) -> None:
     report.save(update_fields=["state"])
 
 
-def _tell(report: ParcelReport, step: str, *, note: str = "") -> None:
-    """Tell the customer where their report stands (`step`: photo, review, choice, declined),
-    once per report and step."""
+def _tell(report: ParcelReport, step: str, *, note: str = "", offered: list[str] | None = None) -> None:
+    """Tell the customer where their report stands (`step`: photo, review, choice with the
+    remedies `offered`, declined), once per report and step."""
     case, order = report.case, report.order
     policy = policy_for(report.problem)
     today = timezone.localtime(clock.now()).date()
@@ -485,7 +485,7 @@ def _tell(report: ParcelReport, step: str, *, note: str = "") -> None:
         "decision_by": date_phrase(report.decision_due_on, language_of(case), today=today)
         if report.decision_due_on
         else "",
-        "remedies": offered_remedies(report) if step == "choice" else [],
+        "remedies": offered or [],
         "keep_if_found": keep_it,
         "note": note,
         "refund_days": settings.REFUND_ARRIVAL_DAYS,

@@ -526,10 +526,15 @@ _STANDARD_WEEK = (((datetime.time(9), datetime.time(18)),),) * 5 + ((), ())
 def case_schedule(case: Case) -> Schedule:
     """The business calendar the case's SLA runs on; without one, the first active policy's; with
     no policy at all, Monday to Friday 9 to 18 in the shop's time zone, closed on Italian holidays."""
-    clock_row = CaseClock.objects.filter(case=case).select_related("policy__calendar").first()
-    if clock_row is not None and clock_row.policy is not None:
-        return clock_row.policy.calendar.schedule()
     policies = active_policies()
+    policy_id = CaseClock.objects.filter(case=case).values_list("policy_id", flat=True).first()
+    if policy_id is not None:
+        active = next((active for active in policies if active.policy.pk == policy_id), None)
+        if active is not None:
+            return active.schedule
+        calendar = BusinessCalendar.objects.filter(policies__pk=policy_id).first()
+        if calendar is not None:
+            return calendar.schedule()
     if policies:
         return policies[0].schedule
     return Schedule(
