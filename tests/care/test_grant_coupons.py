@@ -2,11 +2,15 @@
 (commerce.Coupon keyed by the grant, decision 0031): no code of ours, nothing to export, the
 customer told its code once the shop made it; a shop without actions keeps our own code."""
 
+import datetime
+
 from premura.care.export import coded_grants
 from premura.care.models import Grant
 from premura.channels.models import OutboundEmail, OutboundKind
 from premura.commerce.models import ActionStatus, Coupon
-from tests.care.conftest import PROMISED, signal
+from premura.core.clock import frozen_at
+from premura.customers.models import Customer
+from tests.care.conftest import PROMISED, ROME, signal
 
 EXPECTED = PROMISED.replace(day=7)
 
@@ -64,3 +68,23 @@ def test_a_shop_that_takes_no_actions_keeps_our_own_code(
     (notice,) = mails()
     assert grant.code in notice.body_text
     assert shopify.requests == []
+
+
+def test_a_grant_s_coupon_made_at_night_is_told_when_the_quiet_hours_end(
+    mailbox, shipment, coupon_rule, customer, shopify, shop_connection, django_capture_on_commit_callbacks
+):
+    Customer.objects.filter(pk=customer.pk).update(
+        quiet_hours_start=datetime.time(21, 0), quiet_hours_end=datetime.time(8, 0)
+    )
+    shipment.order.customer.refresh_from_db()
+    from_shopify(shipment, shopify)
+    shopify.add_collection("Cucina")
+    with (
+        frozen_at(datetime.datetime(2026, 12, 1, 22, 30, tzinfo=ROME)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        signal(shipment, "predicted", EXPECTED)
+    assert Coupon.objects.get().status == ActionStatus.DONE
+    end = datetime.datetime(2026, 12, 2, 8, 0, tzinfo=ROME)
+    notice, confirmation = mails()
+    assert notice.next_attempt_at == confirmation.next_attempt_at == end

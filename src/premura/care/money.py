@@ -159,7 +159,8 @@ def grant_coupon(
 
 
 def coupon_value(coupon: Coupon) -> str:
-    """What the coupon gives, for the agent: "€5.00 off", "15% off", "free shipping"."""
+    """What the coupon gives, for the agent, in the page's language: an amount off, "15% off",
+    "free shipping"."""
     if coupon.kind == CouponKind.AMOUNT:
         return _("%(amount)s off") % {"amount": format_money(coupon.value, coupon.currency)}
     if coupon.kind == CouponKind.PERCENTAGE:
