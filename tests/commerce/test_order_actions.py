@@ -454,3 +454,33 @@ def test_the_platform_refuses_an_order_it_has_fulfilled(order, shopify, django_c
     assert change.error == "Shopify has fulfilled the order already: the parcel has left"
     assert order.shipping_street == "Via Roma 1"
     assert shopify.posts("orders/450789469.json", method="PUT") == []
+
+
+def test_a_replacement_the_platform_refuses_fails_with_its_words(
+    order, shopify, django_capture_on_commit_callbacks
+):
+    shopify.fail_next(
+        "POST", "draft_orders.json", 422, body={"errors": {"line_items": ["variant is out of stock"]}}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reshipment = services.reship(order, idempotency_key="rs-8")
+    reshipment.refresh_from_db()
+    assert (
+        reshipment.status == ActionStatus.FAILED and reshipment.error == "line_items: variant is out of stock"
+    )
+    assert shopify.made_orders() == [] and "reshipment.failed" in events(order)
+
+
+def test_a_retried_address_change_after_the_platform_had_it_changes_the_order_once(
+    order, shopify, django_capture_on_commit_callbacks
+):
+    crash = mock.patch.object(services, "mark_action_done", side_effect=RuntimeError("worker killed"))
+    with crash, django_capture_on_commit_callbacks(execute=True):
+        change = services.change_address(order, address=NEW_ADDRESS, idempotency_key="ad-6")
+    assert shopify.orders["450789469"]["shipping_address"]["address1"] == "Corso Buenos Aires 12"
+    with clock.frozen_at(later(5)), django_capture_on_commit_callbacks(execute=True):
+        assert submission.submit_due_actions() == 1
+    change.refresh_from_db()
+    order.refresh_from_db()
+    assert change.status == ActionStatus.DONE and order.shipping_street == "Corso Buenos Aires 12"
+    assert events(order).count("order.address_changed") == 1
