@@ -221,7 +221,7 @@ def test_every_create_post_documents_the_header(db):
         for path, ops in schema["paths"].items()
         if "post" in ops and not path.startswith(("/api/v1/tracking/webhooks/", "/api/v1/shop/webhooks/"))
     ]
-    assert len(posts) == 10
+    assert len(posts) == 13
     for path, operation in posts:
         headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
         assert headers == ["Idempotency-Key"], path

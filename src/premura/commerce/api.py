@@ -16,7 +16,6 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from premura.agents.models import Agent
 from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import HEADER, idempotency_required, idempotent
@@ -57,7 +56,6 @@ from premura.commerce.schemas import (
     ShopWebhookAccepted,
 )
 from premura.commerce.services import OrderAction
-from premura.conversations.models import Case
 from premura.core.encryption import CannotDecrypt
 from premura.core.signing import SIGNATURE_HEADERS
 from premura.core.text import is_ascii_number
@@ -153,7 +151,7 @@ def _act(
     request: HttpRequest,
     number: str,
     model: type[OrderAction],
-    act: Callable[[Case, Order, str, Agent], tuple[OrderAction, str]],
+    act: Callable[..., tuple[OrderAction, str]],
 ):
     """A money action on the order (by its number) as the token's agent would from its case page
     (`act(case, order, key, agent)`, care.money): 201 with the row and what happened, 200 when the
