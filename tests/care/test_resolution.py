@@ -12,7 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import translation
 
-from premura.care import resolution
+from premura.care import promises, resolution
 from premura.care.exceptions import CareError
 from premura.care.models import (
     CarrierAction,
@@ -307,3 +307,24 @@ def test_after_shipment_the_customer_gets_the_return_instructions(customer, case
     assert "etichetta gratuita" in answer.instructions
     assert "bottega.example/resi" in sent_to_customer(case)[-1].body_text
     assert not Cancellation.objects.exists()
+
+
+def test_a_review_not_decided_by_its_date_is_told_and_escalated_once(
+    customer, case, shipped, lost_policy, agent, friday
+):
+    report = resolution.report_problem(case, shipped, PolicyKind.LOST_PARCEL)
+    step = PendingStep.objects.get(report=report)
+    assert step.check_at < step.expected_by
+    assert promises.check_due_steps(now=step.check_at - datetime.timedelta(minutes=1)) == 0
+    assert promises.check_due_steps(now=step.check_at) == 1
+    assert promises.check_due_steps(now=step.expected_by) == 0
+    step.refresh_from_db()
+    assert step.warned_at is not None and step.done_at is None
+    case.refresh_from_db()
+    assert case.priority == "high"
+    late = [event.action for event in events_for(case)].count("care.promise_late")
+    assert late == 1 and len(sent_to_customer(case)) == 2  # the review's date, then the delay
+    # Deciding afterwards still keeps the promise, late.
+    resolution.decide(report, approve=True, agent=agent)
+    step.refresh_from_db()
+    assert step.done_at is not None
