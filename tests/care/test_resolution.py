@@ -42,6 +42,7 @@ from premura.core.models import Channel
 from tests.commerce.shop import shop_order
 from tests.factories.commerce import OrderFactory
 from tests.factories.conversations import make_case
+from tests.factories.shipping import ShipmentFactory
 
 pytestmark = pytest.mark.django_db
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
@@ -254,6 +255,10 @@ def test_a_damaged_item_waits_for_the_photo_then_is_assessed(
 ):
     make_trusted(customer)
     ResolutionPolicy.objects.create(kind=PolicyKind.DAMAGED, require_photo=True, offer_reship=False)
+    with pytest.raises(CareError):  # not delivered yet
+        resolution.report_problem(case, shipped, PolicyKind.DAMAGED)
+    shipped.status = OrderStatus.DELIVERED
+    shipped.save(update_fields=["status"])
     report = resolution.report_problem(case, shipped, PolicyKind.DAMAGED)
     assert report.state == ReportState.AWAITING_PHOTO
     assert not CarrierTask.objects.exists()
@@ -328,3 +333,28 @@ def test_a_review_not_decided_by_its_date_is_told_and_escalated_once(
     resolution.decide(report, approve=True, agent=agent)
     step.refresh_from_db()
     assert step.done_at is not None
+
+
+def test_a_parcel_on_its_way_and_on_time_cannot_be_reported_lost_yet(customer, case, shipped, friday):
+    shipment = ShipmentFactory(
+        order=shipped, status="in_transit", promised_delivery_date=datetime.date(2026, 12, 7)
+    )
+    assert resolution.reportable_problems(shipped) == []
+    with pytest.raises(CareError):
+        resolution.report_problem(case, shipped, PolicyKind.LOST_PARCEL)
+    # The day after the promise it is due; a later date the detector expects moves that day.
+    assert resolution.reportable_problems(shipped, today=datetime.date(2026, 12, 8)) == [
+        PolicyKind.LOST_PARCEL
+    ]
+    shipment.expected_delivery_date = datetime.date(2026, 12, 9)
+    shipment.save(update_fields=["expected_delivery_date"])
+    assert resolution.reportable_problems(shipped, today=datetime.date(2026, 12, 8)) == []
+    # A carrier exception, or "delivered" the customer denies, can be reported at once.
+    shipment.status = "exception"
+    shipment.save(update_fields=["status"])
+    assert resolution.reportable_problems(shipped) == [PolicyKind.LOST_PARCEL]
+    shipment.status = "delivered"
+    shipment.save(update_fields=["status"])
+    assert resolution.reportable_problems(shipped) == [PolicyKind.LOST_PARCEL, PolicyKind.DAMAGED]
+    resolution.report_problem(case, shipped, PolicyKind.LOST_PARCEL)
+    assert resolution.reportable_problems(shipped) == [PolicyKind.DAMAGED]

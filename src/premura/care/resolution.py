@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from premura.agents.models import Agent
 from premura.care import promises
-from premura.care.display import date_phrase
+from premura.care.display import date_phrase, shop_today
 from premura.care.exceptions import CareError
 from premura.care.models import (
     CareActor,
@@ -168,6 +168,30 @@ def within_policy(policy: ResolutionPolicy, order: Order, trust: Trust, offered:
 
 # --- Reports --------------------------------------------------------------------------------------
 
+# What a carrier says that makes "it never arrived" a fair report before the promised day.
+_TROUBLE = (TrackingStatus.DELIVERED, TrackingStatus.EXCEPTION, TrackingStatus.EXPIRED)
+
+
+def reportable_problems(order: Order, *, today: datetime.date | None = None) -> list[str]:
+    """The problems the order's customer can report now. A parcel not received: once the order
+    has left and its parcel is due (the day it is expected, or was promised, has passed; no date
+    at all), or its carrier says delivered, in trouble or lost track of it; never while it is on
+    its way and on time. Damaged: once delivered. Problems already reported are left out."""
+    if order.status not in _SENT:
+        return []
+    today = today or shop_today()
+    shipment = order.shipments.order_by("-pk").first()
+    delivered = order.status == OrderStatus.DELIVERED or (
+        shipment is not None and shipment.status == TrackingStatus.DELIVERED
+    )
+    due_on = shipment and (shipment.revised_delivery_date or shipment.promised_delivery_date)
+    lost = shipment is None or shipment.status in _TROUBLE or due_on is None or due_on < today
+    problems = [PolicyKind.LOST_PARCEL] if lost or delivered else []
+    if delivered:
+        problems.append(PolicyKind.DAMAGED)
+    reported = set(order.parcel_reports.values_list("problem", flat=True))
+    return [problem for problem in problems if problem not in reported]
+
 
 @transaction.atomic
 def report_problem(case: Case, order: Order, problem: str, *, actor: Any = None) -> ParcelReport:
@@ -189,6 +213,14 @@ def report_problem(case: Case, order: Order, problem: str, *, actor: Any = None)
             "Order %(number)s has not been shipped, or was cancelled or refunded: no parcel to report."
         )
         raise CareError(message % {"number": order.number})
+    if problem not in reportable_problems(order):
+        if problem == PolicyKind.DAMAGED:
+            raise CareError(
+                _("The parcel has not been delivered yet: a damaged item is reported once it arrives.")
+            )
+        raise CareError(
+            _("The parcel is on its way and not late: it can be reported once its delivery day has passed.")
+        )
     now = clock.now()
     policy, trust = policy_for(problem), trust_of(order, now=now)
     report = ParcelReport.objects.create(

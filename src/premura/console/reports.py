@@ -42,14 +42,9 @@ def reports_panel(case: Case) -> dict | None:
     if case.order is None:
         return None
     reports = list(case.order.parcel_reports.select_related("decided_by").order_by("created_at"))
-    reported = {report.problem for report in reports}
     return {
         "reports": [(report, resolution.offered_remedies(report)) for report in reports],
-        "can_report": [
-            kind
-            for kind in resolution.REPORTED_PROBLEMS
-            if kind not in reported and case.order.status in ("shipped", "delivered")
-        ],
+        "can_report": resolution.reportable_problems(case.order),
     }
 
 

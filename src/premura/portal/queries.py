@@ -8,7 +8,7 @@ looked up *through* that order, so an id changed in the URL reaches nothing else
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 
-from premura.care.resolution import REPORTED_PROBLEMS
+from premura.care.resolution import reportable_problems
 from premura.commerce.models import Order, OrderStatus
 from premura.conversations.models import Attachment, Case, Direction, Message
 from premura.portal.links import InvalidLink, read_token
@@ -93,14 +93,11 @@ def access_attachment(case: Case, attachment_id: int) -> Attachment:
 
 def order_actions(order: Order) -> dict:
     """What the order page offers beyond reading: the parcel reports made, the problems that can
-    still be reported (once the parcel has left; care.resolution), and whether the customer may
-    ask to cancel (until it is delivered, and only once)."""
-    reports = list(order.parcel_reports.order_by("created_at"))
-    reported = {report.problem for report in reports}
-    sent = order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+    be reported now (care.resolution.reportable_problems), and whether the customer may ask to
+    cancel (until it is delivered, and only once)."""
     return {
-        "reports": reports,
-        "can_report": [problem for problem in REPORTED_PROBLEMS if sent and problem not in reported],
+        "reports": list(order.parcel_reports.order_by("created_at")),
+        "can_report": reportable_problems(order),
         "can_ask_to_cancel": order.status in (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED)
         and not order.cancellations.exists(),
     }
