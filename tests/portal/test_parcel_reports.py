@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from premura.care.models import ParcelReport, PolicyKind, ReportState, ResolutionPolicy
 from premura.commerce.models import Cancellation, OrderStatus, PaymentState, Refund
@@ -14,6 +15,7 @@ from premura.conversations.models import Case, CaseReason
 from premura.portal.links import order_path
 from tests.commerce.shop import shop_order
 from tests.factories.commerce import OrderFactory
+from tests.factories.shipping import ShipmentFactory
 from tests.portal.conftest import open_link
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +107,18 @@ def test_an_unshipped_order_is_cancelled_from_the_portal_and_the_card_freed(
     assert order.payments.get().state == PaymentState.VOIDED
     assert Cancellation.objects.count() == 1
     assert "Annulla il mio ordine" not in client.get(page).content.decode()
+
+
+def test_a_report_refused_leaves_no_case_behind(client, shipped, trusted):
+    ShipmentFactory(
+        order=shipped,
+        status="in_transit",
+        promised_delivery_date=timezone.localdate() + datetime.timedelta(days=5),
+    )
+    page = open_link(client, order_path(shipped))
+    assert "Il mio pacco non è mai arrivato" not in client.get(page).content.decode()
+    response = client.post(
+        reverse("portal:report_problem", args=[shipped.pk]), {"problem": "lost_parcel"}, follow=True
+    )
+    assert "non è in ritardo" in response.content.decode()
+    assert not ParcelReport.objects.exists() and not Case.objects.exists()

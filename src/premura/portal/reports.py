@@ -4,6 +4,7 @@ ask to cancel. Each POST is throttled with the portal's others (`portal_view`) a
 second report of the same problem, or the same choice again, changes nothing."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -46,9 +47,10 @@ def report(request: HttpRequest, order: Order) -> HttpResponse:
         return redirect("portal:report", order_id=order.pk, report_id=existing.pk)
     reason, words = _REPORT_CASES[problem]
     try:
-        with override(order.customer.language):
+        # All or nothing: a report the policy refuses leaves no case behind.
+        with transaction.atomic(), override(order.customer.language):
             case = open_case_from_portal(order=order, reason=reason, body=_(words))
-        created = resolution.report_problem(case, order, problem)
+            created = resolution.report_problem(case, order, problem)
     except DomainError as error:
         messages.error(request, str(error))
         return redirect("portal:order", order_id=order.pk)
