@@ -188,11 +188,13 @@ def send(
         if message is None:
             raise ValueError("send() needs a dedupe_key when no message is given")
         dedupe_key = f"{kind}:message:{message.pk}"
-    existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
+    # No look for a row under the key first: the unique key finds it when there is one (below),
+    # and nearly every call queues a new notice.
     to_address = to_address or email_address_for(case.customer)
     if not to_address:
+        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
         raise NoRecipient(_("The customer has no e-mail address."))
     mailbox = mailbox_for(case)
     shop = shop_settings()
@@ -222,7 +224,7 @@ def send(
         with transaction.atomic():
             row.save()
     except IntegrityError:
-        # A concurrent send() queued the same notice first: theirs is the one.
+        # Queued already (by an earlier call, or a concurrent one): that row is the one.
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
     transaction.on_commit(lambda: _ring(row.pk))
     return row
