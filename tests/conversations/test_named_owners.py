@@ -2,12 +2,14 @@
 handled them; otherwise the least busy available agent of the team; nobody away, ever. An agent
 going away hands their urgent cases on, with an event on each case."""
 
+import contextlib
 import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from premura.agents.models import Agent, Team
 from premura.agents.services import set_availability
@@ -165,6 +167,46 @@ def test_the_rules_lock_the_agents_they_choose_from(agent, sara, customer, team,
     monkeypatch.setattr(QuerySet, "select_for_update", spy)
     make_case(customer, team=team)
     assert locked == [(Agent, ("self",))]
+
+
+def routed(pinned: bool, teams: list[Team], returning) -> tuple[list[int], int]:
+    """The owners of cases opened by the rules one after the other for new customers of `teams`
+    (and `returning`'s customer first), in a savepoint rolled back afterwards; and how many times
+    the agents were read."""
+    owners = []
+    with transaction.atomic():
+        pin = routing.pinned_agents() if pinned else contextlib.nullcontext()
+        with pin, CaptureQueriesContext(connection) as queries:
+            owners.append(make_case(returning.customer, team=returning.team).owner.pk)
+            for n in range(7):
+                with clock.frozen_at(datetime.datetime(2026, 3, 2, 10, n, tzinfo=datetime.UTC)):
+                    owners.append(make_case(CustomerFactory(), team=teams[n % len(teams)]).owner.pk)
+        transaction.set_rollback(True)
+    reads = [q for q in queries if q["sql"].startswith('SELECT "agents_agent"')]
+    return owners, len(reads)
+
+
+def test_a_batch_reads_each_team_s_agents_once_and_routes_as_one_at_a_time(agent, sara, luca, team):
+    make_agent("anna", "Anna Greco", team=team)
+    open_cases_for(sara, 1)
+    returning = make_case(CustomerFactory(), team=team, owner=sara)
+    teams = [team, luca.team, team]
+    one_at_a_time, reads = routed(False, teams, returning)
+    assert reads == 8
+    pinned, reads = routed(True, teams, returning)
+    assert pinned == one_at_a_time
+    assert reads == 2  # the orders team's agents, the returns team's
+
+
+def test_a_batch_reads_the_agents_again_after_a_rolled_back_case(agent, sara, team):
+    with routing.pinned_agents() as pinned:
+        with transaction.atomic():
+            assert make_case(CustomerFactory(), team=team).owner == agent
+            transaction.set_rollback(True)  # Marco's last_routed_at goes with it
+        pinned.forget()
+        # Nobody was given a case: Marco first again (the lower id), then Sara.
+        assert make_case(CustomerFactory(), team=team).owner == agent
+        assert make_case(CustomerFactory(), team=team).owner == sara
 
 
 # --- going away ---------------------------------------------------------------------------------

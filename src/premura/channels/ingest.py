@@ -48,6 +48,7 @@ from premura.channels.email.quotes import visible_text
 from premura.channels.models import InboundEmail, InboundState, Mailbox, OutboundEmail, OutboundKind
 from premura.channels.vacation import vacation_reply
 from premura.commerce.models import Order
+from premura.conversations import routing
 from premura.conversations.attachments import attach_upload, sniff_content_type
 from premura.conversations.models import Case, CasePhase, CaseStatus, Message
 from premura.conversations.services import open_case, receive_message
@@ -342,9 +343,10 @@ def _file_batch(
 ) -> None:
     # The configuration a batch reads throughout, each read once: the shop's settings before the
     # transaction (the cache is filled only outside one: shop.queries), the mailboxes and the SLA
-    # policies pinned for the batch, as of its start.
+    # policies pinned for the batch, as of its start, and each team's eligible agents (locked
+    # until the batch commits) as of the batch's first case for that team.
     shop_settings()
-    with mailboxes.pinned(), transaction.atomic(), pinned_policies():
+    with mailboxes.pinned(), transaction.atomic(), pinned_policies(), routing.pinned_agents() as agents:
         # Under the rows' locks: a row whose claim expired and was taken over is not ours.
         ours = set(
             InboundEmail.objects.select_for_update()
@@ -360,6 +362,7 @@ def _file_batch(
                     outcome.states[row.pk] = _file_one(row, parsed, now, known)
             except UnfileableEmail as exc:
                 known.forget()
+                agents.forget()
                 _finish(row, now, InboundState.UNREADABLE, error=str(exc)[:2000])
                 outcome.states[row.pk] = InboundState.UNREADABLE
             except Exception as exc:
@@ -367,6 +370,7 @@ def _file_batch(
                     error=f"{exc.__class__.__name__}: {exc}"[:2000]
                 )
                 known.forget()
+                agents.forget()
                 outcome.failed[row.pk] = exc
             else:
                 known.filed_ok()

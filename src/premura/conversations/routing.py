@@ -5,7 +5,10 @@ opened without an owner chosen by a person (e-mail, portal, API, the console's "
 follow-ups), and `services.hand_back_urgent_cases` when an agent goes away.
 """
 
+import contextlib
 import datetime
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -46,6 +49,47 @@ def _eligible(team: Team | None) -> QuerySet[Agent]:
     return agents if team is None else agents.filter(team=team)
 
 
+class PinnedAgents:
+    """The eligible agents of each team (key None: of any team), each read and locked once for one
+    unit of work (`pinned_agents`), in id order. They stay as read: their rows are locked until
+    the unit commits (an agent going away waits for it, as decision 0011 says), and the rules
+    record `last_routed_at` on these very objects as they write it."""
+
+    def __init__(self) -> None:
+        self._pools: dict[int | None, list[Agent]] = {}
+        self._agents: dict[int, Agent] = {}  # one object an agent, whichever pools hold it
+
+    def pool(self, team: Team | None) -> list[Agent]:
+        key = team.pk if team is not None else None
+        if key not in self._pools:
+            self._pools[key] = [
+                self._agents.setdefault(agent.pk, agent) for agent in _eligible(team).order_by("pk")
+            ]
+        return self._pools[key]
+
+    def forget(self) -> None:
+        """Read afresh next time: a part of the unit was rolled back (its savepoint), and with it
+        the `last_routed_at` it wrote and, on PostgreSQL, the row locks it took."""
+        self._pools.clear()
+        self._agents.clear()
+
+
+_pinned: ContextVar[PinnedAgents | None] = ContextVar("premura_pinned_agents", default=None)
+
+
+@contextlib.contextmanager
+def pinned_agents() -> Iterator[PinnedAgents]:
+    """Inside the block (in one transaction), the rules read each team's eligible agents once:
+    a batch of inbound mail (channels.ingest) routes its cases from one read, as if no agent's
+    login were deactivated during it. The caller calls `forget()` when it rolls a savepoint back."""
+    pinned = PinnedAgents()
+    reset = _pinned.set(pinned)
+    try:
+        yield pinned
+    finally:
+        _pinned.reset(reset)
+
+
 def last_handled_by(customer: Customer) -> int | None:
     """The id of the agent who last handled the customer: the owner of their most recently
     opened case that has one. A walk back along case_customer_idx, stopping at the first owner."""
@@ -75,7 +119,11 @@ def least_loaded(team: Team, *, excluding: int | None = None) -> Agent | None:
     fewest cases waiting for us; ties go to the one the rules gave a case least recently, then to
     the lowest id. None when nobody is there. Locks the candidates' rows in id order, as
     choose_owner does (the SLA sweeper also asks it, for a case whose deadline was missed)."""
-    pool = list(_eligible(team).exclude(pk=excluding).order_by("pk"))
+    pinned = _pinned.get()
+    if pinned is not None:
+        pool = [agent for agent in pinned.pool(team) if agent.pk != excluding]
+    else:
+        pool = list(_eligible(team).exclude(pk=excluding).order_by("pk"))
     if not pool:
         return None
     counts = open_case_counts([agent.pk for agent in pool])
@@ -100,7 +148,11 @@ def choose_owner(customer: Customer, team: Team | None, *, follow_up_of: Case | 
     previous = (follow_up_of.owner_id if follow_up_of is not None else None) or last_handled_by(customer)
     choice = None
     if previous is not None:
-        agent = _eligible(team).filter(pk=previous).first()
+        pinned = _pinned.get()
+        if pinned is not None:
+            agent = next((agent for agent in pinned.pool(team) if agent.pk == previous), None)
+        else:
+            agent = _eligible(team).filter(pk=previous).first()
         choice = Choice(agent, RETURNING_CUSTOMER) if agent is not None else None
     if choice is None and team is not None:
         least = least_loaded(team)
