@@ -22,10 +22,18 @@ parcel got before its promised date (must be 1), the closing notices and the sha
 parcels notified before the promised date. A fresh SQLite database in a temp directory; `--json`
 prints one JSON object on the last line with the keys `exception_to_outbox_p99_s`,
 `notices_per_incident_max`, `notified_before_promise`.
+
+The process's CPU time per delivery is printed too: on a shared machine it tells a slower ingest
+from a busier machine. `--stages` adds where a delivery's time goes: the wall time of each stage of
+the path (ingest, tracking batch, scorecard, detector, care's incident, case and notice, the send
+seam), summed over the stream, per call and per delivery, to stderr.
 """
 
 import argparse
+import collections
 import datetime
+import functools
+import importlib
 import json
 import os
 import platform
@@ -56,6 +64,62 @@ def log(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
+# The stages --stages times, as (module, function): each is looked up by its module's global name
+# where it is called, so wrapping the module's attribute times every call.
+STAGES = [
+    ("premura.shipping.ingest", "_process"),
+    ("premura.shipping.ingest", "record_parsed_events"),
+    ("premura.shipping.ingest", "_finish"),
+    ("premura.shipping.services", "record_tracking_batch"),
+    ("premura.shipping.services", "_stored_events"),
+    ("premura.shipping.services", "_insert_events"),
+    ("premura.shipping.services", "update_scorecards"),
+    ("premura.shipping.delays.services", "assess_at_once"),
+    ("premura.care.services", "handle_risk"),
+    ("premura.care.services", "open_incident"),
+    ("premura.care.services", "written_first_case"),
+    ("premura.care.services", "open_case"),
+    ("premura.care.services", "change_status"),
+    ("premura.care.compensation", "grant_for"),
+    ("premura.care.services", "notify"),
+    ("premura.channels.services", "send"),
+    ("premura.channels.outbox", "send"),
+]
+
+
+class StageTimer:
+    """Wall time and calls of each of STAGES (nested stages count in their callers too)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = collections.defaultdict(float)
+        self.calls: collections.Counter = collections.Counter()
+        for module_name, name in STAGES:
+            module = importlib.import_module(module_name)
+            setattr(
+                module,
+                name,
+                self._timed(f"{module_name.removeprefix('premura.')}.{name}", getattr(module, name)),
+            )
+
+    def _timed(self, label: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - started
+                self.calls[label] += 1
+
+        return timed
+
+    def log(self, deliveries: int) -> None:
+        log(f"{'stage':45} {'calls':>7} {'total s':>8} {'ms/call':>8} {'ms/delivery':>11}")
+        for label, seconds in sorted(self.seconds.items(), key=lambda item: -item[1]):
+            per_call, per_delivery = 1000 * seconds / self.calls[label], 1000 * seconds / deliveries
+            log(f"{label:45} {self.calls[label]:7} {seconds:8.2f} {per_call:8.2f} {per_delivery:11.2f}")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shipments", type=int, default=200_000)
@@ -64,6 +128,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--per-delivery", type=int, default=10, help="events per signed delivery")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="every figure as one JSON object, last line")
+    parser.add_argument("--stages", action="store_true", help="wall time per stage of the path, to stderr")
     args = parser.parse_args(argv)
     if args.shipments < 1 or not 0 < args.late_share <= 1 or not 1 <= args.per_delivery <= 1000:
         parser.error("--shipments must be positive, --late-share in (0, 1], --per-delivery 1 to 1000")
@@ -222,7 +287,8 @@ def run(args: argparse.Namespace) -> dict:
     log(f"streaming {len(events):,} raw events ({len(late):,} late parcels) at {args.rate:g}/s…")
     webhook = Webhook()
     exception_s, handling_s, seen = [], [], set()
-    began = time.perf_counter()
+    stages = StageTimer() if args.stages else None
+    began, cpu_began = time.perf_counter(), time.process_time()
     with clock.frozen_at(T0):
         for first in range(0, len(events), args.per_delivery):
             chunk = events[first : first + args.per_delivery]
@@ -238,7 +304,9 @@ def run(args: argparse.Namespace) -> dict:
                 done = time.perf_counter()
                 exception_s.extend([done - arrival] * len(opened))
                 handling_s.extend([done - started] * len(opened))
-    stream_s = time.perf_counter() - began
+    stream_s, cpu_s = time.perf_counter() - began, time.process_time() - cpu_began
+    if stages:
+        stages.log(webhook.sent)
     delivered = T0 + datetime.timedelta(days=5)
     with clock.frozen_at(delivered):
         closing = [raw_event(numbers[pk], "CONSEGNATA", delivered, 9) for pk in sorted(late)]
@@ -250,6 +318,7 @@ def run(args: argparse.Namespace) -> dict:
         "deliveries": webhook.sent,
         "stream_s": round(stream_s, 1),
         "events_per_s": round(len(events) / stream_s, 1),
+        "cpu_ms_per_delivery": round(1000 * cpu_s / webhook.sent, 2),
         "exception_delivery_handling_p99_s": percentile(sorted(handling_s), 0.99),
         **measure(sorted(late), exception_s),
     }
@@ -303,7 +372,8 @@ def main(argv=None) -> int:
         f"\nPremura proactive_care: {report['shipments']:,} shipments, {report['late']:,} late "
         f"(load {report['load_s']} s)\n"
         f"  {report['events']:,} raw events in {report['deliveries']:,} signed deliveries: "
-        f"{report['events_per_s']:,} events/s (asked {report['rate']:g}/s)\n"
+        f"{report['events_per_s']:,} events/s (asked {report['rate']:g}/s), "
+        f"{report['cpu_ms_per_delivery']} ms of CPU a delivery\n"
         f"  incidents: {report['incidents']:,} of late parcels, {report['incidents_all_parcels']:,} in all\n"
         f"  exception event -> notice in the outbox: p50 {report['exception_to_outbox_p50_s']} s, "
         f"p99 {report['exception_to_outbox_p99_s']} s (target {TARGET_P99_S} s); the delivery's own "

@@ -324,7 +324,8 @@ def notify(incident: Incident, *, situation: str, expected_date: datetime.date |
         return None
     now = clock.now()
     told, held = [], []
-    for notice in incident.notices.select_related("outbound").order_by("pk"):
+    notices = list(incident.notices.select_related("outbound").order_by("pk"))
+    for notice in notices:
         if notice.outbound.status == OutboundStatus.WITHDRAWN:
             continue
         waiting = notice.held_until is not None and notice.outbound.status == OutboundStatus.QUEUED
@@ -348,7 +349,7 @@ def notify(incident: Incident, *, situation: str, expected_date: datetime.date |
             NOTICE_TEMPLATE,
             notice_context(incident, situation=situation, expected_date=expected_date),
             not_before=held_until,
-            dedupe_key=f"care:incident:{incident.pk}:notice:{incident.notices.count() + 1}",
+            dedupe_key=f"care:incident:{incident.pk}:notice:{len(notices) + 1}",
         )
     except NoRecipient:
         record_event(case, "care.notice_not_sent", actor_label=CareActor.CARE, situation=situation)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from premura.core import bulk, clock
@@ -116,10 +116,23 @@ def _process(delivery: TrackingDelivery) -> TrackingDelivery:
 
 
 def _finish(delivery: TrackingDelivery, status: str, error: str, recorded: int) -> None:
+    """Write the delivery's outcome, adding `recorded` to its count in the database (a delivery
+    processed again adds to what it recorded before): one UPDATE … RETURNING, which costs a
+    fraction of save() and a refresh_from_db on every delivery."""
     delivery.status, delivery.error, delivery.processed_at = status, error[:2000], clock.now()
-    delivery.events_recorded = F("events_recorded") + recorded
-    delivery.save(update_fields=["status", "error", "processed_at", "events_recorded"])
-    delivery.refresh_from_db(fields=["events_recorded"])
+    processed_at = TrackingDelivery._meta.get_field("processed_at").get_db_prep_save(
+        delivery.processed_at, connection
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_FINISH_TABLE} SET status = %s, error = %s, processed_at = %s, "
+            "events_recorded = events_recorded + %s WHERE id = %s RETURNING events_recorded",
+            [status, delivery.error, processed_at, recorded, delivery.pk],
+        )
+        (delivery.events_recorded,) = cursor.fetchone()
+
+
+_FINISH_TABLE = connection.ops.quote_name(TrackingDelivery._meta.db_table)
 
 
 def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
@@ -135,8 +148,8 @@ def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
         by_number[event.tracking_number].append(event)
     # (id, carrier code) of the shipments of each tracking number.
     shipments: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    carriers = dict(Carrier.objects.values_list("pk", "code"))
     found = bulk.values(Shipment, ["id", "tracking_number", "carrier"], tracking_number=by_number)
+    carriers = dict(bulk.values(Carrier, ["id", "code"], id={carrier for _pk, _number, carrier in found}))
     for pk, number, carrier in found:
         shipments[number].append((pk, carriers[carrier]))
     overrides = _administrators_mappings(events, shipments)
@@ -193,10 +206,13 @@ def _administrators_mappings(
     schemes |= {carrier for group in shipments.values() for _pk, carrier in group}
     codes = {event.code for event in events}
     keys = {carrier_codes.code_key(scheme, code) for scheme in schemes for code in codes}
-    rows = TrackingCode.objects.filter(scheme__in=schemes, code__in=keys).exclude(status="")
+    rows = bulk.values(
+        TrackingCode, ["scheme", "code", "status", "exception_reason"], scheme=schemes, code=keys
+    )
     return {
-        (row.scheme, row.code): carrier_codes.CodeMapping(row.status, row.exception_reason)
-        for row in rows.only("scheme", "code", "status", "exception_reason")
+        (scheme, code): carrier_codes.CodeMapping(status, exception_reason)
+        for scheme, code, status, exception_reason in rows
+        if status
     }
 
 

@@ -170,11 +170,18 @@ def _add_to_rows(differences: Mapping[RowKey, Counter]) -> None:
     if not differences:
         return
     carriers, origins, destinations, months = (set(part) for part in zip(*differences, strict=True))
-    # The rows of every combination of the keys' parts: a superset of the keys, found by the unique index.
+    prepare_month = CarrierLaneMonth._meta.get_field("month").get_db_prep_save
+    # The rows of every combination of the keys' parts: a superset of the keys, found by the unique
+    # index (the month comes back a date on every backend).
     existing = set(
-        CarrierLaneMonth.objects.filter(
-            carrier_id__in=carriers, origin__in=origins, destination__in=destinations, month__in=months
-        ).values_list("carrier_id", "origin", "destination", "month")
+        bulk.values(
+            CarrierLaneMonth,
+            _ROW_KEY_FIELDS,
+            carrier=carriers,
+            origin=origins,
+            destination=destinations,
+            month={prepare_month(month, connection) for month in months},
+        )
     )
     CarrierLaneMonth.objects.bulk_create(
         [
@@ -185,7 +192,6 @@ def _add_to_rows(differences: Mapping[RowKey, Counter]) -> None:
         ignore_conflicts=True,  # created meanwhile by another writer: the update adds to it
     )
     counters = sorted({column for difference in differences.values() for column in difference})
-    prepare_month = CarrierLaneMonth._meta.get_field("month").get_db_prep_save
     bulk.add(
         CarrierLaneMonth,
         counters,
