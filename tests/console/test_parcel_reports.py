@@ -42,7 +42,8 @@ def test_the_agent_reports_a_lost_parcel_and_decides_it(
     # No policy: review, with its promised step and the carrier claim as a task.
     assert report.state == ReportState.IN_REVIEW
     assert PendingStep.objects.filter(report=report, done_at__isnull=True).count() == 1
-    assert CarrierTask.objects.filter(report=report, action="claim").count() == 1
+    claim = CarrierTask.objects.get(report=report, action="claim")
+    assert claim.requested_by == agent
     page = marco.get(reverse("console:case", args=[case.pk])).content.decode()
     assert "In verifica" in page and "la regola non risolve da sola" in page
     decision = reverse("console:case_report_decision", args=[case.pk, report.pk])

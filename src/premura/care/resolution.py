@@ -199,7 +199,8 @@ def report_problem(case: Case, order: Order, problem: str, *, actor: Any = None)
     damaged, in the customer's own words on the case or on their behalf by an agent (`actor`).
     Decides at once under the shop's policy and tells the customer. Idempotent: a second report of
     the same problem for the order returns the first. Raises CareError, writing nothing, for an
-    order of another customer or one that has not been shipped (or was cancelled or refunded)."""
+    order of another customer, one that has not been shipped (or was cancelled or refunded), or a
+    problem it cannot have yet (`reportable_problems`)."""
     if problem not in REPORTED_PROBLEMS:
         raise CareError(_("Unknown problem."))
     if order.customer_id != case.customer_id:
@@ -480,7 +481,7 @@ def _open_claim(report: ParcelReport, actor: Any) -> None:
         report=report,
         action=CarrierAction.CLAIM,
         done_at=None,
-        defaults={"requested_by": actor if isinstance(actor, Agent) else None, "created_at": clock.now()},
+        defaults={"requested_by": getattr(actor, "agent", None), "created_at": clock.now()},
     )
     if created:
         record_event(
