@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
+from tests.commerce import fake_http
+
 # The resource's node names in answers: (one, many).
 NODES = {
     "orders": ("order", "orders"),
@@ -355,8 +357,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def start(shop: FakePrestaShop) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"shop": shop})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    shop.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return fake_http.start(shop, _Handler)

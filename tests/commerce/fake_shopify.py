@@ -21,6 +21,8 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tests.commerce import fake_http
+
 API_PREFIX = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2})/(?P<path>.+)$")
 
 
@@ -398,8 +400,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def start(shop: FakeShopify) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"shop": shop})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    shop.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return fake_http.start(shop, _Handler)
