@@ -274,7 +274,25 @@ class CouponKind(models.TextChoices):
     FREE_SHIPPING = "free_shipping", _("Free shipping")
 
 
-class Coupon(MoneyActionFields):
+class PlatformAction(MoneyActionFields):
+    """A coupon, re-shipment or address change: requested, then done or failed on the platform,
+    found by the submission sweeper's index range while requested."""
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
+    )
+    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status="requested"), name="%(class)s_due_idx"
+            )
+        ]
+
+
+class Coupon(PlatformAction):
     """A single-use discount code made on the order's shop platform for the customer: an amount or
     a percentage off (optionally only on one product category), or free shipping, until an
     expiry date. `code` is the platform's, known once it is done."""
@@ -289,25 +307,16 @@ class Coupon(MoneyActionFields):
     category = models.CharField(_("only on the category"), max_length=100, blank=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     code = models.CharField(_("code"), max_length=64, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
-    )
-    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(PlatformAction.Meta):
         verbose_name = _("coupon")
         verbose_name_plural = _("coupons")
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"], condition=models.Q(status="requested"), name="coupon_due_idx"
-            )
-        ]
 
     def __str__(self) -> str:
         return self.code or f"{self.get_kind_display()} ({self.get_status_display()})"
 
 
-class Reshipment(MoneyActionFields):
+class Reshipment(PlatformAction):
     """The order's goods sent again, free, as a replacement order on the shop's platform (a lost
     or damaged parcel). `lines`: [{"sku": ..., "quantity": ...}] of the original order, all of
     them when the agent did not choose."""
@@ -316,27 +325,18 @@ class Reshipment(MoneyActionFields):
         Order, on_delete=models.CASCADE, related_name="reshipments", verbose_name=_("order")
     )
     lines = models.JSONField(_("lines"), default=list)
-    status = models.CharField(
-        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
-    )
     # The replacement order's number on the platform, for the agent and the customer.
     replacement_number = models.CharField(_("replacement order"), max_length=64, blank=True)
-    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(PlatformAction.Meta):
         verbose_name = _("re-shipment")
         verbose_name_plural = _("re-shipments")
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"], condition=models.Q(status="requested"), name="reshipment_due_idx"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.order} → {self.replacement_number or self.get_status_display()}"
 
 
-class AddressChange(MoneyActionFields):
+class AddressChange(PlatformAction):
     """A new delivery address for an order not yet shipped, asked of the platform; the order's
     own address changes once the platform has it."""
 
@@ -349,21 +349,10 @@ class AddressChange(MoneyActionFields):
     shipping_city = models.CharField(_("city"), max_length=100)
     shipping_province = models.CharField(_("province"), max_length=8, blank=True)
     shipping_country = models.CharField(_("country"), max_length=2, default="IT")
-    status = models.CharField(
-        _("status"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.REQUESTED
-    )
-    completed_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(PlatformAction.Meta):
         verbose_name = _("address change")
         verbose_name_plural = _("address changes")
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(status="requested"),
-                name="addresschange_due_idx",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.order}: {self.shipping_street}, {self.shipping_city}"
