@@ -168,8 +168,9 @@ def within_policy(policy: ResolutionPolicy, order: Order, trust: Trust, offered:
 
 # --- Reports --------------------------------------------------------------------------------------
 
-# What a carrier says that makes "it never arrived" a fair report before the promised day.
-_TROUBLE = (TrackingStatus.DELIVERED, TrackingStatus.EXCEPTION, TrackingStatus.EXPIRED)
+# What a carrier says that makes "it never arrived" a fair report before the promised day (a
+# delivery the customer denies is `delivered` below).
+_TROUBLE = (TrackingStatus.EXCEPTION, TrackingStatus.EXPIRED)
 
 
 def reportable_problems(order: Order, *, today: datetime.date | None = None) -> list[str]:
