@@ -1,8 +1,10 @@
 import pytest
 
 from premura.conversations import services
-from premura.conversations.models import CasePhase, CaseStatus
+from premura.conversations.exceptions import CaseError
+from premura.conversations.models import Case, CasePhase, CaseStatus
 from premura.conversations.queries import matching_case_ids, timeline
+from premura.core.audit import events_for
 from tests.factories.conversations import make_case
 
 
@@ -74,3 +76,32 @@ def test_a_follow_up_goes_unassigned_when_the_owner_is_away(agent, customer):
     follow_up = services.receive_message(case, body="Di nuovo io", channel="web_form").case
     assert follow_up.owner is None
     assert follow_up.team == case.team
+
+
+def test_a_case_opened_waiting_has_its_status_event_and_a_paused_clock(customer):
+    case = services.open_case(
+        customer=customer,
+        subject="Consegna dell'ordine",
+        body="",
+        proactive=True,
+        status=CaseStatus.WAITING_ON_CARRIER,
+        actor_label="care",
+    )
+    case.refresh_from_db()
+    assert (case.status, case.phase, case.solved_at) == (
+        CaseStatus.WAITING_ON_CARRIER,
+        CasePhase.WAITING,
+        None,
+    )
+    status_event = events_for(case).get(action="case.status_changed")
+    assert status_event.actor_label == "care"
+    assert status_event.data == {"old": CaseStatus.NEW, "new": CaseStatus.WAITING_ON_CARRIER}
+    assert case.sla_clock.running_since is None  # waiting: the clock never ran
+
+
+def test_a_new_case_has_no_status_event_and_an_unknown_status_is_refused(customer):
+    case = services.open_case(customer=customer, subject="Ciao", body="Ciao")
+    assert not events_for(case).filter(action="case.status_changed").exists()
+    with pytest.raises(CaseError):
+        services.open_case(customer=customer, subject="Ciao", body="Ciao", status="shipped")
+    assert list(Case.objects.all()) == [case]

@@ -125,10 +125,12 @@ def handle_risk(
     situation = situation_for(shipment, risk_signal)
     incident = (
         Incident.objects.select_for_update(of=("self",))
-        .select_related("case", "shipment__order")
+        .select_related("case")
         .filter(shipment=shipment, closed_at__isnull=True)
         .first()
     )
+    if incident is not None:
+        incident.shipment = shipment  # with its order and carrier, as the detector read them
     if incident is None:
         if not situation or (situation == Situation.DELIVERED_LATE and not delivered_late(shipment)):
             return None
@@ -138,13 +140,15 @@ def handle_risk(
         ):
             return None  # old news, or the end of this story was told already (a replay)
         incident = open_incident(shipment, situation=situation, expected_date=expected_date)
+        opened = True
     elif situation:
         move_incident(incident, situation=situation, expected_date=expected_date)
+        opened = False
     else:
         if incident.case_id:
             record_event(incident.case, "care.risk_cleared", actor_label=CareActor.TRACKING)
         return incident
-    notify(incident, situation=situation, expected_date=expected_date)
+    notify(incident, situation=situation, expected_date=expected_date, just_opened=opened)
     if situation in FINAL_SITUATIONS:
         close_incident(incident)
     return incident
@@ -183,14 +187,6 @@ def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime
     order = shipment.order
     now = clock.now()
     existing = written_first_case(shipment)
-    incident = Incident.objects.create(
-        shipment=shipment,
-        situation=situation,
-        exception_reason=shipment.exception_reason if situation == Situation.EXCEPTION else "",
-        expected_date=expected_date,
-        customer_wrote_first=existing is not None,
-        opened_at=now,
-    )
     case = existing
     if case is None:
         with override(order.customer.language):
@@ -203,10 +199,18 @@ def open_incident(shipment: Shipment, *, situation: str, expected_date: datetime
             channel=Channel.EMAIL,
             team=care_team(),
             proactive=True,
+            status=CaseStatus.WAITING_ON_CARRIER,
+            actor_label=CareActor.CARE,
         )
-        change_status(case, CaseStatus.WAITING_ON_CARRIER, actor_label=CareActor.CARE)
-    incident.case = case
-    incident.save(update_fields=["case"])
+    incident = Incident.objects.create(
+        shipment=shipment,
+        case=case,
+        situation=situation,
+        exception_reason=shipment.exception_reason if situation == Situation.EXCEPTION else "",
+        expected_date=expected_date,
+        customer_wrote_first=existing is not None,
+        opened_at=now,
+    )
     # After the case: a coupon made on the shop's platform is confirmed to its customer.
     compensation.grant_for(incident)
     record_event(
@@ -316,15 +320,27 @@ def notice_context(incident: Incident, *, situation: str, expected_date: datetim
     }
 
 
-def notify(incident: Incident, *, situation: str, expected_date: datetime.date | None) -> Notice | None:
+def notify(
+    incident: Incident,
+    *,
+    situation: str,
+    expected_date: datetime.date | None,
+    just_opened: bool = False,
+) -> Notice | None:
     """Tell the customer, unless it is not news (`is_news`) or they wrote about it already; held
-    until their quiet hours end. Returns the notice, or None when none was queued."""
+    until their quiet hours end. Returns the notice, or None when none was queued.
+
+    `just_opened`: `open_incident` made the incident in this transaction, under the shipment's
+    lock, so it has no notice yet and `customer_wrote_first` is what `customer_has_written`
+    would find (it has just looked)."""
     case = incident.case
-    if case is None or customer_has_written(incident):
+    if case is None:
+        return None
+    if incident.customer_wrote_first if just_opened else customer_has_written(incident):
         return None
     now = clock.now()
     told, held = [], []
-    notices = list(incident.notices.select_related("outbound").order_by("pk"))
+    notices = [] if just_opened else list(incident.notices.select_related("outbound").order_by("pk"))
     for notice in notices:
         if notice.outbound.status == OutboundStatus.WITHDRAWN:
             continue

@@ -38,10 +38,8 @@ def send(
     Idempotent on `dedupe_key` as `outbox.send` is: a key already queued returns its row and
     writes nothing. Raises NoRecipient when the customer has no e-mail address (nothing written).
     """
-    if dedupe_key:
-        existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
+    # No look for a row under the key first: outbox.send finds it by the unique key, and nearly
+    # every call queues a new one (a replay renders the mail for nothing, then drops its copy).
     name = outbox.sender_name(outbox.mailbox_for(case))
     context = {
         "case": case,

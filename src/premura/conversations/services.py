@@ -18,6 +18,7 @@ from premura.conversations import routing
 from premura.conversations.attachments import NewAttachment, attach_upload
 from premura.conversations.exceptions import CaseChanged, CaseError, EmptyMessage, InvalidStatusChange
 from premura.conversations.models import (
+    STATUS_TRANSITIONS,
     Case,
     CasePhase,
     CaseReason,
@@ -65,6 +66,8 @@ def open_case(
     reason: str = "",
     written_by: Agent | None = None,
     proactive: bool = False,
+    status: str = CaseStatus.NEW,
+    actor_label: str = "",
 ) -> Case:
     """Open a case with its first message. Not idempotent: the caller deduplicates.
 
@@ -80,8 +83,13 @@ def open_case(
     `owner` is the agent a person chose, None for the team's queue, or BY_RULES (the default):
     `routing.choose_owner` picks it, and a case without a team takes its owner's.
 
-    Raises EmptyMessage, or CaseError when the order belongs to another customer or the reason
-    is unknown.
+    `status`: a case the shop opens already waiting (care's proactive case waits on the carrier)
+    is written in that status, with the `case.status_changed` event from new that
+    `change_status` would write, but one row write and one SLA refresh instead of two;
+    `actor_label` names who moved it when no person did (care).
+
+    Raises EmptyMessage, or CaseError when the order belongs to another customer, the reason is
+    unknown or new cannot move to `status`.
     """
     body = "" if proactive else _clean_body(body)
     subject = single_line(subject, field=_("subject"), error=CaseError).strip() or body.splitlines()[0][:120]
@@ -89,6 +97,8 @@ def open_case(
         raise CaseError(_("The order belongs to another customer."))
     if reason and reason not in CaseReason.values:
         raise CaseError(_("Unknown contact reason: %(reason)s") % {"reason": reason})
+    if status != CaseStatus.NEW and status not in STATUS_TRANSITIONS[CaseStatus.NEW]:
+        raise CaseError(_("Unknown status: %(status)s") % {"status": status})
     if actor is None and written_by is not None:
         actor = written_by.user
     rule = ""
@@ -108,6 +118,9 @@ def open_case(
         language=customer.language,
         follow_up_of=follow_up_of,
         reason=reason,
+        status=status,
+        phase=phase_of(status),
+        solved_at=now if status in (CaseStatus.SOLVED, CaseStatus.CLOSED) else None,
         is_subject_internal=proactive
         or written_by is not None
         or (follow_up_of is not None and follow_up_of.is_subject_internal),
@@ -140,6 +153,10 @@ def open_case(
         record_event(case, "case.assigned", owner=owner.display_name, owner_id=owner.pk, rule=rule)
     elif owner is not None:
         record_event(case, "case.assigned", actor=actor, owner=owner.display_name, owner_id=owner.pk)
+    if status != CaseStatus.NEW:
+        record_event(
+            case, "case.status_changed", actor=actor, actor_label=actor_label, old=CaseStatus.NEW, new=status
+        )
     if order is not None:
         count_contact(order_id=order.pk, opened_at=now)
     case_changed.send(sender=Case, case=case, action="case.opened")

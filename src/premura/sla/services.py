@@ -444,7 +444,8 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
             tier=current.customer.tier,
             team_id=current.team_id,
         )
-        has_replied, waiting_since = _response_clocks(case.pk)
+        # A case without a clock was opened in this transaction: no agent has replied to it yet.
+        has_replied, waiting_since = (False, None) if created else _response_clocks(case.pk)
         states = _target_states(
             current, clock_row, active, has_replied=has_replied, waiting_since=waiting_since
         )
