@@ -79,9 +79,8 @@ def grant_for(incident: Incident) -> Grant | None:
     A coupon or free shipping is made on the order's shop when it takes actions from Premura
     (`coupon_on_platform`: its code comes from there, and the customer gets it in a confirmation
     once it is made); otherwise it gets a code of ours, which the shop loads (`export_grants`)."""
-    existing = Grant.objects.filter(incident=incident).first()
-    if existing is not None:
-        return existing
+    # No look for a grant first: the incident is nearly always new, and the unique incident finds
+    # one recorded already (below).
     order = incident.shipment.order
     rule = matching_rule(
         CompensationRule.objects.all(),
@@ -90,7 +89,7 @@ def grant_for(incident: Incident) -> Grant | None:
         delay_days=delay_days(incident),
     )
     if rule is None:
-        return None
+        return Grant.objects.filter(incident=incident).first()  # one the table gave before
     today = clock.now().date()
     grant = Grant(
         incident=incident,
