@@ -3,7 +3,6 @@ address changes; shops' webhooks:
 /api/v1/shop/webhooks/<platform>/<slug> (docs/architecture.md, "Shops and money actions")."""
 
 import hashlib
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -20,10 +19,10 @@ from premura.api.auth import current_agent
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import HEADER, idempotency_required, idempotent
 from premura.api.pagination import LimitOffset
+from premura.api.webhooks import signed_webhook
 from premura.care import money
 from premura.commerce import ingest, services
 from premura.commerce.connectors import connector_for, woocommerce
-from premura.commerce.connectors.base import SignatureInvalid
 from premura.commerce.exceptions import OrderError
 from premura.commerce.models import (
     AddressChange,
@@ -56,12 +55,9 @@ from premura.commerce.schemas import (
     ShopWebhookAccepted,
 )
 from premura.commerce.services import OrderAction
-from premura.core.encryption import CannotDecrypt
 from premura.core.signing import SIGNATURE_HEADERS
 from premura.core.text import is_ascii_number
 from premura.customers.models import Customer
-
-logger = logging.getLogger(__name__)
 
 router = Router(tags=["orders"])
 
@@ -328,19 +324,14 @@ def _receive(request: HttpRequest, platform: str, slug: str):
             404,
             _("This shop's platform sends no webhooks: Premura reads its orders every 15 minutes."),
         )
-    length = request.headers.get("Content-Length", "")
-    if is_ascii_number(length) and int(length) > settings.SHOP_WEBHOOK_MAX_BYTES:
-        raise HttpError(413, _("The request is too large."))
-    try:
+    with signed_webhook(
+        request,
+        max_bytes=settings.SHOP_WEBHOOK_MAX_BYTES,
+        not_signed=_("The request is not signed with this shop's secret."),
+        unreadable_secret=_("This shop's secret cannot be read: an administrator must enter it again."),
+        sender=f"shop connection {slug}",
+    ):
         webhook, created = ingest.receive_webhook(connection, body=request.body, headers=request.headers)
-    except SignatureInvalid:
-        raise HttpError(401, _("The request is not signed with this shop's secret.")) from None
-    except CannotDecrypt:
-        # As for tracking sources (decision 0017): 503 makes the platform keep the event and retry.
-        logger.error("shop connection %s: its webhook secret cannot be decrypted under SECRET_KEY", slug)
-        raise HttpError(
-            503, _("This shop's secret cannot be read: an administrator must enter it again.")
-        ) from None
     return Status(
         200,
         {

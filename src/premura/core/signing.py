@@ -19,6 +19,11 @@ SIGNATURE_HEADERS = {
 REPLAY_WINDOW = datetime.timedelta(minutes=5)
 
 
+class SignatureInvalid(Exception):
+    """A webhook is not signed by its sender's secret (missing, malformed, wrong, stale): what every
+    provider's and platform's check raises, and what the API answers 401 to (premura.api.webhooks)."""
+
+
 def sign(body: bytes, secret: str, timestamp: int) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 

@@ -1,27 +1,22 @@
 """Shipments and their tracking events in the REST API: /api/v1/shipments; tracking providers'
 webhooks: /api/v1/tracking/webhooks/<provider>/<source slug> (docs/architecture.md, "Tracking in")."""
 
-import logging
-
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from premura.api.errors import errors, referenced
 from premura.api.idempotency import idempotent
 from premura.api.pagination import LimitOffset
+from premura.api.webhooks import signed_webhook
 from premura.commerce.models import Order
-from premura.core.encryption import CannotDecrypt
-from premura.core.text import is_ascii_number
 from premura.shipping import ingest, services
 from premura.shipping.adapters import adapter_for
-from premura.shipping.adapters.base import SignatureInvalid
 from premura.shipping.models import Shipment, TrackingEvent, TrackingSource
 from premura.shipping.schemas import (
     ShipmentDetailOut,
@@ -33,8 +28,6 @@ from premura.shipping.schemas import (
     TrackingEventResult,
     WebhookAccepted,
 )
-
-logger = logging.getLogger(__name__)
 
 router = Router(tags=["shipments"])
 
@@ -138,23 +131,16 @@ def _webhook_doc(provider: str) -> dict:
 
 def _receive(request: HttpRequest, provider: str, slug: str):
     source = get_object_or_404(TrackingSource, provider=provider, slug=slug, is_active=True)
-    length = request.headers.get("Content-Length", "")
-    if is_ascii_number(length) and int(length) > settings.TRACKING_WEBHOOK_MAX_BYTES:
-        raise HttpError(413, _("The request is too large."))
-    try:
+    with signed_webhook(
+        request,
+        max_bytes=settings.TRACKING_WEBHOOK_MAX_BYTES,
+        not_signed=_("The request is not signed with this source's secret."),
+        unreadable_secret=_("This source's secret cannot be read: an administrator must enter it again."),
+        sender=f"tracking source {source.slug}",
+    ):
         delivery, created = ingest.receive_webhook(
             source, body=request.body, headers=request.headers, query=request.GET
         )
-    except SignatureInvalid:
-        raise HttpError(401, _("The request is not signed with this source's secret.")) from None
-    except CannotDecrypt:
-        # SECRET_KEY changed and the old one is not a fallback: the signature cannot be checked
-        # until an administrator types the secret again. 503 makes the provider keep the event and
-        # retry it; nothing is lost.
-        logger.error("tracking source %s: its secret cannot be decrypted under SECRET_KEY", source.slug)
-        raise HttpError(
-            503, _("This source's secret cannot be read: an administrator must enter it again.")
-        ) from None
     return Status(
         200,
         {

@@ -47,10 +47,7 @@ from typing import Any
 
 from premura.commerce.models import ShopConnection
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
-
-
-class SignatureInvalid(Exception):
-    """The request is not signed by the shop's secret (missing, malformed, wrong, stale)."""
+from premura.core.signing import SignatureInvalid  # noqa: F401  (the connectors raise it)
 
 
 class PayloadInvalid(Exception):

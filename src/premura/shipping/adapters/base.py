@@ -22,9 +22,7 @@ from typing import Any
 
 from django.utils import timezone
 
-
-class SignatureInvalid(Exception):
-    """The request is not signed by the source's secret (missing, malformed, wrong, stale)."""
+from premura.core.signing import SignatureInvalid
 
 
 class PayloadInvalid(Exception):
