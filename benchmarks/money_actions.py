@@ -6,8 +6,8 @@ calls (must be 0).
 
 Issue 15 (decision 0030). Each refund goes the product's way: `commerce.services.refund` (checks,
 the payment locked, the row "requested", its audit event, the Huey task enqueued on commit), then
-`commerce.submission.submit_refund` as a worker runs it (the claim, the connector's reads and its
-POST to the fake shop over HTTP, the answer recorded), then the sweeper for the retries. One in
+`commerce.submission.submit("refund", pk)` as a worker runs it (the claim, the connector's reads
+and its POST to the fake shop over HTTP, the answer recorded), then the sweeper for the retries. One in
 ten refunds is submitted twice with the same idempotency key (a double click) and its job run
 twice (a retried job); a share of the platform's refund POSTs (default 5%) answer 503 first, and
 the sweeper retries them with the clock moved past their backoff. Setting up customers and orders
@@ -117,7 +117,7 @@ def run(orders, shop, outage: float) -> tuple[float, list[int]]:
         ids.append(refund.pk)
     for i, pk in enumerate(ids):
         for _job in range(2 if i % 10 == 0 else 1):
-            submission.submit_refund(pk)
+            submission.submit("refund", pk)
     with clock.frozen_at(clock.now() + datetime.timedelta(hours=1)):
         while submission.submit_due_actions():
             pass

@@ -83,7 +83,7 @@ def test_a_refund_reaches_the_shop_once_when_the_request_is_sent_twice(
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == refund.pk
     # A retried job does nothing either.
-    submission.submit_refund(refund.pk)
+    submission.submit("refund", refund.pk)
     assert Refund.objects.count() == 1
     assert len(shopify.posts("refunds.json")) == 1
     # The customer is told once, in their language, as from the console.

@@ -156,7 +156,7 @@ def test_a_retried_job_refunds_once(
         refund = services.refund(
             order, Decimal("20"), idempotency_key="r-3", actor=agent.user, reason="Scratched"
         )
-    submission.submit_refund(refund.pk)
+    submission.submit("refund", refund.pk)
     with clock.frozen_at(later(90)):
         assert submission.submit_due_actions() == 0
     assert len(shopify.posts("refunds.json")) == 1
@@ -354,7 +354,7 @@ def test_a_cancellation_refunds_only_what_the_back_office_left(
     cancellation = services.cancel(order, idempotency_key="c-4", actor=agent.user, reason="Changed mind")
     services.record_platform_refund(order, external_id="929361462", amount=Decimal("20.00"))
     with django_capture_on_commit_callbacks(execute=True):
-        submission.submit_cancellation(cancellation.pk)
+        submission.submit("cancellation", cancellation.pk)
     refund = Refund.objects.get(idempotency_key="c-4:refund")
     assert refund.amount == Decimal("34.90") and refund.status == RefundStatus.SUBMITTED
     assert order.payments.get().state == PaymentState.REFUNDED

@@ -329,7 +329,7 @@ def test_a_double_submission_and_a_retried_job_refund_once(
             refund = services.refund(
                 order, Decimal("20"), idempotency_key="r-2", actor=agent.user, reason="Scratched"
             )
-    submission.submit_refund(refund.pk)
+    submission.submit("refund", refund.pk)
     with clock.frozen_at(later(90)):
         assert submission.submit_due_actions() == 0
     assert Refund.objects.count() == 1 and len(woo.refunds[727]) == 1

@@ -14,7 +14,6 @@ import datetime
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -256,13 +255,6 @@ def submit(kind: str, pk: int) -> OrderAction:
         return action.model.objects.get(pk=pk)
     with transaction.atomic():
         return action.record(row, answer)
-
-
-submit_refund = partial(submit, "refund")
-submit_cancellation = partial(submit, "cancellation")
-submit_coupon = partial(submit, "coupon")
-submit_reshipment = partial(submit, "reshipment")
-submit_address_change = partial(submit, "addresschange")
 
 
 def submit_due_actions(*, batch: int = 100) -> int:
