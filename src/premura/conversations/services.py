@@ -18,7 +18,6 @@ from premura.conversations import routing
 from premura.conversations.attachments import NewAttachment, attach_upload
 from premura.conversations.exceptions import CaseChanged, CaseError, EmptyMessage, InvalidStatusChange
 from premura.conversations.models import (
-    STATUS_TRANSITIONS,
     Case,
     CasePhase,
     CaseReason,
@@ -97,7 +96,7 @@ def open_case(
         raise CaseError(_("The order belongs to another customer."))
     if reason and reason not in CaseReason.values:
         raise CaseError(_("Unknown contact reason: %(reason)s") % {"reason": reason})
-    if status != CaseStatus.NEW and status not in STATUS_TRANSITIONS[CaseStatus.NEW]:
+    if status not in CaseStatus.values:
         raise CaseError(_("Unknown status: %(status)s") % {"status": status})
     if actor is None and written_by is not None:
         actor = written_by.user
@@ -120,7 +119,7 @@ def open_case(
         reason=reason,
         status=status,
         phase=phase_of(status),
-        solved_at=now if status in (CaseStatus.SOLVED, CaseStatus.CLOSED) else None,
+        solved_at=_solved_at(status, None, now),
         is_subject_internal=proactive
         or written_by is not None
         or (follow_up_of is not None and follow_up_of.is_subject_internal),
@@ -352,6 +351,18 @@ def hand_back_when_away(sender, *, agent: Agent, is_available: bool, actor=None,
         hand_back_urgent_cases(agent, actor=actor)
 
 
+def _solved_at(
+    status: str, solved_at: datetime.datetime | None, now: datetime.datetime
+) -> datetime.datetime | None:
+    """A case's `solved_at` in `status`: solving stamps it, closing keeps it (or stamps it, for a
+    case closed without being solved), any other status clears it."""
+    if status == CaseStatus.SOLVED:
+        return now
+    if status == CaseStatus.CLOSED:
+        return solved_at or now
+    return None
+
+
 @transaction.atomic
 def change_status(case: Case, status: str, *, actor=None, actor_label: str = "") -> Case:
     """Move the case to `status`, if `models.STATUS_TRANSITIONS` allows it. Idempotent: the
@@ -378,12 +389,7 @@ def change_status(case: Case, status: str, *, actor=None, actor_label: str = "")
             % {"old": CaseStatus(case.status).label, "new": CaseStatus(status).label}
         )
     old = case.status
-    if status == CaseStatus.SOLVED:
-        solved_at = clock.now()
-    elif status == CaseStatus.CLOSED:
-        solved_at = case.solved_at or clock.now()
-    else:
-        solved_at = None
+    solved_at = _solved_at(status, case.solved_at, clock.now())
     changed = Case.objects.filter(pk=case.pk, status=old).update(
         status=status, phase=phase_of(status), solved_at=solved_at
     )
