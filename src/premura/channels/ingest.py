@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
@@ -259,13 +259,24 @@ def _claim(inbound_ids: Sequence[int], now: datetime.datetime) -> list[InboundEm
 
 def _finish(row: InboundEmail, claimed_at: datetime.datetime, state: str, **fields) -> bool:
     """Move our claimed row to `state`: a conditional UPDATE, so a worker whose claim expired and
-    was taken over writes nothing."""
-    return (
-        InboundEmail.objects.filter(pk=row.pk, state=InboundState.PROCESSING, claimed_at=claimed_at).update(
-            state=state, processed_at=clock.now(), **fields
+    was taken over writes nothing. `fields` by name (`case=`, `error=`...). A plain statement
+    (decision 0036): every message ends here, and the ORM's update cost a multiple of it."""
+    values = {"state": state, "processed_at": clock.now(), **fields}
+    columns, parameters = [], []
+    for name, value in values.items():
+        field = InboundEmail._meta.get_field(name)
+        columns.append(f"{connection.ops.quote_name(field.column)} = %s")
+        parameters.append(field.get_db_prep_save(getattr(value, "pk", value), connection))
+    claimed = InboundEmail._meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_INBOUND} SET {', '.join(columns)} WHERE id = %s AND state = %s AND claimed_at = %s",
+            [*parameters, row.pk, InboundState.PROCESSING.value, claimed],
         )
-        == 1
-    )
+        return cursor.rowcount == 1
+
+
+_INBOUND = connection.ops.quote_name(InboundEmail._meta.db_table)
 
 
 def process_inbound(inbound_id: int) -> str:

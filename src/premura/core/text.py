@@ -7,6 +7,7 @@ through its usual mapping); forms use `validate_single_line`. E-mail addresses h
 form, `normalise_email`, so the same address written two ways names the same person.
 """
 
+import functools
 import unicodedata
 
 import email_validator
@@ -73,10 +74,21 @@ def normalise_email(value: str, *, error: type[Exception] = InvalidText) -> str:
     'anna.colombo@xn--caff-8oa.it'
     """
     text = unicodedata.normalize("NFKC", value or "").strip()
+    normalised = _normalised_address(text)
+    if normalised is None:
+        raise error(_("%(value)s is not an e-mail address.") % {"value": text})
+    return normalised
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_address(text: str) -> str | None:
+    """`normalise_email` of a stripped NFKC text, None when it is not an address. Cached: a
+    message's filing asks for its sender's address several times (the look-up, the customer, the
+    acknowledgement's recipient) and email-validator's check is pure but not cheap."""
     try:
         address = email_validator.validate_email(text, check_deliverability=False)
     except email_validator.EmailNotValidError:
-        raise error(_("%(value)s is not an e-mail address.") % {"value": text}) from None
+        return None
     return f"{address.local_part.lower()}@{address.ascii_domain.lower()}"
 
 

@@ -12,12 +12,13 @@ nothing: that is what the recompute after a policy edit does to every open case.
 import contextlib
 import dataclasses
 import datetime
+import functools
 import logging
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from premura.agents.models import Team
@@ -572,19 +573,30 @@ def business_days_later(
 def promised_time(case: Case) -> Promise | None:
     """When a person will answer the customer: the first-response deadline, or the next-response
     one once the desk has replied; None when nothing is running (no policy, answered, paused).
-    Read from the stored columns, so it is what the inbox and the sweeper see."""
-    row = (
-        Case.objects.filter(pk=case.pk)
-        .values("first_response_due_at", "next_response_due_at", "sla_clock__policy__calendar__time_zone")
-        .first()
-    )
-    if row is None:
+    Read from the stored columns, so it is what the inbox and the sweeper see: one raw statement
+    (decision 0036), asked by every acknowledgement, where the ORM's three joins cost several
+    times the read."""
+    stored = next(iter(Case.objects.raw(_promise_sql(), [case.pk])), None)
+    if stored is None:
         return None
-    due_at = row["first_response_due_at"] or row["next_response_due_at"]
+    due_at = stored.first_response_due_at or stored.next_response_due_at
     if due_at is None:
         return None
-    time_zone = row["sla_clock__policy__calendar__time_zone"] or shop_settings().time_zone
+    time_zone = stored.calendar_time_zone or shop_settings().time_zone
     return Promise(due_at=due_at, time_zone=zoneinfo.ZoneInfo(time_zone))
+
+
+@functools.cache
+def _promise_sql() -> str:
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    return (
+        "SELECT c.id, c.first_response_due_at, c.next_response_due_at, k.time_zone AS calendar_time_zone"
+        f" FROM {table(Case)} c LEFT JOIN {table(CaseClock)} s ON s.case_id = c.id"
+        f" LEFT JOIN {table(Policy)} p ON p.id = s.policy_id"
+        f" LEFT JOIN {table(BusinessCalendar)} k ON k.id = p.calendar_id WHERE c.id = %s"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
