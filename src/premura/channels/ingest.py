@@ -594,13 +594,21 @@ def _acknowledge(case: Case, address: str, *, new_case: bool) -> None:
     (classify.is_mail_loop) stops them, and the case says why. `new_case`: opened by this
     message (acknowledgements.acknowledge)."""
     now = clock.now()
-    recent = OutboundEmail.objects.filter(
-        kind=OutboundKind.ACKNOWLEDGEMENT, to_address=address.lower(), created_at__gte=now - LOOP_WINDOW
-    ).values_list("created_at", flat=True)
-    if address and is_mail_loop(list(recent), now=now):
+    # A raw statement on outbound_to_recent_idx (decision 0036): every new case asks.
+    since = OutboundEmail._meta.get_field("created_at").get_db_prep_value(now - LOOP_WINDOW, connection)
+    recent = OutboundEmail.objects.raw(
+        _RECENT_ACKNOWLEDGEMENTS, [address.lower(), since, OutboundKind.ACKNOWLEDGEMENT.value]
+    )
+    if address and is_mail_loop([row.created_at for row in recent], now=now):
         record_event(case, "email.loop_suspected", actor_label=address, address=address)
         return
     acknowledgements.acknowledge(case, to_address=address, new_case=new_case)
+
+
+_RECENT_ACKNOWLEDGEMENTS = (
+    f"SELECT id, created_at FROM {connection.ops.quote_name(OutboundEmail._meta.db_table)}"
+    " WHERE to_address = %s AND created_at >= %s AND kind = %s"
+)
 
 
 def _answer_address(parsed: ParsedEmail) -> str:

@@ -42,7 +42,7 @@ def record_event(
         created_at=clock.now(),
     )
     (event.pk,) = bulk.insert(
-        AuditEvent, _FIELDS, [bulk.Preparer(AuditEvent, _FIELDS).values(event)], returning=True
+        AuditEvent, _FIELDS, [bulk.preparer_for(AuditEvent, _FIELDS).values(event)], returning=True
     )
     event._state.adding = False
     event._state.db = connection.alias

@@ -8,6 +8,7 @@ invariants in memory and write the result (shipping's tracking batch, its scorec
 detector's fields).
 """
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -23,6 +24,12 @@ class Preparer:
 
     def values(self, instance: models.Model) -> list[Any]:
         return [prepare(getattr(instance, attname), connection) for attname, prepare in self._steps]
+
+
+@functools.cache
+def preparer_for(model: type[models.Model], fields: tuple[str, ...]) -> Preparer:
+    """The Preparer of `fields` of `model`, made once: for writes that run on every change."""
+    return Preparer(model, fields)
 
 
 def _quote(name: str) -> str:
@@ -87,10 +94,7 @@ def insert(
     bulk_create does); without it, one statement executed once per row (executemany) and []."""
     if not rows:
         return []
-    table = _quote(model._meta.db_table)
-    found = [model._meta.get_field(name) for name in fields]
-    names = ", ".join(_quote(field.column) for field in found)
-    placeholder = "(" + ", ".join(["%s"] * len(found)) + ")"
+    table, found, names, placeholder = _insert_parts(model, tuple(fields))
     with connection.cursor() as cursor:
         if not returning:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES {placeholder}", rows)
@@ -109,6 +113,17 @@ def insert(
         return ids
 
 
+@functools.cache
+def _insert_parts(
+    model: type[models.Model], fields: tuple[str, ...]
+) -> tuple[str, list[models.Field], str, str]:
+    """The quoted table, the fields, their quoted column list and one row's placeholder: the same
+    for every insert of these fields, and built once (the audit log inserts on every change)."""
+    found = [model._meta.get_field(name) for name in fields]
+    names = ", ".join(_quote(field.column) for field in found)
+    return _quote(model._meta.db_table), found, names, "(" + ", ".join(["%s"] * len(found)) + ")"
+
+
 def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UPDATE `fields` (by name or attname) of rows by primary key: each row is their database
     values followed by the key. One statement executed once per row (executemany): Django's bulk_update
@@ -116,10 +131,15 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
     rows = list(rows)
     if not rows:
         return
+    with connection.cursor() as cursor:
+        cursor.executemany(_update_sql(model, tuple(fields)), rows)
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], fields: tuple[str, ...]) -> str:
     assignments = ", ".join(f"{_quote(model._meta.get_field(name).column)} = %s" for name in fields)
     table, pk = _quote(model._meta.db_table), _quote(model._meta.pk.column)
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows)
+    return f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
 
 
 def save_fields(instances: Sequence[models.Model], fields: Sequence[str]) -> None:
@@ -127,7 +147,7 @@ def save_fields(instances: Sequence[models.Model], fields: Sequence[str]) -> Non
     would, in one executemany; no signals."""
     if not instances:
         return
-    preparer = Preparer(type(instances[0]), fields)
+    preparer = preparer_for(type(instances[0]), tuple(fields))
     update(
         type(instances[0]),
         fields,
