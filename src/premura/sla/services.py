@@ -453,7 +453,9 @@ def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
     with transaction.atomic(savepoint=False):
         # Raw statements (decision 0036): every change of every case reads these, and the ORM's
         # select_related query cost several times the read to build.
-        current = Case.objects.raw(_refresh_case_sql(), [case.pk])[0]
+        current = next(iter(Case.objects.raw(_refresh_case_sql(), [case.pk])), None)
+        if current is None:
+            raise Case.DoesNotExist(f"Case {case.pk} does not exist.")
         if current.has_clock:
             clock_row, created = CaseClock.objects.raw(_refresh_clock_sql(), [case.pk])[0], False
         else:
