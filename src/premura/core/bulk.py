@@ -12,7 +12,7 @@ import functools
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 class Preparer:
@@ -23,7 +23,10 @@ class Preparer:
         self._steps = [(field.attname, field.get_db_prep_save) for field in self.fields]
 
     def values(self, instance: models.Model) -> list[Any]:
-        return [prepare(getattr(instance, attname), connection) for attname, prepare in self._steps]
+        # The connection itself, not django.db.connection: each of the proxy's attribute reads
+        # inside the fields' preparation looks the connection up again.
+        database = connections[DEFAULT_DB_ALIAS]
+        return [prepare(getattr(instance, attname), database) for attname, prepare in self._steps]
 
 
 @functools.cache
