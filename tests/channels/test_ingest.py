@@ -720,3 +720,29 @@ def test_the_mail_loop_check_reads_one_address_by_index_not_the_whole_outbox(mai
         cursor.execute(f"EXPLAIN QUERY PLAN {checks[0]}")
         plan = " ".join(str(r[-1]) for r in cursor.fetchall())
     assert "USING INDEX outbound_to_recent_idx (to_address=? AND created_at>?)" in plan, plan
+
+
+def test_the_references_look_up_reads_both_tables_by_index(mailbox, case, agent):
+    """A reply's Message-IDs are looked up in our outbox and in the customers' messages in one
+    statement, each half an index search: a scan would grow with the desk's whole history."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    sent = queue_reply(case, agent)
+    row = store(mailbox, mail(message_id="<reply@anna.example>", in_reply_to=sent.message_id_header))
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.process_inbound(row.pk) == InboundState.PROCESSED
+    lookups = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "UNION ALL" in q["sql"] and "message_id_header IN" in q["sql"]
+    ]
+    assert len(lookups) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {lookups[0]}")
+        plan = [str(r[-1]) for r in cursor.fetchall()]
+    searches = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
+    assert len(searches) == 2 and all(step.startswith("SEARCH") for step in searches), plan
+    assert Message.objects.get(external_id="reply@anna.example").case == case

@@ -23,6 +23,7 @@ with the last error, so one poisonous message cannot keep a worker busy forever.
 
 import datetime
 import enum
+import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -121,24 +122,37 @@ def _by_references(parsed: ParsedEmail) -> Case | None:
     if not ordered:
         return None
     case_by_id: dict[str, int] = {}
-    outbound = OutboundEmail.objects.filter(
-        message_id_header__in=[f"<{i}>" for i in ordered] + ordered
-    ).values_list("message_id_header", "case_id")
-    for message_id, case_id in outbound:
-        case_by_id.setdefault(_bare(message_id), case_id)
-    # `.exclude(external_id="")` repeats the condition of the partial unique index on (channel,
-    # external_id): without it SQLite cannot use the index and scans every message of the desk.
-    inbound = (
-        Message.objects.filter(channel=Channel.EMAIL, external_id__in=ordered)
-        .exclude(external_id="")
-        .values_list("external_id", "case_id")
-    )
-    for message_id, case_id in inbound:
-        case_by_id.setdefault(_bare(message_id), case_id)
+    outbound_ids = [f"<{i}>" for i in ordered] + ordered
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _referenced_cases_sql(len(outbound_ids), len(ordered)),
+            [*outbound_ids, Channel.EMAIL.value, *ordered],
+        )
+        for message_id, case_id, _ours_first in cursor.fetchall():
+            case_by_id.setdefault(_bare(message_id), case_id)
     for message_id in ordered:
         if message_id in case_by_id:
             return Case.objects.select_related("customer").get(pk=case_by_id[message_id])
     return None
+
+
+@functools.cache
+def _referenced_cases_sql(outbound_count: int, inbound_count: int) -> str:
+    """(Message-ID, case id) of our outbox rows and the customers' e-mail messages with one of the
+    ids given, ours first: one plain statement (decision 0036), asked by every reply. The inbound
+    half repeats, word for word as the migration wrote it, `NOT (external_id = '')`, the condition
+    of the partial unique index on (channel, external_id): SQLite uses a partial index only when
+    the query states its condition, and would otherwise scan every message of the desk
+    (`external_id <> ''` is not enough)."""
+    quote = connection.ops.quote_name
+    message, outbound = Message._meta, OutboundEmail._meta
+    return (
+        f"SELECT message_id_header, case_id, 0 FROM {quote(outbound.db_table)}"
+        f" WHERE message_id_header IN ({', '.join(['%s'] * outbound_count)})"
+        f" UNION ALL SELECT external_id, case_id, 1 FROM {quote(message.db_table)}"
+        f" WHERE channel = %s AND external_id IN ({', '.join(['%s'] * inbound_count)})"
+        " AND NOT (external_id = '') ORDER BY 3"
+    )
 
 
 def _by_plus_address(mailbox: Mailbox, recipients: Iterable[str]) -> Case | None:
