@@ -746,3 +746,23 @@ def test_the_references_look_up_reads_both_tables_by_index(mailbox, case, agent)
     searches = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
     assert len(searches) == 2 and all(step.startswith("SEARCH") for step in searches), plan
     assert Message.objects.get(external_id="reply@anna.example").case == case
+
+
+def test_a_reply_naming_thousands_of_message_ids_still_threads_by_its_newest(mailbox, case, agent):
+    """A References header of thousands of ids (a client that never trims, or a hostile sender)
+    is looked up by its newest ids only: one statement within the database's parameter limit
+    (PostgreSQL's is 65,535), and the thread found when our id is among them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sent = queue_reply(case, agent)
+    old_ids = " ".join(f"<old-{n}@elsewhere.example>" for n in range(40_000))
+    row = store(
+        mailbox,
+        mail(message_id="<long@anna.example>", references=f"{old_ids} {sent.message_id_header}"),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.process_inbound(row.pk) == InboundState.PROCESSED
+    assert Message.objects.get(external_id="long@anna.example").case == case
+    (lookup,) = [q["sql"] for q in captured.captured_queries if "message_id_header IN" in q["sql"]]
+    assert lookup.count("@elsewhere.example") <= 3 * ingest.REFERENCES_LOOKED_UP

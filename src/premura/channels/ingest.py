@@ -81,6 +81,10 @@ SWEEP_BATCH = 100
 # lock (SQLite: the LMTP listener's 250 waits for it) and the agents' row locks (choose_owner,
 # PostgreSQL) are held for well under a second.
 BATCH_SIZE = 20
+# How many of a reply's Message-IDs are looked up, In-Reply-To and then the newest References: a
+# real thread names its last messages, and a header of thousands (hostile, or a client that never
+# trims) would otherwise make one statement past the database's limit on parameters.
+REFERENCES_LOOKED_UP = 50
 # The case token our replies put in the subject (outbox.case_token): "[#1234]", never a bare "#1234".
 _CASE_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 
@@ -119,6 +123,8 @@ def _by_references(parsed: ParsedEmail) -> Case | None:
         message_id = _bare(message_id)
         if message_id and message_id not in ordered:
             ordered.append(message_id)
+            if len(ordered) == REFERENCES_LOOKED_UP:
+                break
     if not ordered:
         return None
     case_by_id: dict[str, int] = {}
@@ -136,7 +142,7 @@ def _by_references(parsed: ParsedEmail) -> Case | None:
     return None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=REFERENCES_LOOKED_UP)
 def _referenced_cases_sql(outbound_count: int, inbound_count: int) -> str:
     """(Message-ID, case id) of our outbox rows and the customers' e-mail messages with one of the
     ids given, ours first: one plain statement (decision 0036), asked by every reply. The inbound
