@@ -74,10 +74,14 @@ def normalise_email(value: str, *, error: type[Exception] = InvalidText) -> str:
     'anna.colombo@xn--caff-8oa.it'
     """
     text = unicodedata.normalize("NFKC", value or "").strip()
-    normalised = _normalised_address(text)
+    # Longer than any address email-validator accepts (254): refused without it, and never cached.
+    normalised = _normalised_address(text) if len(text) <= _LONGEST_ADDRESS else None
     if normalised is None:
         raise error(_("%(value)s is not an e-mail address.") % {"value": text})
     return normalised
+
+
+_LONGEST_ADDRESS = 320
 
 
 @functools.lru_cache(maxsize=4096)
