@@ -144,3 +144,42 @@ def test_a_lost_delivery_signal_still_closes_the_incident(
     assert Incident.objects.get().closed_at is not None
     assert len(notices()) == 2
     assert care.reconcile_incidents() == 0
+
+
+def test_a_parcel_silent_past_the_lost_threshold_is_told_lost_once_and_goes_to_an_agent(
+    mailbox, shipment, django_capture_on_commit_callbacks
+):
+    """No scan for ten business days after the carrier's exception: the end-of-day run presumes
+    the parcel lost, the customer hears it once (not that the carrier lost it: that it has no
+    news), and an agent takes the case. Counting from Tuesday 1 December, 8 December is a
+    holiday: the tenth business day is Wednesday 16."""
+    from premura.shipping.delays.services import assess_open_shipments
+
+    shipment.shipped_at = at(1, 8)
+    shipment.save(update_fields=["shipped_at"])
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(shipment, at(1, 15), TrackingStatus.EXCEPTION, "GIACENZA", ExceptionReason.DELAY, "e1")
+
+    def end_of_day(day: int) -> None:
+        with frozen_at(at(day, 23)), django_capture_on_commit_callbacks(execute=True):
+            assess_open_shipments()
+
+    end_of_day(15)
+    incident = Incident.objects.get()
+    assert incident.situation == Situation.EXCEPTION
+    told = len(notices())  # the exception, and the new expected date if the run moved it
+    end_of_day(16)
+    incident.refresh_from_db()
+    assert (incident.situation, incident.closed_at is not None) == (Situation.LOST, True)
+    lost = OutboundEmail.objects.filter(kind=OutboundKind.NOTICE).order_by("pk").last()
+    assert len(notices()) == told + 1
+    assert "smarrito" in lost.subject and "non ha più notizie" in lost.body_text
+    incident.case.refresh_from_db()
+    assert incident.case.status == "open"  # an agent decides: send again, refund, claim
+    shipment.refresh_from_db()
+    assert shipment.delay_signal == "lost"
+
+    end_of_day(17)
+    with frozen_at(at(17, 23)):
+        assert care.reconcile_incidents() == 0  # told already: never picked up again
+    assert len(notices()) == told + 1

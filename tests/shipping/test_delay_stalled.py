@@ -5,7 +5,13 @@ import datetime
 from premura.shipping.delays.detector import Detector, Level, Signal, assess
 from premura.shipping.delays.model import train
 from premura.shipping.delays.parcels import Parcel
-from premura.shipping.delays.stalled import StallNorms, business_days_between, learn_norms, stalled_for
+from premura.shipping.delays.stalled import (
+    StallNorms,
+    business_days_between,
+    learn_norms,
+    presumed_lost,
+    stalled_for,
+)
 
 # Thursday 24 April 2025; Friday 25 April is Liberation Day, then a weekend.
 THURSDAY = datetime.date(2025, 4, 24)
@@ -102,3 +108,35 @@ def test_a_carrier_that_never_scans_in_transit_does_not_stall_and_one_that_scans
     quiet_gls = Parcel("y", "gls", "Veneto", "MI", monday, next_monday, monday)
     assert stalled_for(quiet_sda.known_at(next_monday), norms) is None
     assert stalled_for(quiet_gls.known_at(next_monday), norms) == 4
+
+
+def test_a_parcel_silent_for_two_working_weeks_is_presumed_lost_and_not_a_day_before():
+    detector = Detector(train([]), NORMS)
+    # Last scan Thursday 24 April; 25 April, 1 May and the weekends do not count.
+    ninth = assess(detector, PARCEL.known_at(day(15)))  # Friday 9 May: 9 business days
+    tenth = assess(detector, PARCEL.known_at(day(18)))  # Monday 12 May: 10
+    assert (ninth.level, ninth.signal) == (Level.HIGH, Signal.STALLED)
+    assert presumed_lost(PARCEL.known_at(day(15)), NORMS) is None
+    assert (tenth.level, tenth.signal) == (Level.HIGH, Signal.LOST)
+    assert tenth.factors[0] == {"factor": "no_scan", "value": "10", "weight": None}
+
+
+def test_silence_outweighs_a_carrier_exception_but_not_a_return_or_a_silent_carrier():
+    detector = Detector(train([]), NORMS)
+    held = Parcel(**{**PARCEL.__dict__, "exception_on": THURSDAY, "exception_reason": "delay"})
+    assert assess(detector, held.known_at(day(6))).signal == Signal.EXCEPTION
+    assert assess(detector, held.known_at(day(18))).signal == Signal.LOST
+    returning = Parcel(**{**PARCEL.__dict__, "exception_on": THURSDAY, "exception_reason": "returned"})
+    assert assess(detector, returning.known_at(day(18))).signal == Signal.EXCEPTION
+    silent = StallNorms("IT", silent_carriers=frozenset({"brt"}))
+    assert presumed_lost(PARCEL.known_at(day(30)), silent) is None
+    delivered = Parcel(**{**PARCEL.__dict__, "delivered_on": day(18)})
+    assert presumed_lost(delivered.known_at(day(30)), NORMS) is None
+
+
+def test_on_a_lane_as_slow_as_the_lost_threshold_the_parcel_stalls_a_day_before_it_is_lost():
+    slow = StallNorms("IT", by_lane={"brt|Lombardia>RM": 12})
+    assert presumed_lost(PARCEL.known_at(day(18)), slow) is None  # Monday 12 May: 10 business days
+    assert stalled_for(PARCEL.known_at(day(21)), slow) == 1  # Thursday 15 May: 13
+    assert presumed_lost(PARCEL.known_at(day(21)), slow) is None
+    assert presumed_lost(PARCEL.known_at(day(22)), slow) == 14  # Friday 16 May

@@ -30,7 +30,7 @@ from premura.core import clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.models import Customer
-from premura.shipping.models import DelayLevel, ExceptionReason, Shipment, TrackingStatus
+from premura.shipping.models import DelayLevel, DelaySignal, ExceptionReason, Shipment, TrackingStatus
 
 logger = logging.getLogger(__name__)
 NOTICE_TEMPLATE = "care/emails/notice"
@@ -59,9 +59,17 @@ def reconcile_incidents(*, batch: int = 200) -> int:
     `handle_risk` is idempotent, so a shipment handled already changes nothing. Returns how many
     shipments it handled (at most `batch` of each kind a run)."""
     open_incident = Incident.objects.filter(shipment=OuterRef("pk"), closed_at__isnull=True)
+    # A parcel told lost stays at high risk while it is lost: told already, and left out, or the
+    # same shipments would fill every run's batch.
+    told_lost = Incident.objects.filter(shipment=OuterRef("pk"), situation=Situation.LOST)
+    still_lost = Q(delay_signal=DelaySignal.LOST) | Q(
+        delay_signal=DelaySignal.EXCEPTION, exception_reason=ExceptionReason.LOST
+    )
     shipments = Shipment.objects.select_related("order__customer", "carrier").order_by("pk")
-    untold = shipments.filter(delay_level=DelayLevel.HIGH, delivered_at__isnull=True).exclude(
-        Exists(open_incident)
+    untold = (
+        shipments.filter(delay_level=DelayLevel.HIGH, delivered_at__isnull=True)
+        .exclude(Exists(open_incident))
+        .exclude(Q(Exists(told_lost)) & still_lost)
     )
     ended = shipments.filter(Exists(open_incident)).filter(
         Q(delivered_at__isnull=False) | Q(exception_reason=ExceptionReason.RETURNED)
@@ -84,6 +92,8 @@ def situation_for(shipment: Shipment, risk_signal: str) -> str:
     cleared while the parcel is still travelling)."""
     if shipment.status == TrackingStatus.DELIVERED:
         return Situation.DELIVERED_LATE
+    if risk_signal == "lost":  # no scan past the lost threshold (shipping.delays)
+        return Situation.LOST
     if risk_signal == "exception":
         if shipment.exception_reason == ExceptionReason.LOST:
             return Situation.LOST

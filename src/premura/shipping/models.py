@@ -71,6 +71,7 @@ class DelayLevel(models.TextChoices):
 class DelaySignal(models.TextChoices):
     """Which of the delay detector's signals raised the risk."""
 
+    LOST = "lost", _("Presumed lost")
     EXCEPTION = "exception", _("Carrier exception")
     STALLED = "stalled", _("Stalled")
     PREDICTED = "predicted", _("Predicted late")

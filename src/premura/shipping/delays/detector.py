@@ -1,6 +1,7 @@
 """One run of the detector over a parcel: the three signals, in the order a desk trusts them.
 
-The carrier's own exception first, then a stalled parcel, then the prediction: from its ahead run
+A parcel silent past the lost threshold first (presumed lost), then the carrier's own exception,
+then a stalled parcel, then the prediction: from its ahead run
 (WARNING_LEAD_DAYS before the promise) a parcel is warned when its ahead score passed the `ahead`
 threshold at that run, and from the eve of the promise on also when the hazard model's probability
 of missing it passes the `eve` threshold. Both are recalibrated on the most recently promised
@@ -18,7 +19,16 @@ import numpy as np
 from premura.shipping.delays.ahead import AheadModel, ahead_run, train_ahead
 from premura.shipping.delays.model import HazardModel, predict, train
 from premura.shipping.delays.parcels import Parcel, ParcelView
-from premura.shipping.delays.stalled import StallNorms, business_days_between, learn_norms, stalled_for
+from premura.shipping.delays.stalled import (
+    StallNorms,
+    business_days_between,
+    learn_norms,
+    presumed_lost,
+    stalled_for,
+)
+
+# The exception reason of a parcel going back to the shop (shipping.models.ExceptionReason).
+RETURNED = "returned"
 
 DEFAULT_THRESHOLD = 0.5
 NEVER = 2.0  # a threshold above any probability
@@ -34,6 +44,7 @@ MIN_CALIBRATION_LATE = 5
 
 
 class Signal:
+    LOST = "lost"
     EXCEPTION = "exception"
     STALLED = "stalled"
     PREDICTED = "predicted"
@@ -80,6 +91,12 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
     prediction = predict(detector.model, view)
     probability = prediction.probability_late if view.parcel.promised_on else None
     factors = detector.model.factors(view)
+    # Silence past the lost threshold outweighs the carrier's last word, unless that word is that
+    # the parcel is on its way back to us.
+    quiet = presumed_lost(view, detector.norms) if view.exception_reason != RETURNED else None
+    if quiet is not None:
+        factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
+        return Assessment(Level.HIGH, Signal.LOST, probability, prediction.expected_on, [factor, *factors])
     if view.exception_reason:
         factor = {"factor": "exception", "value": view.exception_reason, "weight": None}
         return Assessment(

@@ -20,6 +20,10 @@ import numpy as np
 from premura.shipping.delays.parcels import ParcelView
 
 DEFAULT_NORM_BUSINESS_DAYS = 3
+# Business days without a scan after which a parcel of a carrier that scans in transit is presumed
+# lost: two working weeks, when Italian carriers open a search for a missing parcel and a shop
+# can claim it (decision 0037).
+LOST_AFTER_BUSINESS_DAYS = 10
 NORM_QUANTILE = 0.95
 # Gaps a group needs before its own quantile replaces the wider one.
 MIN_GAPS = 30
@@ -105,10 +109,28 @@ def learn_norms(views: Iterable[ParcelView], *, country: str) -> StallNorms:
 def stalled_for(view: ParcelView, norms: StallNorms) -> int | None:
     """Business days the parcel has gone without a scan beyond its norm, or None if it has not
     stalled (or is not with the carrier yet, or is delivered, or its carrier never scans)."""
+    quiet = _quiet_days(view, norms)
+    norm = norms.norm(view) if quiet is not None else 0
+    return quiet - norm if quiet is not None and quiet > norm else None
+
+
+def presumed_lost(view: ParcelView, norms: StallNorms) -> int | None:
+    """Business days without a scan when they reach LOST_AFTER_BUSINESS_DAYS: the parcel is
+    presumed lost (issue 14). On a lane whose stall norm comes close to that, a day after the
+    parcel stalled, so that the stalled signal always comes first (it opens the incident that
+    care then tells the loss in). None otherwise, and for the parcels `stalled_for` never judges:
+    not with the carrier yet, delivered, or with a carrier that never scans in transit, whose
+    silence means nothing."""
+    quiet = _quiet_days(view, norms)
+    if quiet is None or quiet < max(LOST_AFTER_BUSINESS_DAYS, norms.norm(view) + 2):
+        return None
+    return quiet
+
+
+def _quiet_days(view: ParcelView, norms: StallNorms) -> int | None:
+    """Business days since the parcel's last scan; None when silence tells nothing about it."""
     if view.delivered_on is not None or view.last_scan_on is None:
         return None
     if view.parcel.carrier in norms.silent_carriers:
         return None
-    quiet = business_days_between(view.last_scan_on, view.day, country=norms.country)
-    norm = norms.norm(view)
-    return quiet - norm if quiet > norm else None
+    return business_days_between(view.last_scan_on, view.day, country=norms.country)
