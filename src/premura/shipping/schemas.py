@@ -79,7 +79,10 @@ class ShipmentOut(Schema):
         ...,
         description="The detector's risk of missing the promised date: high, low, or empty before it ran.",
     )
-    delay_signal: str = Field(..., description="What raised a high risk: exception, stalled or predicted.")
+    delay_signal: str = Field(
+        ...,
+        description="What raised a high risk: lost (no scan for too long), exception, stalled or predicted.",
+    )
     delay_probability: float | None = Field(..., description="The probability of missing the promised date.")
     expected_delivery_date: datetime.date | None = Field(
         ..., description="The detector's expected delivery date."
