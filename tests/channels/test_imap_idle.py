@@ -179,7 +179,9 @@ def test_a_failing_mailbox_is_recorded_and_watched_again_once_fixed(dovecot, wat
         lambda: ImapCheckpoint.objects.filter(mailbox=mailbox).exclude(last_error="").first(), "the error"
     )
     assert checkpoint.last_error.startswith("MailboxLoginError")
-    assert watching.results[0].error == checkpoint.last_error
+    # The watcher reports the failure after committing it on the checkpoint: wait for the report.
+    reported = eventually(lambda: watching.results[:1], "the failure reported")
+    assert reported[0].error == checkpoint.last_error
     assert stored() == []
 
     mailbox.imap_password = dovecot.password  # an administrator corrects it
