@@ -1,4 +1,4 @@
-"""One run of the detector over a parcel: the three signals, in the order a desk trusts them.
+"""One run of the detector over a parcel: its signals, in the order a desk trusts them.
 
 A parcel silent past the lost threshold first (presumed lost), then the carrier's own exception,
 then a stalled parcel, then the prediction: from its ahead run
