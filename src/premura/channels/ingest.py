@@ -53,7 +53,7 @@ from premura.conversations import routing
 from premura.conversations.attachments import attach_upload, sniff_content_type
 from premura.conversations.models import Case, CasePhase, CaseStatus, Message
 from premura.conversations.services import open_case, receive_message
-from premura.core import clock
+from premura.core import bulk, clock
 from premura.core.audit import record_event
 from premura.core.models import Channel
 from premura.customers.exceptions import CustomerError, IdentityTaken
@@ -150,14 +150,14 @@ def _referenced_cases_sql(outbound_count: int, inbound_count: int) -> str:
     of the partial unique index on (channel, external_id): SQLite uses a partial index only when
     the query states its condition, and would otherwise scan every message of the desk
     (`external_id <> ''` is not enough)."""
-    quote = connection.ops.quote_name
-    message, outbound = Message._meta, OutboundEmail._meta
+    ours_id, ours_case = bulk.column(OutboundEmail, "message_id_header"), bulk.column(OutboundEmail, "case")
+    theirs_id, theirs_case = bulk.column(Message, "external_id"), bulk.column(Message, "case")
     return (
-        f"SELECT message_id_header, case_id, 0 FROM {quote(outbound.db_table)}"
-        f" WHERE message_id_header IN ({', '.join(['%s'] * outbound_count)})"
-        f" UNION ALL SELECT external_id, case_id, 1 FROM {quote(message.db_table)}"
-        f" WHERE channel = %s AND external_id IN ({', '.join(['%s'] * inbound_count)})"
-        " AND NOT (external_id = '') ORDER BY 3"
+        f"SELECT {ours_id}, {ours_case}, 0 FROM {bulk.table(OutboundEmail)}"
+        f" WHERE {ours_id} IN ({', '.join(['%s'] * outbound_count)})"
+        f" UNION ALL SELECT {theirs_id}, {theirs_case}, 1 FROM {bulk.table(Message)}"
+        f" WHERE {bulk.column(Message, 'channel')} = %s"
+        f" AND {theirs_id} IN ({', '.join(['%s'] * inbound_count)}) AND NOT ({theirs_id} = '') ORDER BY 3"
     )
 
 
@@ -285,7 +285,7 @@ def _finish(row: InboundEmail, claimed_at: datetime.datetime, state: str, **fiel
     columns, parameters = [], []
     for name, value in values.items():
         field = InboundEmail._meta.get_field(name)
-        columns.append(f"{connection.ops.quote_name(field.column)} = %s")
+        columns.append(f"{bulk.column(InboundEmail, name)} = %s")
         parameters.append(field.get_db_prep_save(getattr(value, "pk", value), connection))
     claimed = InboundEmail._meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection)
     with connection.cursor() as cursor:
@@ -296,7 +296,7 @@ def _finish(row: InboundEmail, claimed_at: datetime.datetime, state: str, **fiel
         return cursor.rowcount == 1
 
 
-_INBOUND = connection.ops.quote_name(InboundEmail._meta.db_table)
+_INBOUND = bulk.table(InboundEmail)
 
 
 def process_inbound(inbound_id: int) -> str:
@@ -626,7 +626,7 @@ def _acknowledge(case: Case, address: str, *, new_case: bool) -> None:
 
 
 _RECENT_ACKNOWLEDGEMENTS = (
-    f"SELECT id, created_at FROM {connection.ops.quote_name(OutboundEmail._meta.db_table)}"
+    f"SELECT id, created_at FROM {bulk.table(OutboundEmail)}"
     " WHERE to_address = %s AND created_at >= %s AND kind = %s"
 )
 

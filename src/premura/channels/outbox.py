@@ -31,7 +31,7 @@ from premura.channels.models import (
     OutboundStatus,
 )
 from premura.conversations.models import Case, Direction, Message
-from premura.core import clock
+from premura.core import bulk, clock
 from premura.core.models import Channel
 from premura.core.text import is_ascii_number
 from premura.customers.queries import email_address_for
@@ -124,19 +124,14 @@ def _angle(message_id: str) -> str:
 
 
 def _thread_ids_sql() -> str:
-    quote = connection.ops.quote_name
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
-    message, outbound = Message._meta, OutboundEmail._meta
+    column, message, outbound = bulk.column, Message, OutboundEmail
     return (
         f"SELECT {column(message, 'created_at')}, 0, {column(message, 'external_id')}"
-        f" FROM {quote(message.db_table)} WHERE {column(message, 'case')} = %s"
+        f" FROM {bulk.table(message)} WHERE {column(message, 'case')} = %s"
         f" AND {column(message, 'direction')} = %s AND {column(message, 'channel')} = %s"
         f" AND {column(message, 'external_id')} <> ''"
         f" UNION ALL SELECT {column(outbound, 'created_at')}, 1, {column(outbound, 'message_id_header')}"
-        f" FROM {quote(outbound.db_table)} WHERE {column(outbound, 'case')} = %s"
+        f" FROM {bulk.table(outbound)} WHERE {column(outbound, 'case')} = %s"
         " ORDER BY 1, 2, 3"
     )
 

@@ -39,6 +39,16 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def table(model: type[models.Model]) -> str:
+    """`model`'s table, quoted for hand-written SQL (decision 0036)."""
+    return _quote(model._meta.db_table)
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """The column of `model`'s field `name` (a relation's is its `_id` column), quoted."""
+    return _quote(model._meta.get_field(name).column)
+
+
 def _in(model: type[models.Model], where: dict[str, Collection[Any]]) -> tuple[str, list[Any]]:
     conditions, params = [], []
     for name, values in where.items():

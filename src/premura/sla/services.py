@@ -18,7 +18,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from premura.agents.models import Team
@@ -414,27 +414,19 @@ def _refresh_case_sql() -> str:
         "id", "status", "phase", "channel", "priority", "team", "owner", "created_at", "sla_warn_at",
         "sla_check_at", *DUE_FIELDS.values(), "sla_due_at",
     ]  # fmt: skip
-    columns = ", ".join(f"c.{_quoted_column(Case, name)}" for name in names)
+    columns = ", ".join(f"c.{bulk.column(Case, name)}" for name in names)
     return (
-        f"SELECT {columns}, u.{_quoted_column(Customer, 'tier')} AS customer_tier,"
-        f" k.case_id IS NOT NULL AS has_clock FROM {_quoted_table(Case)} c"
-        f" JOIN {_quoted_table(Customer)} u ON u.id = c.customer_id"
-        f" LEFT JOIN {_quoted_table(CaseClock)} k ON k.case_id = c.id WHERE c.id = %s"
+        f"SELECT {columns}, u.{bulk.column(Customer, 'tier')} AS customer_tier,"
+        f" k.case_id IS NOT NULL AS has_clock FROM {bulk.table(Case)} c"
+        f" JOIN {bulk.table(Customer)} u ON u.id = c.customer_id"
+        f" LEFT JOIN {bulk.table(CaseClock)} k ON k.case_id = c.id WHERE c.id = %s"
     )
 
 
 @functools.cache
 def _refresh_clock_sql() -> str:
-    columns = ", ".join(_quoted_column(CaseClock, field.name) for field in CaseClock._meta.concrete_fields)
-    return f"SELECT {columns} FROM {_quoted_table(CaseClock)} WHERE case_id = %s"
-
-
-def _quoted_table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _quoted_column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    columns = ", ".join(bulk.column(CaseClock, field.name) for field in CaseClock._meta.concrete_fields)
+    return f"SELECT {columns} FROM {bulk.table(CaseClock)} WHERE case_id = %s"
 
 
 def refresh_deadlines(case: Case, *, cause: str = "") -> Case:
@@ -607,9 +599,9 @@ def promised_time(case: Case) -> Promise | None:
 def _promise_sql() -> str:
     return (
         "SELECT c.id, c.first_response_due_at, c.next_response_due_at, k.time_zone AS calendar_time_zone"
-        f" FROM {_quoted_table(Case)} c LEFT JOIN {_quoted_table(CaseClock)} s ON s.case_id = c.id"
-        f" LEFT JOIN {_quoted_table(Policy)} p ON p.id = s.policy_id"
-        f" LEFT JOIN {_quoted_table(BusinessCalendar)} k ON k.id = p.calendar_id WHERE c.id = %s"
+        f" FROM {bulk.table(Case)} c LEFT JOIN {bulk.table(CaseClock)} s ON s.case_id = c.id"
+        f" LEFT JOIN {bulk.table(Policy)} p ON p.id = s.policy_id"
+        f" LEFT JOIN {bulk.table(BusinessCalendar)} k ON k.id = p.calendar_id WHERE c.id = %s"
     )
 
 
