@@ -21,7 +21,6 @@ from premura.shipping.delays.model import HazardModel, predict, train
 from premura.shipping.delays.parcels import Parcel, ParcelView
 from premura.shipping.delays.stalled import (
     StallNorms,
-    business_days_between,
     learn_norms,
     presumed_lost,
     stalled_for,
@@ -104,7 +103,7 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
         )
     beyond = stalled_for(view, detector.norms)
     if beyond is not None:
-        quiet = business_days_between(view.last_scan_on, view.day, country=detector.norms.country)
+        quiet = beyond + detector.norms.norm(view)  # not counted again: stalled_for counted them
         factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
         return Assessment(Level.HIGH, Signal.STALLED, probability, prediction.expected_on, [factor, *factors])
     if probability is not None and _predicted(detector, view, probability):

@@ -110,8 +110,10 @@ def stalled_for(view: ParcelView, norms: StallNorms) -> int | None:
     """Business days the parcel has gone without a scan beyond its norm, or None if it has not
     stalled (or is not with the carrier yet, or is delivered, or its carrier never scans)."""
     quiet = _quiet_days(view, norms)
-    norm = norms.norm(view) if quiet is not None else 0
-    return quiet - norm if quiet is not None and quiet > norm else None
+    if quiet is None:
+        return None
+    norm = norms.norm(view)
+    return quiet - norm if quiet > norm else None
 
 
 def presumed_lost(view: ParcelView, norms: StallNorms) -> int | None:
