@@ -1,3 +1,6 @@
+import datetime
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -110,3 +113,24 @@ def test_a_closed_case_and_its_follow_up_link_to_each_other(marco_client, agent,
     assert f'follow-up of <a href="{reverse("console:case", args=[case.pk])}">#{case.pk}</a>' in page(
         follow_up
     )
+
+
+@pytest.mark.parametrize(
+    ("signal", "expected", "line"),
+    [
+        ("lost", None, "Presunto smarrito · probabilità 97% di mancare la data promessa"),
+        ("stalled", datetime.date(2026, 12, 9), "Fermo · previsto il 9 dic · probabilità 97%"),
+    ],
+)
+def test_the_shipment_s_risk_reads_as_one_line_with_or_without_an_expected_date(
+    marco_client, case, signal, expected, line
+):
+    """A parcel presumed lost has no expected date: its risk line joins what there is, with no
+    dangling separator."""
+    case.order.shipments.update(
+        delay_level="high", delay_signal=signal, delay_probability=0.97, expected_delivery_date=expected
+    )
+    page = marco_client.get(reverse("console:case", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="it")
+    html = page.content.decode()
+    risk = re.search(r'<p class="delay-risk">(.*?)</p>', html, re.S).group(1)
+    assert line in " ".join(re.sub(r"<[^>]+>", " ", risk).split())

@@ -119,10 +119,13 @@ def test_a_parcel_silent_for_two_working_weeks_is_presumed_lost_and_not_a_day_be
     assert presumed_lost(PARCEL.known_at(day(15)), NORMS) is None
     assert (tenth.level, tenth.signal) == (Level.HIGH, Signal.LOST)
     assert tenth.factors[0] == {"factor": "no_scan", "value": "10", "weight": None}
+    assert ninth.expected_on is not None and tenth.expected_on is None  # lost: no date to expect
 
 
 def test_silence_outweighs_a_carrier_exception_but_not_a_return_or_a_silent_carrier():
     detector = Detector(train([]), NORMS)
+    lost = Parcel(**{**PARCEL.__dict__, "exception_on": THURSDAY, "exception_reason": "lost"})
+    assert assess(detector, lost.known_at(day(4))).expected_on is None  # the carrier's word
     held = Parcel(**{**PARCEL.__dict__, "exception_on": THURSDAY, "exception_reason": "delay"})
     assert assess(detector, held.known_at(day(6))).signal == Signal.EXCEPTION
     assert assess(detector, held.known_at(day(18))).signal == Signal.LOST

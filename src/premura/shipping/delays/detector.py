@@ -26,8 +26,9 @@ from premura.shipping.delays.stalled import (
     stalled_for,
 )
 
-# The exception reason of a parcel going back to the shop (shipping.models.ExceptionReason).
-RETURNED = "returned"
+# Exception reasons (shipping.models.ExceptionReason): the carrier lost the parcel; it is going
+# back to the shop.
+LOST, RETURNED = "lost", "returned"
 
 DEFAULT_THRESHOLD = 0.5
 NEVER = 2.0  # a threshold above any probability
@@ -95,12 +96,12 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
     quiet = presumed_lost(view, detector.norms) if view.exception_reason != RETURNED else None
     if quiet is not None:
         factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
-        return Assessment(Level.HIGH, Signal.LOST, probability, prediction.expected_on, [factor, *factors])
+        # A parcel given up for lost has no expected date: the model's would say it is coming.
+        return Assessment(Level.HIGH, Signal.LOST, probability, None, [factor, *factors])
     if view.exception_reason:
         factor = {"factor": "exception", "value": view.exception_reason, "weight": None}
-        return Assessment(
-            Level.HIGH, Signal.EXCEPTION, probability, prediction.expected_on, [factor, *factors]
-        )
+        expected_on = None if view.exception_reason == LOST else prediction.expected_on
+        return Assessment(Level.HIGH, Signal.EXCEPTION, probability, expected_on, [factor, *factors])
     beyond = stalled_for(view, detector.norms)
     if beyond is not None:
         quiet = beyond + detector.norms.norm(view)  # not counted again: stalled_for counted them
