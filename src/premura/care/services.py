@@ -34,10 +34,12 @@ from premura.shipping.models import DelayLevel, DelaySignal, ExceptionReason, Sh
 
 logger = logging.getLogger(__name__)
 NOTICE_TEMPLATE = "care/emails/notice"
-# An ending (delivered late, returned, lost) heard of longer ago than this, with no incident open,
-# is history (a tracking import, a provider's backlog): the customer has long known, and a first
-# apology now would be noise.
-ENDING_IS_HISTORY_AFTER = datetime.timedelta(days=3)
+# News told by the parcel's last scan (a carrier exception, or an ending: delivered late,
+# returned, lost) heard of longer ago than this, with no incident open, is history (a tracking
+# import, a provider's backlog): the customer has long known, and a first notice now, about a
+# parcel stuck or delivered weeks ago, would be noise. A stall or a prediction is today's news.
+SCAN_IS_HISTORY_AFTER = datetime.timedelta(days=3)
+TOLD_BY_THE_LAST_SCAN = FINAL_SITUATIONS | {Situation.EXCEPTION}
 
 
 def on_risk_changed(sender, *, shipment: Shipment, risk_signal: str, expected_date=None, level="", **kwargs):
@@ -65,11 +67,17 @@ def reconcile_incidents(*, batch: int = 200) -> int:
     still_lost = Q(delay_signal=DelaySignal.LOST) | Q(
         delay_signal=DelaySignal.EXCEPTION, exception_reason=ExceptionReason.LOST
     )
+    # News of a last scan that is history opens nothing (handle_risk): left out for the same reason.
+    history = Q(
+        delay_signal__in=[DelaySignal.EXCEPTION, DelaySignal.LOST],
+        last_event_at__lt=clock.now() - SCAN_IS_HISTORY_AFTER,
+    )
     shipments = Shipment.objects.select_related("order__customer", "carrier").order_by("pk")
     untold = (
         shipments.filter(delay_level=DelayLevel.HIGH, delivered_at__isnull=True)
         .exclude(Exists(open_incident))
         .exclude(Q(Exists(told_lost)) & still_lost)
+        .exclude(history)
     )
     ended = shipments.filter(Exists(open_incident)).filter(
         Q(delivered_at__isnull=False) | Q(exception_reason=ExceptionReason.RETURNED)
@@ -107,9 +115,9 @@ def situation_for(shipment: Shipment, risk_signal: str) -> str:
     return ""
 
 
-def ending_is_history(shipment: Shipment) -> bool:
-    """Whether the shipment's last scan (its ending) is older than ENDING_IS_HISTORY_AFTER."""
-    return bool(shipment.last_event_at and clock.now() - shipment.last_event_at > ENDING_IS_HISTORY_AFTER)
+def scan_is_history(shipment: Shipment) -> bool:
+    """Whether the shipment's last scan is older than SCAN_IS_HISTORY_AFTER."""
+    return bool(shipment.last_event_at and clock.now() - shipment.last_event_at > SCAN_IS_HISTORY_AFTER)
 
 
 def delivered_late(shipment: Shipment) -> bool:
@@ -144,11 +152,13 @@ def handle_risk(
     if incident is None:
         if not situation or (situation == Situation.DELIVERED_LATE and not delivered_late(shipment)):
             return None
-        if situation in FINAL_SITUATIONS and (
-            ending_is_history(shipment)
-            or Incident.objects.filter(shipment=shipment, situation=situation).exists()
+        if situation in TOLD_BY_THE_LAST_SCAN and scan_is_history(shipment):
+            return None  # old news
+        if (
+            situation in FINAL_SITUATIONS
+            and Incident.objects.filter(shipment=shipment, situation=situation).exists()
         ):
-            return None  # old news, or the end of this story was told already (a replay)
+            return None  # the end of this story was told already (a replay)
         incident = open_incident(shipment, situation=situation, expected_date=expected_date)
         opened = True
     elif situation:
