@@ -8,6 +8,7 @@ from premura.shipping.delays.parcels import Parcel
 from premura.shipping.delays.stalled import (
     StallNorms,
     business_days_between,
+    delivery_day_on_or_after,
     learn_norms,
     presumed_lost,
     stalled_for,
@@ -143,3 +144,24 @@ def test_on_a_lane_as_slow_as_the_lost_threshold_the_parcel_stalls_a_day_before_
     assert stalled_for(PARCEL.known_at(day(21)), slow) == 1  # Thursday 15 May: 13
     assert presumed_lost(PARCEL.known_at(day(21)), slow) is None
     assert presumed_lost(PARCEL.known_at(day(22)), slow) == 14  # Friday 16 May
+
+
+def test_no_expected_date_falls_on_a_sunday_or_a_public_holiday():
+    """The model counts calendar days; nobody delivers on Sundays or on Liberation Day (Friday 25
+    April) or Labour Day (Thursday 1 May), so such a day moves to the next one with deliveries."""
+    from premura.shipping.delays.model import predict
+
+    detector = Detector(train([]), NORMS)
+    closed = {day(1), day(3), day(7), day(10)}  # 25 April, Sunday 27, 1 May, Sunday 4 May
+    landed_on_closed = 0
+    for offset in range(-1, 9):
+        view = PARCEL.known_at(day(offset))
+        raw = predict(detector.model, view).expected_on
+        expected = assess(detector, view).expected_on
+        landed_on_closed += raw in closed
+        assert expected not in closed and expected.weekday() != 6
+        assert raw <= expected <= raw + datetime.timedelta(days=2)
+    assert landed_on_closed  # the case this is about happened
+    assert delivery_day_on_or_after(day(1), country="IT") == day(2)  # Saturday 26 April
+    assert delivery_day_on_or_after(day(3), country="IT") == day(4)  # Monday 28
+    assert delivery_day_on_or_after(day(1), country="GB") == day(1)

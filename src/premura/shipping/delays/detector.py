@@ -21,6 +21,7 @@ from premura.shipping.delays.model import HazardModel, predict, train
 from premura.shipping.delays.parcels import Parcel, ParcelView
 from premura.shipping.delays.stalled import (
     StallNorms,
+    delivery_day_on_or_after,
     learn_norms,
     presumed_lost,
     stalled_for,
@@ -89,6 +90,7 @@ class Assessment:
 def assess(detector: Detector, view: ParcelView) -> Assessment:
     """The risk of the undelivered parcel `view` at the end of `view.day`."""
     prediction = predict(detector.model, view)
+    expected_on = delivery_day_on_or_after(prediction.expected_on, country=detector.norms.country)
     probability = prediction.probability_late if view.parcel.promised_on else None
     factors = detector.model.factors(view)
     # Silence past the lost threshold outweighs the carrier's last word, unless that word is that
@@ -100,17 +102,17 @@ def assess(detector: Detector, view: ParcelView) -> Assessment:
         return Assessment(Level.HIGH, Signal.LOST, probability, None, [factor, *factors])
     if view.exception_reason:
         factor = {"factor": "exception", "value": view.exception_reason, "weight": None}
-        expected_on = None if view.exception_reason == LOST else prediction.expected_on
-        return Assessment(Level.HIGH, Signal.EXCEPTION, probability, expected_on, [factor, *factors])
+        expected = None if view.exception_reason == LOST else expected_on
+        return Assessment(Level.HIGH, Signal.EXCEPTION, probability, expected, [factor, *factors])
     beyond = stalled_for(view, detector.norms)
     if beyond is not None:
         quiet = beyond + detector.norms.norm(view)  # not counted again: stalled_for counted them
         factor = {"factor": "no_scan", "value": str(quiet), "weight": None}
-        return Assessment(Level.HIGH, Signal.STALLED, probability, prediction.expected_on, [factor, *factors])
+        return Assessment(Level.HIGH, Signal.STALLED, probability, expected_on, [factor, *factors])
     if probability is not None and _predicted(detector, view, probability):
         factors = [*_destination_factor(detector, view), *factors]
-        return Assessment(Level.HIGH, Signal.PREDICTED, probability, prediction.expected_on, factors)
-    return Assessment(Level.LOW, "", probability, prediction.expected_on, factors)
+        return Assessment(Level.HIGH, Signal.PREDICTED, probability, expected_on, factors)
+    return Assessment(Level.LOW, "", probability, expected_on, factors)
 
 
 def _destination_factor(detector: Detector, view: ParcelView) -> list[dict]:

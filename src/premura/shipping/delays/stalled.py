@@ -44,6 +44,13 @@ def business_days_between(start: datetime.date, end: datetime.date, *, country: 
     return int(np.busday_count(first, end + datetime.timedelta(days=1), holidays=holiday_days))
 
 
+def delivery_day_on_or_after(day: datetime.date, *, country: str) -> datetime.date:
+    """`day`, or the first day after it that is neither a Sunday nor a public holiday: no carrier
+    delivers then, so no expected date falls on one (Saturdays do have deliveries)."""
+    holiday_days = _holiday_array(country, day.year, day.year + 1)
+    return np.busday_offset(day, 0, roll="forward", weekmask="1111110", holidays=holiday_days).item()
+
+
 @dataclass(frozen=True)
 class StallNorms:
     """Business days without a scan beyond which a parcel is stalled."""
