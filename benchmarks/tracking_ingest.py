@@ -22,9 +22,15 @@ In the same run and the same SQLite database the same event rows are inserted in
 events table (same columns and indexes) with one `executemany` in one transaction: the raw rate.
 Prints events/s, raw rows/s and their ratio (target >= 0.3). Setting up customers, orders and
 shipments uses raw inserts and is not timed. A fresh SQLite database in a temp directory.
+
+It also prints the time spent inside SQLite during the ingest (its statements and commits) and
+the ratio that time alone allows (`ratio_ceiling`): what the ingest would reach if its Python
+took no time at all, with the writes the issue's guarantees need (each event's row, its
+shipment's state, the audit events, the scorecard's summary rows, each delivery's raw body).
 """
 
 import argparse
+import contextlib
 import cProfile
 import datetime
 import io
@@ -188,7 +194,47 @@ def signed_deliveries(rounds: list[list[dict]], per_delivery: int) -> list[tuple
     return deliveries
 
 
-def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, int, cProfile.Profile | None]:
+class DatabaseTime:
+    """Seconds spent inside SQLite during the ingest: every statement (through Django's execute
+    wrapper, which covers raw cursors too) and every commit. What the ingest would take if its
+    Python took no time at all, so the ratio's ceiling for the database work it does."""
+
+    def __init__(self, connection):
+        self.seconds = 0.0
+        self.statements = 0
+        self.connection = connection
+        self.commit = connection._commit
+
+    def __call__(self, execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.statements += 1
+
+    def timed_commit(self):
+        began = time.perf_counter()
+        try:
+            return self.commit()
+        finally:
+            self.seconds += time.perf_counter() - began
+
+    @contextlib.contextmanager
+    def watching(self):
+        self.connection._commit = self.timed_commit
+        try:
+            with self.connection.execute_wrapper(self):
+                yield
+        finally:
+            self.connection._commit = self.commit
+
+
+def ingest_all(
+    deliveries: list[bytes], profile: bool
+) -> tuple[float, int, int, cProfile.Profile | None, DatabaseTime]:
+    from django.db import connection
+
     from premura.shipping.adapters import generic
     from premura.shipping.ingest import receive_webhook
     from premura.shipping.models import TrackingSource
@@ -203,6 +249,7 @@ def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, int,
     signals = []
     risk_changed.disconnect(dispatch_uid=CARE_RECEIVER)
     risk_changed.connect(lambda sender, **kwargs: signals.append(kwargs["risk_signal"]), weak=False)
+    database = DatabaseTime(connection)
     for body in deliveries:
         stamp = int(time.time())
         headers = {
@@ -212,12 +259,13 @@ def ingest_all(deliveries: list[bytes], profile: bool) -> tuple[float, int, int,
         if profiler:
             profiler.enable()
         began = time.perf_counter()
-        delivery, _created = receive_webhook(source, body=body, headers=headers, query={})
+        with database.watching():
+            delivery, _created = receive_webhook(source, body=body, headers=headers, query={})
         elapsed += time.perf_counter() - began
         if profiler:
             profiler.disable()
         recorded += delivery.events_recorded
-    return elapsed, recorded, len(signals), profiler
+    return elapsed, recorded, len(signals), profiler, database
 
 
 def raw_insert(n_rows_source: str = "shipping_trackingevent") -> tuple[float, int]:
@@ -260,7 +308,7 @@ def main(argv=None) -> int:
             f"ingesting {args.events} events in {len(deliveries)} signed deliveries "
             f"of up to {args.per_delivery}"
         )
-        elapsed, recorded, signals, profiler = ingest_all(deliveries, args.profile)
+        elapsed, recorded, signals, profiler, database = ingest_all(deliveries, args.profile)
         raw_elapsed, raw_rows = raw_insert()
         from premura.shipping.models import Shipment, TrackingCode, TrackingDelivery
 
@@ -285,6 +333,10 @@ def main(argv=None) -> int:
         }
         figures["ratio"] = round(figures["events_per_s"] / figures["raw_rows_per_s"], 4)
         figures["target_ratio"] = TARGET_RATIO
+        figures["database_s"] = round(database.seconds, 3)
+        figures["database_statements"] = database.statements
+        figures["database_share"] = round(database.seconds / elapsed, 3)
+        figures["ratio_ceiling"] = round(recorded / database.seconds / figures["raw_rows_per_s"], 4)
         print(
             f"{recorded} events for {n_shipments} shipments in {len(deliveries)} deliveries: "
             f"{figures['events_per_s']:.0f} events/s; "
@@ -292,6 +344,11 @@ def main(argv=None) -> int:
             f"ratio {figures['ratio']:.3f} (target >= {TARGET_RATIO}); {failed} deliveries not processed; "
             f"{figures['assessed_shipments']} shipments assessed, {signals} risk signals; "
             f"load {figures['load']:.2f}"
+        )
+        print(
+            f"inside SQLite: {database.seconds:.1f} s of {elapsed:.1f} s ({figures['database_share']:.0%}), "
+            f"{database.statements} statements and the commits; with no Python time at all the ratio "
+            f"would be {figures['ratio_ceiling']:.3f}"
         )
         if profiler:
             out = io.StringIO()
