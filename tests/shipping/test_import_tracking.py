@@ -110,3 +110,54 @@ def test_a_json_line_nested_too_deeply_is_a_bad_row_not_the_end_of_the_import(tm
     out, err = run(path)
     assert err.splitlines() == ["line 1: not JSON: nested too deeply to read"]
     assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
+
+
+def test_a_file_saved_in_another_encoding_is_reported_by_line_and_read_again_with_encoding(
+    tmp_path, shipments
+):
+    """An Excel export on Windows is cp1252: read as UTF-8, the row with "Città" is a bad row with
+    a hint, the others are imported; read again with --encoding cp1252 (another import of the same
+    file), that row is imported and the others are duplicates."""
+    first, second = shipments
+    path = tmp_path / "excel.csv"
+    text = (
+        "tracking_number,carrier,occurred_at,code,description,location,id\n"
+        f"{first.tracking_number},brt,2026-03-02T09:00:00+01:00,PARTITA,Partita,Bologna,c1\n"
+        f"{second.tracking_number},brt,2026-03-02T10:00:00+01:00,PARTITA,Partita,Città di Castello,c2\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    out, err = run(path)
+    assert err.splitlines() == [
+        "line 3: not utf-8 text: say --encoding (a file saved by Excel on Windows is often cp1252)"
+    ]
+    assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
+    out, err = run(path, encoding="cp1252")
+    assert (out.splitlines(), err) == (["Imported 1 events (1 already recorded), 0 bad rows."], "")
+    assert TrackingEvent.objects.get(shipment=second).location == "Città di Castello"
+    assert run(path, encoding="cp1252")[0] == "excel.csv was imported already (1 events).\n"
+    with pytest.raises(CommandError, match="latin-2: not an encoding"):
+        run(path, encoding="latin-2")
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_a_bad_row_not_the_end_of_the_import(tmp_path, shipments):
+    first = shipments[0]
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        "tracking_number,carrier,occurred_at,code,description\n"
+        f"{first.tracking_number},brt,2026-03-02T09:00:00+01:00,PARTITA,{'x' * 200_000}\n"
+        f"{first.tracking_number},brt,2026-03-02T19:00:00+01:00,IN TRANSITO,In transito\n"
+    )
+    out, err = run(path)
+    assert err.splitlines() == ["line 2: not CSV: field larger than field limit (131072)"]
+    assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
+
+
+def test_a_json_line_with_bytes_that_are_not_utf8_is_a_bad_row(tmp_path, shipments):
+    good = {"tracking_number": shipments[0].tracking_number, "carrier": "brt",
+            "code": "IN TRANSITO", "occurred_at": "2026-03-02T09:00:00+01:00"}  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(json.dumps({**good, "description": "x"}).encode().replace(b'"x"', b'"\xff"') + b"\n"
+                     + json.dumps(good).encode() + b"\n")  # fmt: skip
+    out, err = run(path)
+    assert err.splitlines()[0].startswith("line 1: not utf-8 text")
+    assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]

@@ -185,6 +185,7 @@ class TrackingImportAdmin(admin.ModelAdmin):
     list_display = ("file_name", "last_line", "imported_count", "bad_count", "started_at", "finished_at")
     readonly_fields = (
         "sha256",
+        "encoding",
         "file_name",
         "last_line",
         "imported_count",

@@ -2,11 +2,13 @@
 generic endpoint's row format (shipping.adapters.generic.EventRow), validated row by row and
 recorded through the same path as webhooks (ingest.record_parsed_events).
 
-Resumable: the file is known by the SHA-256 of its content (shipping.TrackingImport), and each
-batch of rows commits together with the number of the last line it covers, so an import that is
-interrupted resumes after the last committed batch and never records a row twice.
+Resumable: the file is known by the SHA-256 of its content and the encoding it is read in
+(shipping.TrackingImport), and each batch of rows commits together with the number of the last
+line it covers, so an import that is interrupted resumes after the last committed batch and never
+records a row twice.
 """
 
+import codecs
 import csv
 import hashlib
 import json
@@ -65,21 +67,60 @@ def count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
 
 
-def _rows(path: Path, format: str) -> Iterator[tuple[int, dict | None, str]]:
-    """(line number, row or None, why not) for each data row; blank JSON lines are skipped."""
-    with path.open(encoding="utf-8-sig", newline="") as file:
+def check_encoding(encoding: str) -> str:
+    """The codec's name for `encoding`; UTF-8 reads past a byte-order mark."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ImportFileError(f"{encoding}: not an encoding Python knows") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _undecoded(text: str) -> bool:
+    """Whether `text` holds bytes its encoding could not read (kept as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _not_text(encoding: str) -> str:
+    hint = " (a file saved by Excel on Windows is often cp1252)" if encoding == "utf-8-sig" else ""
+    return f"not {encoding.removesuffix('-sig')} text: say --encoding{hint}"
+
+
+def _rows(path: Path, format: str, encoding: str) -> Iterator[tuple[int, dict | None, str]]:
+    """(line number, row or None, why not) for each data row; blank JSON lines are skipped. A row
+    with bytes the encoding cannot read, or a CSV record the csv module refuses (a field over its
+    limit), is a bad row, not the end of the import."""
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as file:
         if format == "csv":
             reader = csv.DictReader(file)
             if not reader.fieldnames:
                 raise ImportFileError(f"{path.name}: no header row")
-            for row in reader:
+            if _undecoded("".join(reader.fieldnames)):
+                raise ImportFileError(f"{path.name}: the header row is {_not_text(encoding)}")
+            while True:
+                first_line = reader.line_num + 1  # where the next record starts
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    yield first_line, None, f"not CSV: {error}"
+                    continue
                 if None in row:
                     yield reader.line_num, None, "more values than columns"
+                elif _undecoded("".join(value or "" for value in row.values())):
+                    yield reader.line_num, None, _not_text(encoding)
                 else:
                     yield reader.line_num, {key.strip(): value for key, value in row.items()}, ""
-            return
         for number, line in enumerate(file, start=1):
             if not line.strip():
+                continue
+            if _undecoded(line):
+                yield number, None, _not_text(encoding)
                 continue
             try:
                 data = json.loads(line)
@@ -100,6 +141,7 @@ def import_file(
     path: Path,
     *,
     format: str = "",
+    encoding: str = "utf-8",
     batch_size: int = 500,
     on_progress: Callable[[int], None] = lambda line: None,
 ) -> ImportSummary:
@@ -109,8 +151,11 @@ def import_file(
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     format = file_format(path, format)
+    encoding = check_encoding(encoding)
     checkpoint, _created = TrackingImport.objects.get_or_create(
-        sha256=content_hash(path), defaults={"file_name": path.name[:300], "started_at": clock.now()}
+        sha256=content_hash(path),
+        encoding=encoding,
+        defaults={"file_name": path.name[:300], "started_at": clock.now()},
     )
     summary = ImportSummary(checkpoint=checkpoint, resumed_after=checkpoint.last_line)
     if checkpoint.finished_at is not None:
@@ -119,7 +164,7 @@ def import_file(
     batch: list[tuple[int, EventRow]] = []
     batch_bad: list[tuple[int, str]] = []
     last_line = checkpoint.last_line
-    for number, row, problem in _rows(path, format):
+    for number, row, problem in _rows(path, format, encoding):
         if number <= checkpoint.last_line:
             continue
         last_line = number

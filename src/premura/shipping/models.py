@@ -484,10 +484,13 @@ class TrackingCode(models.Model):
 
 
 class TrackingImport(models.Model):
-    """The checkpoint of `premura import_tracking` for one file, known by its content's SHA-256:
-    the last line whose rows are committed, so an interrupted import resumes after it."""
+    """The checkpoint of `premura import_tracking` for one file, known by its content's SHA-256
+    and the encoding it was read in: the last line whose rows are committed, so an interrupted
+    import resumes after it. The same file read again in another encoding is another import (its
+    rows the first reading could not decode are read this time; those recorded are duplicates)."""
 
-    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    encoding = models.CharField(_("encoding"), max_length=40, default="utf-8-sig")
     file_name = models.CharField(_("file name"), max_length=300)
     last_line = models.PositiveIntegerField(_("last line committed"), default=0)
     imported_count = models.PositiveIntegerField(_("events imported"), default=0)
@@ -498,6 +501,9 @@ class TrackingImport(models.Model):
     class Meta:
         verbose_name = _("tracking import")
         verbose_name_plural = _("tracking imports")
+        constraints = [
+            models.UniqueConstraint(fields=["sha256", "encoding"], name="shipping_import_file_encoding"),
+        ]
 
     def __str__(self) -> str:
         return self.file_name

@@ -18,16 +18,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=FORMATS, default="", help="Default: from the file name.")
+        parser.add_argument(
+            "--encoding",
+            default="utf-8",
+            help="The file's text encoding (default utf-8; Excel: often cp1252).",
+        )
         parser.add_argument("--batch-size", type=int, default=500, help="Rows committed together.")
 
-    def handle(self, *args, file: Path, format: str, batch_size: int, **options) -> None:
+    def handle(self, *args, file: Path, format: str, encoding: str, batch_size: int, **options) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if not file.is_file():
             raise CommandError(f"{file}: no such file")
         progress = self._progress_bar(file) if self.stdout.isatty() else (lambda line: None)
         try:
-            summary = import_file(file, format=format, batch_size=batch_size, on_progress=progress)
+            summary = import_file(
+                file, format=format, encoding=encoding, batch_size=batch_size, on_progress=progress
+            )
         except ImportFileError as error:
             raise CommandError(str(error)) from None
         if self.stdout.isatty():
