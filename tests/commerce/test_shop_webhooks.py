@@ -236,6 +236,19 @@ def test_a_custom_shop_signed_order_is_imported_once(client, custom_shop):
     assert order.payments.get().external_id == "ch_1"
 
 
+def test_a_nul_in_a_signed_body_is_cleaned_or_refused_with_the_reason_never_a_500(client, custom_shop):
+    """PostgreSQL stores no NUL in text: the event id is made one line, and a failure's reason that
+    quotes the sender's NUL is stored with it written as \\x00 (CI runs this on PostgreSQL)."""
+    order = {**GENERIC_ORDER["order"], "email": "lucia\x00@example.it"}
+    body = json.dumps({**GENERIC_ORDER, "event_id": "evt\x00-1", "order": order}).encode()
+    response = post_generic(client, body)
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    webhook = ShopWebhook.objects.get()
+    assert webhook.webhook_id == "evt -1"
+    assert webhook.error == "lucia\\x00@example.it is not an e-mail address."
+    assert bytes(webhook.body) == body and not Order.objects.exists()
+
+
 @pytest.mark.parametrize("case", ["wrong secret", "stale", "tampered"])
 def test_a_custom_shop_webhook_badly_signed_or_stale_is_refused(client, custom_shop, case):
     body = json.dumps(GENERIC_ORDER).encode()

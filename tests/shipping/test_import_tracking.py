@@ -161,3 +161,18 @@ def test_a_json_line_with_bytes_that_are_not_utf8_is_a_bad_row(tmp_path, shipmen
     out, err = run(path)
     assert err.splitlines()[0].startswith("line 1: not utf-8 text")
     assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
+
+
+def test_a_row_dated_in_the_future_is_a_bad_row(tmp_path, shipments):
+    first = shipments[0]
+    path = tmp_path / "clock.csv"
+    path.write_text(
+        "tracking_number,carrier,occurred_at,code\n"
+        f"{first.tracking_number},brt,2099-03-02T09:00:00+01:00,CONSEGNATA\n"
+        f"{first.tracking_number},brt,2026-03-02T19:00:00+01:00,PARTITA\n"
+    )
+    out, err = run(path)
+    assert err.splitlines() == ["line 2: occurred_at: more than a day in the future"]
+    assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
+    first.refresh_from_db()
+    assert first.status == TrackingStatus.IN_TRANSIT

@@ -331,6 +331,61 @@ def test_out_of_order_and_duplicate_events_never_move_the_shipment_back(client, 
     assert sorted(TrackingEvent.objects.values_list("external_id", flat=True)) == ["generic:e2", "generic:e3"]
 
 
+def test_an_event_dated_in_the_future_is_not_recorded_and_does_not_freeze_the_shipment(client, shipment):
+    """A sender's clock error (a year 2062, a date a week ahead) recorded as the latest scan would
+    make every real scan after it out of order: the shipment could never move again."""
+    make_source("generic")
+    received = datetime.datetime(2026, 3, 2, 9, tzinfo=datetime.UTC)
+    with frozen_at(received):
+        ahead = event("CONSEGNATA", 24 * 7, id="bad")  # a week after 2 March 08:00
+        body = generic_body(event("PARTITA", 1, id="e1"), ahead, event_id="d1")
+        response = post(
+            client, "generic", body, signed("generic", body, timestamp=int(received.timestamp()))[0]
+        )
+    assert response.json()["status"] == "failed"
+    delivery = TrackingDelivery.objects.get()
+    assert (
+        delivery.error == "Events dated more than a day ahead, not recorded, of tracking number 084000000001"
+    )
+    assert list(TrackingEvent.objects.values_list("external_id", flat=True)) == ["generic:e1"]
+    received = datetime.datetime(2026, 3, 2, 14, tzinfo=datetime.UTC)
+    with frozen_at(received):
+        body = generic_body(event("IN CONSEGNA", 10, id="e2"), event_id="d2")  # hours ahead: a clock
+        headers = signed("generic", body, timestamp=int(received.timestamp()))[0]
+        assert post(client, "generic", body, headers).json()["status"] == "processed"
+    shipment.refresh_from_db()
+    assert shipment.status == TrackingStatus.OUT_FOR_DELIVERY
+
+
+def test_control_characters_in_identifiers_fail_the_delivery_with_the_reason(client, shipment):
+    """A NUL cannot be stored by PostgreSQL: the event id and the identifiers of an event are
+    refused, descriptions made one line; the raw body is kept either way."""
+    make_source("generic")
+    body = generic_body(event("PARTITA\x00", 1), event_id="d\x00")
+    assert post(client, "generic", body, signed("generic", body)[0]).status_code == 200
+    delivery = TrackingDelivery.objects.get()
+    assert (delivery.event_id, bytes(delivery.body)) == ("d", body)
+    assert delivery.error == (
+        "event_id: Value error, must be one line, without control characters; "
+        "events.0.code: Value error, must be one line, without control characters"
+    )
+    body = generic_body(event("PARTITA", 1, description="Partita\x00\nda Bologna"), event_id="d2")
+    assert post(client, "generic", body, signed("generic", body)[0]).json()["status"] == "processed"
+    assert TrackingEvent.objects.get().raw_description == "Partita da Bologna"
+
+
+def test_aftership_text_with_control_characters_is_stored_as_one_line(client, shipment):
+    make_source("aftership")
+    data = payload("aftership")
+    data["event_id"] = "evt\x00-1"
+    data["msg"]["checkpoints"][0]["message"] = "Dati\x00 ricevuti\r\n"
+    body = json.dumps(data).encode()
+    assert post(client, "aftership", body, signed("aftership", body)[0]).status_code == 200
+    delivery = TrackingDelivery.objects.get()
+    assert delivery.event_id == "evt -1" and delivery.status == DeliveryStatus.PROCESSED
+    assert "Dati ricevuti" in TrackingEvent.objects.values_list("raw_description", flat=True)
+
+
 def test_a_return_after_delivery_moves_the_shipment_into_the_return(client, shipment):
     make_source("generic")
     for body in (

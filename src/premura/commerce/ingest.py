@@ -24,12 +24,12 @@ from premura.commerce.models import (
     WebhookStatus,
 )
 from premura.core import clock
+from premura.core.signing import kept_headers
+from premura.core.text import storable
 from premura.customers.models import IdentityKind, Language
 from premura.customers.services import CustomerError, NewIdentity, create_customer, find_customer
 
 logger = logging.getLogger(__name__)
-# Headers never kept with a webhook: credentials of ours, not the sender's.
-UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
 # What a platform's order can be refused for; anything else is our bug or the database's.
 APPLICATION_ERRORS = (PayloadInvalid, OrderError, CustomerError)
 REFUNDED_STATES = frozenset({PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED})
@@ -48,13 +48,12 @@ def receive_webhook(
     """
     connector = connector_for(connection)
     connector.verify_webhook(body, headers, now=clock.now())
-    kept = {name: value for name, value in headers.items() if name.lower() not in UNKEPT_HEADERS}
     webhook = ShopWebhook(
         connection=connection,
         webhook_id=connector.webhook_id(body, headers),
         topic=connector.topic(body, headers),
         body=body,
-        headers=kept,
+        headers=kept_headers(headers),
         received_at=clock.now(),
     )
     try:
@@ -89,7 +88,7 @@ def apply_webhook(webhook_id: int) -> ShopWebhook:
 
 
 def _finish(webhook: ShopWebhook, status: str, error: str) -> None:
-    webhook.status, webhook.error, webhook.processed_at = status, error[:2000], clock.now()
+    webhook.status, webhook.error, webhook.processed_at = status, storable(error)[:2000], clock.now()
     webhook.save(update_fields=["status", "error", "processed_at"])
 
 

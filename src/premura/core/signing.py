@@ -7,8 +7,9 @@ within 5 minutes of our clock."""
 import datetime
 import hashlib
 import hmac
+from collections.abc import Mapping
 
-from premura.core.text import is_ascii_number
+from premura.core.text import is_ascii_number, storable
 
 TIMESTAMP_HEADER = "X-Premura-Timestamp"
 SIGNATURE_HEADER = "X-Premura-Signature"
@@ -17,6 +18,8 @@ SIGNATURE_HEADERS = {
     SIGNATURE_HEADER: "Hex HMAC-SHA256(source secret, timestamp + '.' + raw body).",
 }
 REPLAY_WINDOW = datetime.timedelta(minutes=5)
+# Headers a webhook's stored row never keeps: credentials of ours, not the sender's.
+UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
 
 
 class SignatureInvalid(Exception):
@@ -35,3 +38,9 @@ def is_signed(body: bytes, *, signature: str, timestamp: str, secret: str, now: 
     if abs(now.timestamp() - int(timestamp)) > REPLAY_WINDOW.total_seconds():
         return False
     return hmac.compare_digest(signature.encode(), sign(body, secret, int(timestamp)).encode())
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request's headers as a webhook's row keeps them beside its raw body: without ours
+    (UNKEPT_HEADERS), and storable (a NUL, which no PostgreSQL text or jsonb holds, as \\x00)."""
+    return {name: storable(value) for name, value in headers.items() if name.lower() not in UNKEPT_HEADERS}

@@ -55,6 +55,12 @@ def single_line(value: str, *, field: str, error: type[Exception] = InvalidText)
     return value
 
 
+def storable(value: str) -> str:
+    """`value` with each NUL written as the four characters \\x00: no PostgreSQL text holds a
+    NUL, and a failure's reason that quotes hostile input must still be stored with its row."""
+    return value.replace("\x00", "\\x00")
+
+
 def validate_single_line(value: str) -> None:
     """Django validator for form fields: a ValidationError (code "single_line") for CR/LF and controls."""
     if not is_single_line(value):

@@ -170,9 +170,14 @@ def import_file(
         last_line = number
         if row is not None:
             try:
-                batch.append((number, EventRow.model_validate(row)))
+                event = EventRow.model_validate(row)
             except ValidationError as error:
                 problem = describe(error)
+            else:
+                if ingest.dated_ahead(event.occurred_at):
+                    problem = "occurred_at: more than a day in the future"
+                else:
+                    batch.append((number, event))
         if problem:
             batch_bad.append((number, problem))
         if len(batch) >= batch_size:

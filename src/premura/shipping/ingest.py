@@ -15,6 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from premura.core import bulk, clock
+from premura.core.signing import kept_headers
+from premura.core.text import storable
 from premura.shipping import carrier_codes, services
 from premura.shipping.adapters import adapter_for
 from premura.shipping.adapters.base import ParsedEvent, PayloadInvalid
@@ -28,9 +30,11 @@ from premura.shipping.models import (
     TrackingSource,
 )
 
-# Headers never kept with a delivery: credentials of ours, not the sender's.
 logger = logging.getLogger(__name__)
-UNKEPT_HEADERS = frozenset({"authorization", "cookie"})
+# An event dated further ahead than this is a sender's clock or format error (a local time sent
+# as UTC is hours off, not a day): recorded, it would stay the parcel's latest scan and every
+# real one after it would be out of order, so the shipment could never move again.
+FUTURE_TOLERANCE = datetime.timedelta(days=1)
 # Provider names of carriers, in our Carrier.code: used only when one tracking number belongs to
 # shipments of several carriers.
 CARRIER_ALIASES = {
@@ -53,6 +57,13 @@ class IngestResult:
     duplicates: int = 0
     # Tracking numbers that name no shipment (or several, of carriers the sender did not name).
     unmatched: list[str] = field(default_factory=list)
+    # Tracking numbers of events dated in the future (not recorded).
+    dated_ahead: list[str] = field(default_factory=list)
+
+
+def dated_ahead(occurred_at: datetime.datetime) -> bool:
+    """Whether an event's date is further in the future than FUTURE_TOLERANCE."""
+    return occurred_at > clock.now() + FUTURE_TOLERANCE
 
 
 def receive_webhook(
@@ -70,9 +81,12 @@ def receive_webhook(
     """
     adapter = adapter_for(source.provider)
     adapter.verify(body, headers=headers, query=query, secret=source.secret, now=clock.now())
-    kept = {name: value for name, value in headers.items() if name.lower() not in UNKEPT_HEADERS}
     delivery = TrackingDelivery(
-        source=source, event_id=adapter.event_id(body), body=body, headers=kept, received_at=clock.now()
+        source=source,
+        event_id=adapter.event_id(body),
+        body=body,
+        headers=kept_headers(headers),
+        received_at=clock.now(),
     )
     try:
         with transaction.atomic():
@@ -99,9 +113,15 @@ def _process(delivery: TrackingDelivery) -> TrackingDelivery:
     try:
         with transaction.atomic():
             result = record_parsed_events(adapter.parse(bytes(delivery.body)))
-            error = ""
+            problems = []
             if result.unmatched:
-                error = "No shipment with tracking number " + ", ".join(sorted(result.unmatched))
+                problems.append("No shipment with tracking number " + ", ".join(sorted(result.unmatched)))
+            if result.dated_ahead:
+                problems.append(
+                    "Events dated more than a day ahead, not recorded, of tracking number "
+                    + ", ".join(sorted(set(result.dated_ahead)))
+                )
+            error = "; ".join(problems)
             _finish(
                 delivery, DeliveryStatus.FAILED if error else DeliveryStatus.PROCESSED, error, result.recorded
             )
@@ -119,7 +139,7 @@ def _finish(delivery: TrackingDelivery, status: str, error: str, recorded: int) 
     """Write the delivery's outcome, adding `recorded` to its count in the database (a delivery
     processed again adds to what it recorded before): one UPDATE … RETURNING, which costs a
     fraction of save() and a refresh_from_db on every delivery."""
-    delivery.status, delivery.error, delivery.processed_at = status, error[:2000], clock.now()
+    delivery.status, delivery.error, delivery.processed_at = status, storable(error)[:2000], clock.now()
     processed_at = TrackingDelivery._meta.get_field("processed_at").get_db_prep_save(
         delivery.processed_at, connection
     )
@@ -138,14 +158,18 @@ _FINISH_TABLE = connection.ops.quote_name(TrackingDelivery._meta.db_table)
 def record_parsed_events(events: Sequence[ParsedEvent]) -> IngestResult:
     """Normalise `events` and record them in one `services.record_tracking_batch` (the shipments'
     rows locked by it). Events of a tracking number that names no shipment
-    are not recorded: their numbers are in the result. Codes nothing maps are counted in
-    TrackingCode for an administrator. Runs in the caller's transaction."""
+    are not recorded, nor are events dated ahead (`dated_ahead`): their numbers are in the
+    result. Codes nothing maps are counted in TrackingCode for an administrator. Runs in the
+    caller's transaction."""
     result = IngestResult()
-    if not events:
-        return result
     by_number: dict[str, list[ParsedEvent]] = defaultdict(list)
     for event in events:
-        by_number[event.tracking_number].append(event)
+        if dated_ahead(event.occurred_at):
+            result.dated_ahead.append(event.tracking_number)
+        else:
+            by_number[event.tracking_number].append(event)
+    if not by_number:
+        return result
     # (id, carrier code) of the shipments of each tracking number.
     shipments: dict[str, list[tuple[int, str]]] = defaultdict(list)
     found = bulk.values(Shipment, ["id", "tracking_number", "carrier"], tracking_number=by_number)

@@ -48,6 +48,7 @@ from typing import Any
 from premura.commerce.models import ShopConnection
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 from premura.core.signing import SignatureInvalid  # noqa: F401  (the connectors raise it)
+from premura.core.text import one_line
 
 
 class PayloadInvalid(Exception):
@@ -218,4 +219,5 @@ def load_json(body: bytes) -> Any:
 
 
 def header(headers: Mapping[str, str], name: str) -> str:
-    return (headers.get(name) or "").strip()
+    """A header's value as one line (a webhook id or topic is stored: no control characters)."""
+    return one_line(headers.get(name) or "")

@@ -33,6 +33,7 @@ from premura.commerce.connectors.base import (
 from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 from premura.core import signing
+from premura.core.text import one_line
 
 Amount = Field(max_digits=12, decimal_places=2, ge=0)
 
@@ -148,7 +149,7 @@ class GenericConnector(Connector):
         except PayloadInvalid:
             return ""
         value = data.get(name) if isinstance(data, dict) else None
-        return str(value)[:limit] if isinstance(value, str) else ""
+        return one_line(value)[:limit] if isinstance(value, str) else ""
 
     def webhook_id(self, body: bytes, headers: Mapping[str, str]) -> str:
         return self._field(body, "event_id", 100)

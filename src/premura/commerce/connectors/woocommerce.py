@@ -89,6 +89,7 @@ from premura.commerce.connectors.base import (
 )
 from premura.commerce.models import CouponKind, OrderStatus, PaymentMethod, PaymentState
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
+from premura.core.text import one_line
 
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 TOPIC_HEADER = "X-WC-Webhook-Topic"
@@ -114,7 +115,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     """A header by its name in any case: the stored webhook's headers are a plain dict, written as
     Django spelled them ("X-Wc-Webhook-Topic")."""
     wanted = name.lower()
-    return next((str(value).strip() for key, value in headers.items() if key.lower() == wanted), "")
+    return next((one_line(str(value)) for key, value in headers.items() if key.lower() == wanted), "")
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 from django.utils import timezone
 
 from premura.core.signing import SignatureInvalid
+from premura.core.text import one_line
 
 
 class PayloadInvalid(Exception):
@@ -72,7 +73,9 @@ def parse_time(value: Any, *, field: str) -> datetime.datetime:
 
 
 def text(value: Any, limit: int) -> str:
-    return " ".join(str(value).split())[:limit] if value not in (None, "") else ""
+    """`value` as one line of at most `limit` characters: line breaks and other control characters
+    (a NUL, which PostgreSQL cannot store) become spaces, runs of spaces one."""
+    return one_line(str(value))[:limit] if value not in (None, "") else ""
 
 
 def required_text(container: dict, key: str, limit: int, *, path: str) -> str:

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from premura.core import signing
 from premura.core.signing import SIGNATURE_HEADER, SIGNATURE_HEADERS, TIMESTAMP_HEADER, sign
+from premura.core.text import is_single_line
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
@@ -49,6 +50,11 @@ class EventRow(BaseModel):
     def _empty_is_none(cls, value):
         return None if value == "" else value
 
+    @field_validator("tracking_number", "carrier", "code", "id")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _single_line(value)
+
     def to_parsed(self) -> ParsedEvent:
         return ParsedEvent(
             tracking_number=self.tracking_number,
@@ -73,6 +79,19 @@ class Delivery(BaseModel):
 
     event_id: str = Field(min_length=1, max_length=100)
     events: list[EventRow] = Field(min_length=1, max_length=MAX_EVENTS)
+
+    @field_validator("event_id")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _single_line(value)
+
+
+def _single_line(value: str) -> str:
+    """Identifiers are matched and stored as sent: a line break or a control character (a NUL,
+    which PostgreSQL cannot store) in one is an error, not something to clean."""
+    if not is_single_line(value):
+        raise ValueError("must be one line, without control characters")
+    return value
 
 
 def verify(body: bytes, *, headers, query, secret: str, now: datetime.datetime) -> None:
