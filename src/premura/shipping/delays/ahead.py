@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from premura.shipping.delays.model import HazardModel, predict
+from premura.shipping.delays.model import HazardModel, predict, sigmoid
 from premura.shipping.delays.parcels import Parcel, ParcelView
 
 FORMAT_VERSION = 1
@@ -117,7 +117,7 @@ class AheadModel:
     def probability(self, hazard: HazardModel, view: ParcelView) -> float:
         """The probability that the undelivered `view` misses its promise."""
         x = (features(hazard, self.shares, view) - self.mean) / self.scale
-        return float(1.0 / (1.0 + np.exp(-(self.coefficients[0] + x @ self.coefficients[1:]))))
+        return float(sigmoid(self.coefficients[0] + x @ self.coefficients[1:]))
 
     def as_dict(self) -> dict:
         return {
@@ -172,7 +172,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     penalty = np.full(design.shape[1], L2_PENALTY)
     penalty[0] = 1e-9
     for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(design @ coefficients)))
+        p = sigmoid(design @ coefficients)
         gradient = design.T @ (y - p) - penalty * coefficients
         hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)

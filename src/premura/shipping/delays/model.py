@@ -45,6 +45,12 @@ _RANGES = {
 }
 
 
+def sigmoid(z):
+    """The logistic function of a number or an array; the logit is clipped so that numpy does not
+    warn of an overflow where the value is 0 or 1 anyway (a tiny or one-sided history)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+
+
 @dataclass
 class HazardModel:
     columns: dict[str, int]
@@ -126,7 +132,7 @@ class HazardModel:
         first = max((handed_over_on - start).days, 0)  # the first day after the handover
         if first < HORIZON_DAYS:
             rows = self._rows(view, handed_over_on, days[first:])
-            hazard = 1.0 / (1.0 + np.exp(-self.coefficients[rows].sum(axis=1)))
+            hazard = sigmoid(self.coefficients[rows].sum(axis=1))
             survival[first:] = np.cumprod(1.0 - hazard)
         return survival
 
@@ -284,7 +290,7 @@ def _fit_logistic(
     penalty = np.full(width, L2_PENALTY)
     penalty[0] = 1e-6
     for _ in range(25):
-        p = 1.0 / (1.0 + np.exp(-(design @ coefficients)))
+        p = sigmoid(design @ coefficients)
         gradient = design.T @ (events - weight * p) - penalty * coefficients
         hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
