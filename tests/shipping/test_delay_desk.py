@@ -8,7 +8,7 @@ import pytest
 
 from premura.core import clock
 from premura.shipping.delays import services
-from premura.shipping.models import DelayModel, DelaySignal, TrackingStatus
+from premura.shipping.models import DelayModel, DelaySignal, Shipment, TrackingStatus
 from premura.shipping.services import record_tracking_event
 from premura.shipping.signals import risk_changed
 from tests.factories.commerce import OrderFactory
@@ -125,3 +125,19 @@ def test_training_stores_a_new_version_that_the_detector_then_uses(shipment):
     detector = services.current_detector()
     assert (detector.thresholds.ahead, detector.thresholds.eve) == (second.ahead_threshold, second.threshold)
     assert list(detector.model.coefficients) == second.parameters["coefficients"]
+
+
+def test_training_reads_the_history_in_chunks_and_loses_no_event(shipment, monkeypatch):
+    """A shop's whole history in one look-up of ids would pass SQLite's bound-value limit: the
+    events are read a chunk of shipments at a time, and the parcels are the same."""
+    for i in range(5):
+        order = OrderFactory(placed_at=THURSDAY - datetime.timedelta(days=30 + i))
+        other = ShipmentFactory(order=order, shipped_at=order.placed_at, promised_delivery_date=on(20))
+        for hours in (20, 44):
+            at = order.placed_at + datetime.timedelta(hours=hours)
+            TrackingEventFactory(shipment=other, occurred_at=at, status=TrackingStatus.IN_TRANSIT)
+    shipments = Shipment.objects.select_related("carrier", "order").order_by("pk")
+    whole = services._parcels(list(shipments))
+    monkeypatch.setattr(services, "PARCEL_CHUNK", 2)
+    assert services._parcels(shipments.iterator(chunk_size=2)) == whole
+    assert sum(len(parcel.scans) for parcel in whole) >= 5

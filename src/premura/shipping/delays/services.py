@@ -32,6 +32,8 @@ from premura.shipping.signals import risk_changed
 
 # Public holidays of the shop's country: the days no parcel is expected to move.
 HOLIDAY_COUNTRY = "IT"
+# Shipments whose events are read in one look-up (training, assessing).
+PARCEL_CHUNK = 2000
 NOT_A_SCAN = frozenset(
     {TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED, TrackingStatus.EXPIRED, TrackingStatus.DELIVERED}
 )
@@ -67,7 +69,20 @@ def _parcel(shipment: Shipment, events: Iterable[tuple[datetime.datetime, str, s
 
 
 def _parcels(shipments: Iterable[Shipment]) -> list[Parcel]:
-    shipments = list(shipments)
+    """The shipments as parcels, their events read PARCEL_CHUNK shipments at a time: a training
+    reads a shop's whole history, and one look-up of every id would pass SQLite's limit of bound
+    values (250,000) and hold every Shipment instance at once."""
+    parcels: list[Parcel] = []
+    chunk: list[Shipment] = []
+    for shipment in shipments:
+        chunk.append(shipment)
+        if len(chunk) == PARCEL_CHUNK:
+            parcels += _parcels_of(chunk)
+            chunk = []
+    return parcels + _parcels_of(chunk) if chunk else parcels
+
+
+def _parcels_of(shipments: Sequence[Shipment]) -> list[Parcel]:
     events: dict[int, list] = defaultdict(list)
     rows = TrackingEvent.objects.filter(shipment__in=[s.pk for s in shipments]).order_by("occurred_at", "id")
     for shipment_id, *event in rows.values_list("shipment_id", "occurred_at", "status", "exception_reason"):
@@ -83,7 +98,7 @@ def train_delay_model(*, day: datetime.date | None = None) -> DelayModel:
     shipments = Shipment.objects.select_related("carrier", "order").filter(
         order__placed_at__date__lte=day, promised_delivery_date__isnull=False
     )
-    views = [parcel.known_at(day) for parcel in _parcels(shipments)]
+    views = [parcel.known_at(day) for parcel in _parcels(shipments.iterator(chunk_size=PARCEL_CHUNK))]
     previous = current_detector()
     detector = fit_detector(
         views, day=day, country=HOLIDAY_COUNTRY, previous=previous.model if previous else None
