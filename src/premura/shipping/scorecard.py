@@ -10,7 +10,7 @@ shipments, with the same `_counters`; a test holds the two paths equal.
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -243,17 +243,6 @@ def _shipments_with_flags():
     )
 
 
-def _in_batches(items: Iterable, size: int) -> Iterable[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @transaction.atomic
 def rebuild_scorecard(*, batch_size: int = 2000, progress: Callable[[int], None] | None = None) -> int:
     """Throw the scorecard away and compute it again from every shipment, its events and the
@@ -265,7 +254,7 @@ def rebuild_scorecard(*, batch_size: int = 2000, progress: Callable[[int], None]
     CarrierLaneMonth.objects.all().delete()
     rows: dict[RowKey, Counter] = {}
     read = 0
-    for batch in _in_batches(_shipments_with_flags().iterator(chunk_size=batch_size), batch_size):
+    for batch in bulk.in_batches(_shipments_with_flags().iterator(chunk_size=batch_size), batch_size):
         entries = []
         for shipment in batch:
             entry = ScorecardEntry(shipment=shipment)

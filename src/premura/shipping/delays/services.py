@@ -72,14 +72,7 @@ def _parcels(shipments: Iterable[Shipment]) -> list[Parcel]:
     """The shipments as parcels, their events read PARCEL_CHUNK shipments at a time: a training
     reads a shop's whole history, and one look-up of every id would pass SQLite's limit of bound
     values (250,000) and hold every Shipment instance at once."""
-    parcels: list[Parcel] = []
-    chunk: list[Shipment] = []
-    for shipment in shipments:
-        chunk.append(shipment)
-        if len(chunk) == PARCEL_CHUNK:
-            parcels += _parcels_of(chunk)
-            chunk = []
-    return parcels + _parcels_of(chunk) if chunk else parcels
+    return [parcel for chunk in bulk.in_batches(shipments, PARCEL_CHUNK) for parcel in _parcels_of(chunk)]
 
 
 def _parcels_of(shipments: Sequence[Shipment]) -> list[Parcel]:
