@@ -194,6 +194,9 @@ def test_default_shop(db):
     english = Customer.objects.filter(language="en").count() / Customer.objects.count()
     assert 0.3 < english < 0.4
     assert returning_customers_meeting_their_agent() >= 10
+    # The carriers' exceptions say why, as the carriers' tables read their codes.
+    exceptions = TrackingEvent.objects.filter(status=TrackingStatus.EXCEPTION)
+    assert exceptions.exists() and not exceptions.filter(exception_reason__in=["", "unknown"]).exists()
 
 
 def returning_customers_meeting_their_agent() -> int:

@@ -216,7 +216,7 @@ RAW_EVENTS: dict[str, dict[str, list[tuple[str, str]]]] = {
             ("IN GIACENZA FERMOPOINT", "Spedizione disponibile per il ritiro presso il BRT-fermopoint")
         ],
         "exception": [
-            ("ANOMALIA", "Anomalia nella lavorazione: collo danneggiato, in verifica"),
+            ("DANNEGGIATA", "Collo danneggiato durante il trasporto: in verifica"),
             ("INDIRIZZO ERRATO", "Indirizzo incompleto o errato: in attesa di istruzioni dal mittente"),
         ],
         "expired": [("NESSUN AGGIORNAMENTO", "Nessun aggiornamento dal corriere negli ultimi 30 giorni")],
@@ -233,8 +233,8 @@ RAW_EVENTS: dict[str, dict[str, list[tuple[str, str]]]] = {
         "attempt_fail": [("NOTDELIVERED", "Spedizione non consegnata: destinatario assente")],
         "pickup_point": [("DELIVEREDPS", "Spedizione disponibile al ritiro presso il GLS ParcelShop")],
         "exception": [
-            ("DAMAGED", "Collo danneggiato durante il trasporto"),
-            ("ADDRESSERROR", "Indirizzo errato o incompleto"),
+            ("DANNEGGIATA", "Collo danneggiato durante il trasporto"),
+            ("INDIRIZZO ERRATO", "Indirizzo errato o incompleto"),
         ],
         "expired": [("EXPIRED", "Tracciamento scaduto: nessun aggiornamento da 30 giorni")],
     },
@@ -251,7 +251,7 @@ RAW_EVENTS: dict[str, dict[str, list[tuple[str, str]]]] = {
         "pickup_point": [("IN GIACENZA", "Disponibile per il ritiro presso l'Ufficio Postale")],
         "exception": [
             ("IN RESTITUZIONE", "In restituzione al mittente: indirizzo insufficiente"),
-            ("DANNEGGIATO", "Spedizione danneggiata: in verifica"),
+            ("INDIRIZZO INESATTO", "Indirizzo inesatto o incompleto: in attesa di verifica"),
         ],
         "expired": [("SCADUTO", "Nessun aggiornamento da oltre 30 giorni")],
     },
@@ -267,8 +267,8 @@ RAW_EVENTS: dict[str, dict[str, list[tuple[str, str]]]] = {
         "attempt_fail": [("MANCATO RECAPITO", "Mancato recapito: destinatario assente")],
         "pickup_point": [("IN GIACENZA", "In giacenza presso il Punto Poste")],
         "exception": [
-            ("DANNEGGIATA", "Spedizione danneggiata: in verifica"),
-            ("FERMO DEPOSITO", "Spedizione ferma in deposito: indirizzo da verificare"),
+            ("INDIRIZZO INESATTO", "Spedizione ferma in filiale: indirizzo da verificare"),
+            ("RIFIUTATO", "Spedizione rifiutata dal destinatario"),
         ],
         "expired": [("SCADUTA", "Tracciamento scaduto")],
     },

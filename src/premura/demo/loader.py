@@ -71,7 +71,8 @@ from premura.demo.planner import (
     plan_shipment,
     substream,
 )
-from premura.shipping.models import Shipment
+from premura.shipping import carrier_codes
+from premura.shipping.models import Shipment, TrackingStatus
 from premura.shipping.services import (
     NewTrackingEvent,
     configure_carrier,
@@ -411,9 +412,19 @@ def _ship(order: Order, plan: OrderPlan) -> None:
             origin=WAREHOUSE_REGION,
         )
     # The carrier's history as its API returns it when the tracking number is registered: one
-    # delivery of every scan so far, received after the latest one.
+    # delivery of every scan so far, received after the latest one. An exception's reason is its
+    # code's in the carrier's table, as the webhooks read it.
     history = [
-        NewTrackingEvent(e.occurred_at, e.status, e.raw_code, e.raw_description, e.location)
+        NewTrackingEvent(
+            e.occurred_at,
+            e.status,
+            e.raw_code,
+            e.raw_description,
+            e.location,
+            exception_reason=carrier_codes.normalise(planned.carrier_code, e.raw_code).exception_reason
+            if e.status == TrackingStatus.EXCEPTION
+            else "",
+        )
         for e in planned.events
     ]
     with frozen_at(planned.events[-1].received_at):
