@@ -1,4 +1,8 @@
-"""core.text.normalise_email: one stored form per address, a clear refusal otherwise."""
+"""core.text: one stored form per address, a clear refusal otherwise; which characters a single
+line refuses."""
+
+import sys
+import unicodedata
 
 import pytest
 from django.utils import translation
@@ -35,3 +39,15 @@ def test_the_verdict_is_cached_per_text_but_never_for_text_longer_than_any_addre
     longest = "a" * 64 + "@" + ".".join(["b" * 60] * 3) + "." + "c" * 3 + ".it"
     assert len(longest) == 254
     assert text.normalise_email(longest) == longest
+
+
+def test_the_forbidden_characters_are_exactly_the_control_and_separator_categories():
+    """`is_single_line` and `one_line` use one pattern instead of asking unicodedata for each
+    character: it must name every Cc, Zl and Zp character and nothing else."""
+    forbidden = {
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) in {"Cc", "Zl", "Zp"}
+    }
+    assert {chr(code) for code in range(0x3000) if not text.is_single_line(chr(code))} == forbidden
+    assert text.one_line("Partita\x00 da\r\nBologna\u2028\u200d") == "Partita da Bologna \u200d"
