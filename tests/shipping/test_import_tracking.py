@@ -176,3 +176,23 @@ def test_a_row_dated_in_the_future_is_a_bad_row(tmp_path, shipments):
     assert out.splitlines() == ["Imported 1 events (0 already recorded), 1 bad rows."]
     first.refresh_from_db()
     assert first.status == TrackingStatus.IN_TRANSIT
+
+
+def test_a_header_with_unknown_or_missing_columns_is_refused_once_before_anything_is_imported(
+    tmp_path, shipments
+):
+    """Said once for the file, not as a bad row on each of its lines."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Tracking_Number,occurred_at,code,note\n084000000001,2026-03-02T09:00:00+01:00,PARTITA,x\n"
+    )
+    with pytest.raises(CommandError) as refused:
+        run(path)
+    assert str(refused.value) == (
+        "export.csv: unknown columns Tracking_Number, note; missing columns tracking_number "
+        "(the columns are tracking_number, carrier, occurred_at, code, status, description, location, id)"
+    )
+    assert not TrackingImport.objects.exists() and not TrackingEvent.objects.exists()
+    path.write_text("")
+    with pytest.raises(CommandError, match="export.csv: no header row"):
+        run(path)

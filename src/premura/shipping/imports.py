@@ -90,6 +90,29 @@ def _not_text(encoding: str) -> str:
     return f"not {encoding.removesuffix('-sig')} text: say --encoding{hint}"
 
 
+def _check_csv_header(path: Path, encoding: str) -> None:
+    """Raise ImportFileError for a CSV file without a header row, or one that names a column the
+    row format does not have or lacks a required one: the file's error, said once before anything
+    is imported, not a bad row on every line."""
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as file:
+        try:
+            header = next(csv.reader(file), None)
+        except csv.Error as error:
+            raise ImportFileError(f"{path.name}: the header row is not CSV: {error}") from None
+    if not header:
+        raise ImportFileError(f"{path.name}: no header row")
+    if _undecoded("".join(header)):
+        raise ImportFileError(f"{path.name}: the header row is {_not_text(encoding)}")
+    names = [name.strip() for name in header]
+    known = EventRow.model_fields
+    unknown = [name for name in names if name not in known]
+    missing = [name for name, field in known.items() if field.is_required() and name not in names]
+    if unknown or missing:
+        problems = [f"unknown columns {', '.join(unknown)}"] if unknown else []
+        problems += [f"missing columns {', '.join(missing)}"] if missing else []
+        raise ImportFileError(f"{path.name}: {'; '.join(problems)} (the columns are {', '.join(known)})")
+
+
 def _rows(path: Path, format: str, encoding: str) -> Iterator[tuple[int, dict | None, str]]:
     """(line number, row or None, why not) for each data row; blank JSON lines are skipped. A row
     with bytes the encoding cannot read, or a CSV record the csv module refuses (a field over its
@@ -97,10 +120,8 @@ def _rows(path: Path, format: str, encoding: str) -> Iterator[tuple[int, dict | 
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as file:
         if format == "csv":
             reader = csv.DictReader(file)
-            if not reader.fieldnames:
-                raise ImportFileError(f"{path.name}: no header row")
-            if _undecoded("".join(reader.fieldnames)):
-                raise ImportFileError(f"{path.name}: the header row is {_not_text(encoding)}")
+            if reader.fieldnames is None:  # reads the header row (checked by _check_csv_header)
+                return
             while True:
                 first_line = reader.line_num + 1  # where the next record starts
                 try:
@@ -152,6 +173,8 @@ def import_file(
         raise ImportFileError(f"{path}: no such file")
     format = file_format(path, format)
     encoding = check_encoding(encoding)
+    if format == "csv":
+        _check_csv_header(path, encoding)
     checkpoint, _created = TrackingImport.objects.get_or_create(
         sha256=content_hash(path),
         encoding=encoding,
