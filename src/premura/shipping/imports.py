@@ -107,9 +107,12 @@ def _check_csv_header(path: Path, encoding: str) -> None:
     known = EventRow.model_fields
     unknown = [name for name in names if name not in known]
     missing = [name for name, field in known.items() if field.is_required() and name not in names]
-    if unknown or missing:
-        problems = [f"unknown columns {', '.join(unknown)}"] if unknown else []
-        problems += [f"missing columns {', '.join(missing)}"] if missing else []
+    problems = []
+    if unknown:
+        problems.append(f"unknown columns {', '.join(unknown)}")
+    if missing:
+        problems.append(f"missing columns {', '.join(missing)}")
+    if problems:
         raise ImportFileError(f"{path.name}: {'; '.join(problems)} (the columns are {', '.join(known)})")
 
 
