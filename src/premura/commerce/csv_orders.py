@@ -26,10 +26,10 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from premura.commerce import ingest
 from premura.commerce.connectors.base import ShopOrder
-from premura.commerce.connectors.generic import describe
 from premura.commerce.exceptions import DuplicateOrder, OrderError
 from premura.commerce.models import Order, OrderStatus, PaymentMethod, PaymentState, ShopConnection
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
+from premura.core.text import describe_invalid
 from premura.customers.services import CustomerError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -196,7 +196,7 @@ def _order(number: str, rows: list[tuple[int, dict | None, str]]) -> ShopOrder:
         try:
             valid.append((line, Row.model_validate(values)))
         except ValidationError as error:
-            raise OrderError(f"line {line}: {describe(error)}") from None
+            raise OrderError(f"line {line}: {describe_invalid(error)}") from None
     first_line, first = valid[0]
     for line, row in valid[1:]:
         for column in ORDER_COLUMNS:

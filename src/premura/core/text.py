@@ -14,6 +14,7 @@ import unicodedata
 import email_validator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as InvalidModel
 
 # Control characters (Unicode category Cc: C0, DEL, C1: tab, CR, LF, NUL, ESC, NEL...) and the
 # line and paragraph separators (Zl, Zp): every character of those categories, as one pattern
@@ -60,6 +61,14 @@ def storable(value: str) -> str:
     """`value` with each NUL written as the four characters \\x00: no PostgreSQL text holds a
     NUL, and a failure's reason that quotes hostile input must still be stored with its row."""
     return value.replace("\x00", "\\x00")
+
+
+def describe_invalid(error: InvalidModel) -> str:
+    """A pydantic validation error in one line, each problem after the place it is in
+    ("events.0.code: ..."): the reason a webhook or a file row is kept failed with."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
+    )
 
 
 def validate_single_line(value: str) -> None:

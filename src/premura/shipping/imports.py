@@ -21,8 +21,9 @@ from django.db.models import F
 from pydantic import ValidationError
 
 from premura.core import clock
+from premura.core.text import describe_invalid
 from premura.shipping import ingest
-from premura.shipping.adapters.generic import EventRow, describe
+from premura.shipping.adapters.generic import EventRow
 from premura.shipping.models import TrackingImport
 
 FORMATS = ("csv", "jsonl")
@@ -198,7 +199,7 @@ def import_file(
             try:
                 event = EventRow.model_validate(row)
             except ValidationError as error:
-                problem = describe(error)
+                problem = describe_invalid(error)
             else:
                 if ingest.dated_ahead(event.occurred_at):
                     problem = "occurred_at: more than a day in the future"

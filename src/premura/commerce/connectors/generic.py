@@ -33,7 +33,7 @@ from premura.commerce.connectors.base import (
 from premura.commerce.models import OrderStatus, PaymentMethod, PaymentState
 from premura.commerce.services import NewOrderLine, NewPayment, ShippingAddress
 from premura.core import signing
-from premura.core.text import one_line
+from premura.core.text import describe_invalid, one_line
 
 Amount = Field(max_digits=12, decimal_places=2, ge=0)
 
@@ -123,12 +123,6 @@ class Delivery(Strict):
     refund: RefundRow | None = None
 
 
-def describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
-    )
-
-
 class GenericConnector(Connector):
     platform = "generic"
     takes_actions = False
@@ -161,7 +155,7 @@ class GenericConnector(Connector):
         try:
             delivery = Delivery.model_validate(load_json(body))
         except ValidationError as error:
-            raise PayloadInvalid(describe(error)) from None
+            raise PayloadInvalid(describe_invalid(error)) from None
         if delivery.topic in ("order", "order_cancelled"):
             if delivery.order is None:
                 raise PayloadInvalid("order: required for this topic")

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from premura.core import signing
 from premura.core.signing import SIGNATURE_HEADER, SIGNATURE_HEADERS, TIMESTAMP_HEADER, sign
-from premura.core.text import is_single_line
+from premura.core.text import describe_invalid, is_single_line
 from premura.shipping.adapters.base import (
     ParsedEvent,
     PayloadInvalid,
@@ -104,15 +104,9 @@ def event_id(body: bytes) -> str:
     return top_level_text(body, "event_id")
 
 
-def describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
-    )
-
-
 def parse(body: bytes) -> list[ParsedEvent]:
     try:
         delivery = Delivery.model_validate(load_json(body))
     except ValidationError as error:
-        raise PayloadInvalid(describe(error)) from None
+        raise PayloadInvalid(describe_invalid(error)) from None
     return [row.to_parsed() for row in delivery.events]
